@@ -1,0 +1,76 @@
+"""The commented config.json written on first start. It must stay valid for `parse_config`; a test checks it."""
+
+EXAMPLE_CONFIG = """\
+{
+  // ccr configuration. ccr reads claude-code-router's config.json format unchanged,
+  // plus the extensions marked "ccr:" below. Comments and trailing commas are allowed.
+  // "$VAR" or "${VAR}" anywhere is replaced by that environment variable.
+  // Check it with `ccr config validate`; apply changes with `ccr restart`.
+
+  "Providers": [
+    {
+      "name": "deepseek",
+      // OpenAI Chat Completions endpoint (the wire format follows from the URL and transformers)
+      "api_base_url": "https://api.deepseek.com/chat/completions",
+      "api_key": "$DEEPSEEK_API_KEY",
+      // ccr: a model may be a plain name or an object with prices (USD per million tokens),
+      // limits and capabilities; max_tokens is clamped to max_output_tokens.
+      "models": [
+        {
+          "name": "deepseek-chat",
+          "pricing": {"input": 0.28, "output": 0.42, "cache_read": 0.028, "cache_write": 0},
+          "context_window": 128000,
+          "max_output_tokens": 8192,
+          "capabilities": {"tools": true, "vision": false, "reasoning": false}
+        },
+        {
+          "name": "deepseek-reasoner",
+          "pricing": {"input": 0.28, "output": 0.42, "cache_read": 0.028, "cache_write": 0},
+          "context_window": 128000,
+          "max_output_tokens": 64000,
+          "capabilities": {"tools": true, "vision": false, "reasoning": true}
+        }
+      ],
+      "transformer": {"use": ["deepseek"]}
+    },
+    {
+      "name": "openrouter",
+      "api_base_url": "https://openrouter.ai/api/v1/chat/completions",
+      "api_key": "$OPENROUTER_API_KEY",
+      "models": ["anthropic/claude-sonnet-4.5", "qwen/qwen3-coder"],
+      "transformer": {"use": ["openrouter"]}
+    },
+    {
+      // Anthropic-compatible upstreams are passed through untranslated
+      "name": "anthropic",
+      "api_base_url": "https://api.anthropic.com/v1/messages",
+      "api_key": "$ANTHROPIC_API_KEY",
+      "models": ["claude-sonnet-4-5", "claude-haiku-4-5"],
+      "transformer": {"use": ["anthropic"]}
+    }
+  ],
+
+  // Values are "provider,model". `/model provider,model` inside Claude Code overrides them.
+  "Router": {
+    "default": "deepseek,deepseek-chat",
+    "background": "deepseek,deepseek-chat",
+    "think": "deepseek,deepseek-reasoner",
+    "longContextThreshold": 60000
+  },
+
+  // ccr: what Claude Code's model names resolve to (requests for claude-opus-*, claude-sonnet-*,
+  // claude-haiku-* and the bare words opus / sonnet / haiku)
+  "Aliases": {
+    "opus": "deepseek,deepseek-reasoner",
+    "sonnet": "deepseek,deepseek-chat",
+    "haiku": "deepseek,deepseek-chat"
+  },
+
+  "HOST": "127.0.0.1",  // a non-loopback HOST requires APIKEY
+  "PORT": 3456,
+  // "APIKEY": "$CCR_API_KEY",  // clients then send it as x-api-key or Authorization: Bearer
+  "API_TIMEOUT_MS": 600000,
+  "LOG": true,
+  "LOG_LEVEL": "info"
+}
+"""

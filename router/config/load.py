@@ -1,0 +1,390 @@
+"""Load and validate config.json: claude-code-router's format unchanged, plus ccr's documented extensions.
+
+Every problem is reported with its path in the file (`Providers[2].api_base_url: not a URL`); an invalid file
+raises ConfigError listing all of them at once. Unknown keys become warnings.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from router.config import jsonc
+from router.config.schema import (
+    Capabilities,
+    Config,
+    ModelInfo,
+    Pricing,
+    ProviderConfig,
+    RouterConfig,
+    TransformerUse,
+    WireFormat,
+)
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+
+# claude-code-router keys that ccr accepts; those it does not act on yet are listed with the reason
+_TOP_KEYS = {
+    "Providers", "providers", "Router", "router", "APIKEY", "HOST", "PORT", "PROXY_URL", "LOG", "LOG_LEVEL",
+    "API_TIMEOUT_MS", "NON_INTERACTIVE_MODE", "CLAUDE_PATH", "Aliases", "MAX_BODY_BYTES",
+}
+_TOP_KEYS_IGNORED = {
+    "CUSTOM_ROUTER_PATH": "custom routers arrive with the routing engine; ignored for now",
+    "transformers": "JavaScript transformer plugins cannot run in ccr; ignored",
+    "StatusLine": "the status line is claude-code-router UI; ignored",
+    "forceUseImageAgent": "ignored",
+}
+_ROUTER_KEYS = {
+    "default": "default", "background": "background", "think": "think", "longContext": "long_context",
+    "webSearch": "web_search", "image": "image",
+}
+_PROVIDER_KEYS = {"name", "api_base_url", "api_key", "models", "transformer"}
+_MODEL_KEYS = {"name", "pricing", "context_window", "max_output_tokens", "capabilities"}
+_PRICING_KEYS = {"input", "output", "cache_read", "cache_write"}
+_CAPABILITY_KEYS = {"tools", "vision", "reasoning"}
+
+# transformer names from claude-code-router that ccr understands; the wire-format ones pick the translator
+KNOWN_TRANSFORMERS = {
+    "anthropic", "openai", "deepseek", "openrouter", "groq", "maxtoken", "maxcompletiontokens", "customparams",
+    "sampling", "reasoning", "enhancetool", "cleancache", "streamoptions", "tooluse", "gemini", "vertex-gemini",
+    "openai-responses",
+}
+_GEMINI = {"gemini", "vertex-gemini"}
+_RESPONSES = {"openai-responses", "openai-response"}
+_NOT_YET = {
+    WireFormat.GEMINI: "Gemini translation is not available in this version of ccr",
+    WireFormat.OPENAI_RESPONSES: "OpenAI Responses translation is not available in this version of ccr",
+}
+
+
+class ConfigError(Exception):
+    def __init__(self, path: str | None, problems: list[str]) -> None:
+        self.path = path
+        self.problems = problems
+        where = f"{path}: " if path else ""
+        super().__init__(f"{where}invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class _Report:
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+        self.missing_vars: dict[str, list[str]] = {}
+
+    def error(self, path: str, msg: str) -> None:
+        self.errors.append(f"{path}: {msg}")
+
+    def warn(self, path: str, msg: str) -> None:
+        self.warnings.append(f"{path}: {msg}")
+
+
+def _interpolate(node: Any, path: str, rep: _Report) -> Any:
+    """Replace $VAR and ${VAR} in every string; unset variables are left as written and remembered by path."""
+    if isinstance(node, str):
+        if "$" not in node:
+            return node
+
+        def sub(m: re.Match[str]) -> str:
+            name = m.group(1) or m.group(2)
+            value = os.environ.get(name)
+            if value is None:
+                rep.missing_vars.setdefault(path, []).append(name)
+                return m.group(0)
+            return value
+
+        return _VAR.sub(sub, node)
+    if isinstance(node, dict):
+        return {k: _interpolate(v, f"{path}.{k}" if path else k, rep) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_interpolate(v, f"{path}[{i}]", rep) for i, v in enumerate(node)]
+    return node
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
+        type(value), "a number"
+    )
+
+
+def _expect(value: Any, kind: type | tuple[type, ...], path: str, what: str, rep: _Report) -> bool:
+    ok = isinstance(value, kind) and not (kind in (int, float, (int, float)) and isinstance(value, bool))
+    if not ok:
+        rep.error(path, f"must be {what}, got {_type_name(value)}")
+    return ok
+
+
+def _unknown_keys(obj: dict[str, Any], known: set[str], path: str, rep: _Report) -> None:
+    for key in obj:
+        if key not in known:
+            rep.warn(f"{path}.{key}" if path else key, "unknown key, ignored")
+
+
+def _is_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _transformer_list(raw: Any, path: str, rep: _Report) -> tuple[TransformerUse, ...]:
+    if not _expect(raw, list, path, "a list of transformer names", rep):
+        return ()
+    out: list[TransformerUse] = []
+    for i, item in enumerate(raw):
+        ipath = f"{path}[{i}]"
+        name: Any
+        options: Any = {}
+        if isinstance(item, list) and item:
+            name, options = item[0], (item[1] if len(item) > 1 else {})
+        else:
+            name = item
+        if not isinstance(name, str):
+            rep.error(ipath, 'must be a transformer name or ["name", {options}]')
+            continue
+        if not isinstance(options, dict):
+            rep.error(f"{ipath}[1]", "transformer options must be an object")
+            options = {}
+        if name.lower() not in KNOWN_TRANSFORMERS:
+            rep.warn(ipath, f"unknown transformer '{name}', ignored")
+        out.append(TransformerUse(name.lower(), options))
+    return tuple(out)
+
+
+def _wire_format(url: str, transformers: tuple[TransformerUse, ...]) -> WireFormat:
+    names = {t.name for t in transformers}
+    if names & _GEMINI:
+        return WireFormat.GEMINI
+    if names & _RESPONSES:
+        return WireFormat.OPENAI_RESPONSES
+    if "anthropic" in names or urlsplit(url).path.rstrip("/").endswith("/v1/messages"):
+        return WireFormat.ANTHROPIC
+    return WireFormat.OPENAI_CHAT
+
+
+def _number(obj: dict[str, Any], key: str, path: str, rep: _Report, *, integer: bool = False) -> Any:
+    if key not in obj:
+        return None
+    value = obj[key]
+    kind: type | tuple[type, ...] = int if integer else (int, float)
+    if not _expect(value, kind, f"{path}.{key}", "an integer" if integer else "a number", rep):
+        return None
+    if value < 0 or (integer and value == 0):
+        rep.error(f"{path}.{key}", "must be positive")
+        return None
+    return value
+
+
+def _model(raw: Any, path: str, rep: _Report) -> ModelInfo | None:
+    if isinstance(raw, str):
+        if not raw:
+            rep.error(path, "model name must not be empty")
+            return None
+        return ModelInfo(name=raw)
+    if not isinstance(raw, dict):
+        rep.error(path, f'must be a model name or an object with "name", got {_type_name(raw)}')
+        return None
+    _unknown_keys(raw, _MODEL_KEYS, path, rep)
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        rep.error(f"{path}.name", "required: the model name the provider expects")
+        return None
+    pricing = None
+    if "pricing" in raw and _expect(raw["pricing"], dict, f"{path}.pricing", "an object", rep):
+        p = raw["pricing"]
+        _unknown_keys(p, _PRICING_KEYS, f"{path}.pricing", rep)
+        values = {k: _number(p, k, f"{path}.pricing", rep) for k in _PRICING_KEYS}
+        pricing = Pricing(**{k: float(v) for k, v in values.items() if v is not None})
+    caps = Capabilities()
+    if "capabilities" in raw and _expect(raw["capabilities"], dict, f"{path}.capabilities", "an object", rep):
+        c = raw["capabilities"]
+        _unknown_keys(c, _CAPABILITY_KEYS, f"{path}.capabilities", rep)
+        flags: dict[str, bool] = {}
+        for k in _CAPABILITY_KEYS & c.keys():
+            if _expect(c[k], bool, f"{path}.capabilities.{k}", "true or false", rep):
+                flags[k] = c[k]
+        caps = Capabilities(**flags)
+    return ModelInfo(
+        name=name,
+        pricing=pricing,
+        context_window=_number(raw, "context_window", path, rep, integer=True),
+        max_output_tokens=_number(raw, "max_output_tokens", path, rep, integer=True),
+        capabilities=caps,
+        described=True,
+    )
+
+
+def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
+    if not _expect(raw, dict, path, "an object", rep):
+        return None
+    _unknown_keys(raw, _PROVIDER_KEYS, path, rep)
+    ok = True
+    name = raw.get("name")
+    if not isinstance(name, str) or not name.strip():
+        rep.error(f"{path}.name", "required: a short name used in \"provider,model\" values")
+        ok = False
+    elif "," in name:
+        rep.error(f"{path}.name", "must not contain a comma")
+        ok = False
+    url = raw.get("api_base_url")
+    if not isinstance(url, str):
+        rep.error(f"{path}.api_base_url", "required: the provider's endpoint URL")
+        ok = False
+    elif not _is_url(url):
+        rep.error(f"{path}.api_base_url", f"not a URL: {url!r} (expected http:// or https://)")
+        ok = False
+    api_key = raw.get("api_key")
+    missing_var = None
+    if api_key is not None and not _expect(api_key, str, f"{path}.api_key", "a string", rep):
+        ok = False
+    elif f"{path}.api_key" in rep.missing_vars:
+        missing_var = rep.missing_vars[f"{path}.api_key"][0]
+        rep.warn(f"{path}.api_key", f"environment variable {missing_var} is not set; requests to this "
+                 "provider will fail until it is")
+        api_key = None
+    models: dict[str, ModelInfo] = {}
+    raw_models = raw.get("models")
+    if not isinstance(raw_models, list) or not raw_models:
+        rep.error(f"{path}.models", "required: a non-empty list of model names")
+        ok = False
+    else:
+        for i, m in enumerate(raw_models):
+            info = _model(m, f"{path}.models[{i}]", rep)
+            if info is None:
+                ok = False
+            elif info.name in models:
+                rep.error(f"{path}.models[{i}]", f"duplicate model '{info.name}'")
+                ok = False
+            else:
+                models[info.name] = info
+    transformers: tuple[TransformerUse, ...] = ()
+    per_model: dict[str, tuple[TransformerUse, ...]] = {}
+    t = raw.get("transformer")
+    if t is not None and _expect(t, dict, f"{path}.transformer", "an object", rep):
+        for key, value in t.items():
+            tpath = f"{path}.transformer.{key}"
+            if key == "use":
+                transformers = _transformer_list(value, tpath, rep)
+            elif isinstance(value, dict):
+                if key not in models:
+                    rep.warn(tpath, f"transformer settings for '{key}', which is not in models")
+                _unknown_keys(value, {"use"}, tpath, rep)
+                per_model[key] = _transformer_list(value.get("use", []), f"{tpath}.use", rep)
+            else:
+                rep.error(tpath, 'must be {"use": [...]} for the model of that name')
+    if not ok:
+        return None
+    assert isinstance(name, str) and isinstance(url, str)
+    wire = _wire_format(url, transformers)
+    if wire in _NOT_YET:
+        rep.error(f"{path}.transformer", f"provider '{name}' needs {wire.value} wire format: {_NOT_YET[wire]}. "
+                  "Remove this provider or route it through an OpenAI-compatible endpoint.")
+        return None
+    return ProviderConfig(
+        name=name, api_base_url=url, wire=wire, api_key=api_key or None, missing_key_var=missing_var,
+        models=models, transformers=transformers, model_transformers=per_model,
+    )
+
+
+def _target(value: Any, path: str, providers: dict[str, ProviderConfig], rep: _Report) -> str | None:
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or "," not in value:
+        rep.error(path, f'must be "provider,model", got {value!r}')
+        return None
+    prov, _, model = value.partition(",")
+    if prov not in providers:
+        configured = ", ".join(providers) or "none"
+        rep.error(path, f"provider '{prov}' is not configured (configured: {configured})")
+        return None
+    if model not in providers[prov].models:
+        rep.warn(path, f"model '{model}' is not listed in provider '{prov}' models; it will be sent as written")
+    return value
+
+
+def parse_config(data: Any, path: str | None = None) -> Config:
+    rep = _Report()
+    if not isinstance(data, dict):
+        raise ConfigError(path, [f"the file must hold a JSON object, got {_type_name(data)}"])
+    data = _interpolate(data, "", rep)
+    for key in data:
+        if key in _TOP_KEYS_IGNORED:
+            rep.warn(key, _TOP_KEYS_IGNORED[key])
+        elif key not in _TOP_KEYS:
+            rep.warn(key, "unknown key, ignored")
+
+    pkey = "Providers" if "Providers" in data else "providers"
+    providers: dict[str, ProviderConfig] = {}
+    raw_providers = data.get(pkey, [])
+    if _expect(raw_providers, list, pkey, "a list", rep):
+        for i, rp in enumerate(raw_providers):
+            p = _provider(rp, f"{pkey}[{i}]", rep)
+            if p is None:
+                continue
+            if p.name in providers:
+                rep.error(f"{pkey}[{i}].name", f"duplicate provider name '{p.name}'")
+                continue
+            providers[p.name] = p
+
+    rkey = "Router" if "Router" in data else "router"
+    router = RouterConfig()
+    raw_router = data.get(rkey, {})
+    if _expect(raw_router, dict, rkey, "an object", rep):
+        _unknown_keys(raw_router, set(_ROUTER_KEYS) | {"longContextThreshold"}, rkey, rep)
+        values: dict[str, Any] = {
+            attr: _target(raw_router.get(key), f"{rkey}.{key}", providers, rep) for key, attr in _ROUTER_KEYS.items()
+        }
+        threshold = _number(raw_router, "longContextThreshold", rkey, rep, integer=True)
+        router = RouterConfig(**values, long_context_threshold=threshold or 60000)
+
+    aliases: dict[str, str] = {}
+    raw_aliases = data.get("Aliases", {})
+    if _expect(raw_aliases, dict, "Aliases", "an object", rep):
+        for alias, value in raw_aliases.items():
+            target = _target(value, f"Aliases.{alias}", providers, rep)
+            if target:
+                aliases[alias] = target
+
+    apikey = data.get("APIKEY") or None
+    if apikey is not None and _expect(apikey, str, "APIKEY", "a string", rep) and "APIKEY" in rep.missing_vars:
+        rep.error("APIKEY", f"environment variable {rep.missing_vars['APIKEY'][0]} is not set")
+    host = data.get("HOST", "127.0.0.1")
+    _expect(host, str, "HOST", "a string", rep)
+    port = data.get("PORT", 3456)
+    if isinstance(port, str) and port.isdigit():
+        port = int(port)
+    if _expect(port, int, "PORT", "an integer", rep) and not 0 < port < 65536:
+        rep.error("PORT", f"must be between 1 and 65535, got {port}")
+    proxy_url = data.get("PROXY_URL") or None
+    if proxy_url is not None and _expect(proxy_url, str, "PROXY_URL", "a string", rep) and not _is_url(proxy_url):
+        rep.error("PROXY_URL", f"not a URL: {proxy_url!r}")
+    log = data.get("LOG", True)
+    _expect(log, bool, "LOG", "true or false", rep)
+    log_level = str(data.get("LOG_LEVEL", "info")).lower()
+    if log_level not in ("debug", "info", "warning", "warn", "error", "critical", "fatal", "trace"):
+        rep.error("LOG_LEVEL", f"unknown level {log_level!r} (use debug, info, warning or error)")
+    timeout = _number(data, "API_TIMEOUT_MS", "", rep, integer=True) or 600_000
+    max_body = _number(data, "MAX_BODY_BYTES", "", rep, integer=True) or 32 * 1024 * 1024
+
+    if rep.errors:
+        raise ConfigError(path, rep.errors)
+    return Config(
+        providers=providers, router=router, aliases=aliases, apikey=apikey, host=host, port=port,
+        proxy_url=proxy_url, log=log, log_level={"warn": "warning", "fatal": "critical", "trace": "debug"}.get(
+            log_level, log_level), api_timeout_ms=timeout, max_body_bytes=max_body, path=path,
+        warnings=tuple(rep.warnings),
+    )
+
+
+def load_config(path: Path) -> Config:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(str(path), ["file not found; run `ccr start` once to create an example"]) from None
+    except OSError as exc:
+        raise ConfigError(str(path), [f"cannot read: {exc.strerror}"]) from None
+    try:
+        data = jsonc.loads(text)
+    except jsonc.JSONCError as exc:
+        raise ConfigError(str(path), [f"not valid JSON at {exc}"]) from None
+    return parse_config(data, str(path))

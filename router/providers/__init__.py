@@ -1,0 +1,1 @@
+"""Upstream providers: endpoint, credentials, quirks as data, and one pooled HTTP client each."""

@@ -1,0 +1,197 @@
+"""App factory and thin handlers: authenticate, read the body once, pick the route, hand it to a relay."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import os
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import wraps
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from router import __version__, paths
+from router.config.schema import Config, WireFormat
+from router.providers.provider import Provider, Providers
+from router.routing import Route, RouteSelector
+from router.server import relay_anthropic, relay_openai
+from router.server.results import Stream, Whole
+from router.server.streaming import SSEResponse, run_until_disconnect
+from router.tokens import count_request
+from router.wire.anthropic import check_messages_request, parse_body
+from router.wire.errors import (
+    NotFound,
+    ProxyError,
+    RequestTooLarge,
+    Unauthorized,
+    error_body,
+    type_for_status,
+)
+
+log = logging.getLogger("ccr.server")
+access = logging.getLogger("ccr.access")
+
+Handler = Callable[[Request], Awaitable[Response]]
+_JSON = "application/json"
+
+
+class State:
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.providers = Providers(config)
+        self.selector = RouteSelector(config)
+        self.started = time.time()
+
+    def check_auth(self, request: Request) -> None:
+        expected = self.config.apikey
+        if not expected:
+            return
+        key = request.headers.get("x-api-key")
+        if key is None:
+            auth = request.headers.get("authorization", "")
+            key = auth[7:] if auth[:7].lower() == "bearer " else None
+        if not key or not hmac.compare_digest(key.encode(), expected.encode()):
+            raise Unauthorized("missing or wrong API key: send ccr's APIKEY as x-api-key or Authorization: Bearer "
+                               "(`ccr code` and `ccr activate` set it for Claude Code)")
+
+    def route(self, model: str) -> tuple[Route, Provider]:
+        route = self.selector.select(model)
+        provider = self.providers.get(route.provider)
+        if provider is None:  # a validated config cannot get here, but never answer with a traceback
+            raise NotFound(f"provider '{route.provider}' is not configured")
+        return route, provider
+
+
+def _error_response(exc: ProxyError) -> Response:
+    return Response(exc.body(), exc.status, headers=exc.headers, media_type=_JSON)
+
+
+def anthropic_errors(handler: Handler) -> Handler:
+    """Every failure leaves as an Anthropic-format error; internals go to the log, never to the client."""
+
+    @wraps(handler)
+    async def wrapped(request: Request) -> Response:
+        try:
+            return await handler(request)
+        except ProxyError as exc:
+            log.info("%s %s -> %d %s", request.method, request.url.path, exc.status, exc.message)
+            return _error_response(exc)
+        except Exception:
+            log.exception("internal error on %s %s", request.method, request.url.path)
+            return Response(error_body("api_error", "ccr hit an internal error; the details are in "
+                                       f"{paths.log_dir() / 'ccr.log'}. Please report it."), 500, media_type=_JSON)
+
+    return wrapped
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    length = request.headers.get("content-length")
+    too_large = RequestTooLarge(f"request body exceeds ccr's limit of {limit} bytes (MAX_BODY_BYTES in the config)")
+    if length and length.isdigit() and int(length) > limit:
+        raise too_large
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise too_large
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _respond(result: Whole | Stream) -> Response:
+    if isinstance(result, Stream):
+        return SSEResponse(result.chunks, result.headers)
+    return Response(result.body, result.status, headers=result.headers, media_type=_JSON)
+
+
+def create_app(config: Config) -> FastAPI:
+    state = State(config)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await state.providers.close()
+
+    app = FastAPI(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
+                  lifespan=lifespan)
+    app.state.ccr = state
+
+    @app.post("/v1/messages")
+    @anthropic_errors
+    async def messages(request: Request) -> Response:
+        started = time.perf_counter()
+        state.check_auth(request)
+        raw = await read_body(request, config.max_body_bytes)
+        body = parse_body(raw)
+        check_messages_request(body)
+        route, provider = state.route(body["model"])
+        if provider.wire is WireFormat.ANTHROPIC:
+            work = relay_anthropic.relay(provider, route.model, body, raw, request.headers)
+        else:
+            work = relay_openai.relay(provider, route.model, route.target, body, len(raw))
+        result = await run_until_disconnect(work, request.receive)
+        if result is None:
+            access.info("%s client went away before the answer", route.target)
+            return Response(status_code=499)
+        access.info("%s (%s) %s in %.0f ms", route.target, route.reason,
+                    "stream" if isinstance(result, Stream) else result.status, (time.perf_counter() - started) * 1e3)
+        return _respond(result)
+
+    @app.post("/v1/messages/count_tokens")
+    @anthropic_errors
+    async def count_tokens(request: Request) -> Response:
+        state.check_auth(request)
+        raw = await read_body(request, config.max_body_bytes)
+        body = parse_body(raw)
+        if not isinstance(body.get("model"), str):
+            raise ProxyError("model: field required", status=400)
+        if not isinstance(body.get("messages"), list):
+            raise ProxyError("messages: field required (a list of messages)", status=400)
+        route, provider = state.route(body["model"])
+        if provider.wire is WireFormat.ANTHROPIC:
+            result = await run_until_disconnect(
+                relay_anthropic.count_tokens(provider, route.model, body, raw, request.headers), request.receive)
+            return _respond(result) if result is not None else Response(status_code=499)
+        return Response(orjson.dumps({"input_tokens": count_request(body)}), media_type=_JSON)
+
+    @app.get("/v1/models")
+    @anthropic_errors
+    async def models(request: Request) -> Response:
+        state.check_auth(request)
+        data = [
+            {"type": "model", "id": f"{name},{model}", "display_name": f"{model} ({name})",
+             "created_at": "1970-01-01T00:00:00Z"}
+            for name, p in config.providers.items() for model in p.models
+        ]
+        return Response(orjson.dumps({"data": data, "has_more": False,
+                                      "first_id": data[0]["id"] if data else None,
+                                      "last_id": data[-1]["id"] if data else None}), media_type=_JSON)
+
+    @app.get("/health")
+    async def health() -> Response:
+        info: dict[str, Any] = {
+            "status": "ok", "version": __version__, "pid": os.getpid(),
+            "uptime_s": round(time.time() - state.started, 1), "config": config.path,
+            "providers": list(config.providers),
+        }
+        return Response(orjson.dumps(info), media_type=_JSON)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if exc.status_code == 404:
+            message = (f"no such endpoint: {request.method} {request.url.path}; ccr serves POST /v1/messages, "
+                       "POST /v1/messages/count_tokens, GET /v1/models and GET /health")
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}"
+        else:
+            message = str(exc.detail)
+        return Response(error_body(type_for_status(exc.status_code), message), exc.status_code, media_type=_JSON)
+
+    return app

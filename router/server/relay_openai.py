@@ -1,0 +1,193 @@
+"""Relay a Messages request to an OpenAI Chat Completions upstream and translate the answer back."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+
+from router.providers import upstream
+from router.providers.provider import Provider
+from router.server.results import Stream, Whole
+from router.tokens import estimate_from_size
+from router.translate.openai_chat import StreamTranslator, translate_request, translate_response
+from router.wire.anthropic import message_as_events
+from router.wire.errors import ProxyError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from router.wire.sse import DONE, SSEDecoder
+
+log = logging.getLogger("ccr.relay")
+
+
+def _error_event(exc: ProxyError) -> bytes:
+    return b"event: error\ndata: " + exc.body() + b"\n\n"
+
+
+async def relay(provider: Provider, model: str, label: str, body: dict[str, Any], raw_size: int) -> Whole | Stream:
+    """`label` is what the client sees as the answering model ("provider,model")."""
+    headers = {"content-type": "application/json", **provider.auth_headers()}
+    request, names = translate_request(body, model, provider.chat_options(model))
+    payload = orjson.dumps(request)
+    streamed = bool(body.get("stream"))
+    resp = await upstream.post(provider, provider.url, payload, headers)
+    if resp.status != 200:
+        raise await upstream.error_from(resp, provider, model)
+    kind = upstream.content_type(resp)
+    if kind == "text/event-stream" and streamed:
+        return await _start_stream(resp, provider, StreamTranslator(label, names, estimate_from_size(raw_size)))
+    if kind not in ("application/json", "text/event-stream") and not kind.endswith("+json"):
+        raise upstream.unexpected_content(provider, resp, "JSON" if not streamed else "an event stream")
+    if kind == "text/event-stream":  # asked for JSON, got a stream: gather it into one message
+        return Whole(await _collect(resp, provider, StreamTranslator(label, names, estimate_from_size(raw_size))))
+    message = translate_response(await _read_json(resp, provider), label, names)
+    if streamed:  # the upstream ignored `stream`: replay its answer as events
+        return Stream(_once(message_as_events(message)))
+    return Whole(orjson.dumps(message))
+
+
+async def _read_json(resp: aiohttp.ClientResponse, provider: Provider) -> Any:
+    try:
+        raw = await resp.read()
+    except TimeoutError:
+        raise UpstreamTimeout(f"provider '{provider.name}' stopped sending its answer") from None
+    except aiohttp.ClientError as exc:
+        raise UpstreamUnavailable(f"provider '{provider.name}' broke off its answer: {exc}") from None
+    finally:
+        resp.release()
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise UpstreamUnavailable(
+            f"provider '{provider.name}' answered with invalid JSON: {raw[:200].decode('utf-8', 'replace')!r}"
+        ) from None
+
+
+async def _once(data: bytes) -> AsyncIterator[bytes]:
+    yield data
+
+
+class _Events:
+    """Upstream SSE data payloads, in order, decoded from JSON; `done` once [DONE] was seen."""
+
+    def __init__(self, resp: aiohttp.ClientResponse, provider: Provider) -> None:
+        self.resp = resp
+        self.provider = provider
+        self.decoder = SSEDecoder()
+        self.pending: list[tuple[bytes | None, bytes]] = []
+        self.done = False
+        self.eof = False
+
+    async def next(self) -> Any | None:
+        """The next chunk, or None at the end of the stream."""
+        while not self.pending:
+            if self.done or self.eof:
+                return None
+            try:
+                data = await self.resp.content.readany()
+            except TimeoutError:
+                raise UpstreamTimeout(f"provider '{self.provider.name}' went silent mid-stream") from None
+            except aiohttp.ClientError as exc:
+                raise UpstreamUnavailable(f"provider '{self.provider.name}' broke off the stream: {exc}") from None
+            if not data:
+                self.eof = True
+                self.pending = self.decoder.close()
+            else:
+                self.pending = self.decoder.feed(data)
+            self.pending.reverse()
+        _name, data = self.pending.pop()
+        if data == DONE:
+            self.done = True
+            self.pending.clear()
+            return None
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise UpstreamUnavailable(
+                f"provider '{self.provider.name}' sent a stream event that is not JSON: "
+                f"{data[:120].decode('utf-8', 'replace')!r}"
+            ) from None
+
+
+def _truncated(provider: Provider) -> UpstreamUnavailable:
+    return UpstreamUnavailable(f"provider '{provider.name}' ended the stream before the answer was complete")
+
+
+async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider, tr: StreamTranslator) -> Stream:
+    """Read until the first chunk so that an upstream error before any output is still an HTTP error."""
+    events = _Events(resp, provider)
+    try:
+        first = await events.next()
+        if first is None:
+            raise _truncated(provider)
+        head = tr.start() + tr.feed(first)
+    except BaseException:
+        resp.close()
+        raise
+    return Stream(_pump(events, tr, head))
+
+
+async def _pump(events: _Events, tr: StreamTranslator, head: bytes) -> AsyncIterator[bytes]:
+    try:
+        yield head
+        while (chunk := await events.next()) is not None:
+            out = tr.feed(chunk)
+            if out:
+                yield out
+        if not (events.done or tr.complete):
+            raise _truncated(events.provider)
+        yield tr.finish()
+    except ProxyError as exc:
+        log.warning("stream from %s failed: %s", events.provider.name, exc.message)
+        yield _error_event(exc)
+    finally:
+        events.resp.close()
+
+
+async def _collect(resp: aiohttp.ClientResponse, provider: Provider, tr: StreamTranslator) -> bytes:
+    """A whole message out of a stream, by replaying the translated events into a snapshot."""
+    events = _Events(resp, provider)
+    parts = [tr.start()]
+    try:
+        while (chunk := await events.next()) is not None:
+            parts.append(tr.feed(chunk))
+    finally:
+        resp.close()
+    if not (events.done or tr.complete):
+        raise _truncated(provider)
+    parts.append(tr.finish())
+    return orjson.dumps(accumulate(b"".join(parts)))
+
+
+def accumulate(stream: bytes) -> dict[str, Any]:
+    """Rebuild a message from Anthropic stream bytes, as the SDKs do."""
+    message: dict[str, Any] = {}
+    partial: dict[int, list[str]] = {}
+    for _name, data in SSEDecoder().feed(stream):
+        ev = orjson.loads(data)
+        kind = ev.get("type")
+        if kind == "message_start":
+            message = ev["message"]
+        elif kind == "content_block_start":
+            message["content"].append(dict(ev["content_block"]))
+        elif kind == "content_block_delta":
+            block, delta = message["content"][ev["index"]], ev["delta"]
+            if delta["type"] == "text_delta":
+                block["text"] += delta["text"]
+            elif delta["type"] == "thinking_delta":
+                block["thinking"] += delta["thinking"]
+            elif delta["type"] == "signature_delta":
+                block["signature"] = delta["signature"]
+            elif delta["type"] == "input_json_delta":
+                partial.setdefault(ev["index"], []).append(delta["partial_json"])
+        elif kind == "content_block_stop" and ev["index"] in partial:
+            message["content"][ev["index"]]["input"] = orjson.loads("".join(partial.pop(ev["index"])) or "{}")
+        elif kind == "message_delta":
+            message.update(ev["delta"])
+            message["usage"] = {**message.get("usage", {}), **ev["usage"]}
+        elif kind == "error":
+            err = ev["error"]
+            raise UpstreamError(err["message"], status=502, error_type=err["type"])
+    return message
+

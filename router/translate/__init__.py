@@ -1,0 +1,1 @@
+"""Translators, one module per upstream wire format. Translation knows nothing of routing."""

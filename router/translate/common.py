@@ -1,0 +1,111 @@
+"""Maps shared by every translator: stop reasons, usage, tool names and ids, carried reasoning."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import re
+import uuid
+from typing import Any
+
+import orjson
+
+OPENAI_STOP_REASONS = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+    "end_turn": "end_turn",
+    "tool_use": "tool_use",
+    "max_tokens": "max_tokens",
+}
+
+_VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+_VALID_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
+_INVALID_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
+_ID_PREFIX = "ccrid_"
+
+
+def stop_reason(finish_reason: str | None, saw_tool_call: bool) -> str:
+    """Some providers say "stop" after tool calls; Claude Code only runs tools on tool_use."""
+    reason = OPENAI_STOP_REASONS.get(finish_reason or "stop", "end_turn")
+    if saw_tool_call and reason == "end_turn":
+        return "tool_use"
+    if reason == "tool_use" and not saw_tool_call:
+        return "end_turn"
+    return reason
+
+
+def usage_from_openai(u: dict[str, Any] | None) -> dict[str, int]:
+    """prompt_tokens includes cached (and, on OpenRouter, cache-write) tokens; Anthropic counts them apart."""
+    if not u:
+        return {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
+                "cache_read_input_tokens": 0}
+    details = u.get("prompt_tokens_details") or {}
+    cached = int(details.get("cached_tokens") or u.get("prompt_cache_hit_tokens") or 0)
+    written = int(details.get("cache_write_tokens") or 0)
+    prompt = int(u.get("prompt_tokens") or 0)
+    return {
+        "input_tokens": max(prompt - cached - written, 0),
+        "output_tokens": int(u.get("completion_tokens") or 0),
+        "cache_creation_input_tokens": written,
+        "cache_read_input_tokens": cached,
+    }
+
+
+def short_tool_name(name: str) -> str:
+    """OpenAI allows ≤64 chars of [a-zA-Z0-9_-]; longer MCP names get a stable hashed short form."""
+    if _VALID_NAME.match(name):
+        return name
+    digest = hashlib.sha1(name.encode()).hexdigest()[:8]
+    return _INVALID_CHARS.sub("_", name)[:55] + "_" + digest
+
+
+def to_anthropic_id(upstream_id: str | None) -> str:
+    """Anthropic requires ids of [a-zA-Z0-9_-]; others (Kimi's `functions.Bash:0`) are encoded reversibly."""
+    if not upstream_id:
+        return "toolu_ccr" + uuid.uuid4().hex[:20]
+    if _VALID_ID.match(upstream_id):
+        return upstream_id
+    return _ID_PREFIX + base64.urlsafe_b64encode(upstream_id.encode()).decode().rstrip("=")
+
+
+def to_upstream_id(anthropic_id: str) -> str:
+    if anthropic_id.startswith(_ID_PREFIX):
+        raw = anthropic_id[len(_ID_PREFIX):]
+        try:
+            return base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)).decode()
+        except (ValueError, UnicodeDecodeError):
+            return anthropic_id
+    return anthropic_id
+
+
+# A thinking block produced from another provider's reasoning carries, in its signature, which field the
+# reasoning came in (and OpenRouter's reasoning_details), so a later turn replays it exactly as it came.
+SIGNATURE_PREFIX = "ccr1."
+
+
+def reasoning_signature(source: str, details: list[Any] | None = None) -> str:
+    if details:
+        packed = base64.urlsafe_b64encode(orjson.dumps(details)).decode().rstrip("=")
+        return f"{SIGNATURE_PREFIX}{source}.{packed}"
+    return f"{SIGNATURE_PREFIX}{source}"
+
+
+def parse_reasoning_signature(signature: str | None) -> tuple[str | None, list[Any] | None]:
+    """(source field, details) of a ccr signature; (None, None) for a real Anthropic signature."""
+    if not signature or not signature.startswith(SIGNATURE_PREFIX):
+        return None, None
+    source, _, packed = signature[len(SIGNATURE_PREFIX):].partition(".")
+    if not packed:
+        return source, None
+    try:
+        details = orjson.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
+    except (ValueError, orjson.JSONDecodeError):
+        return source, None
+    return source, details if isinstance(details, list) else None
+
+
+def new_message_id() -> str:
+    return "msg_ccr" + uuid.uuid4().hex[:24]

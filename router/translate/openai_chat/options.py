@@ -1,0 +1,23 @@
+"""What differs between OpenAI-compatible providers, as data. Built once per (provider, model), not per request."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ReasoningStyle = Literal["openai", "openrouter", "deepseek"]
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOptions:
+    max_output_tokens: int | None = None
+    max_tokens_field: str = "max_tokens"
+    reasoning_style: ReasoningStyle = "openai"
+    # reasoning_effort is only sent to models known to reason: others may reject the parameter
+    reasoning_capable: bool = False
+    # field that replays thinking which did not come from this kind of provider (e.g. Anthropic's own)
+    replay_field: str | None = None
+    user_limit: int = 64
+    stream_usage: bool = True
+    strip_schema_keys: tuple[str, ...] = ()
+    extra_params: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,369 @@
+"""Anthropic Messages request → OpenAI Chat Completions request.
+
+Order and meaning are kept: mid-conversation system messages stay where they are, tool results become tool
+messages right after the assistant turn that called them, images inside tool results are delivered as images
+in a user message that follows, and reasoning is replayed in the field it came in.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+
+from router.translate.common import (
+    parse_reasoning_signature,
+    short_tool_name,
+    to_upstream_id,
+)
+from router.translate.openai_chat.options import ChatOptions
+from router.wire.errors import InvalidRequest
+
+_EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+
+
+class ToolNames:
+    """Short upstream tool name → the name Claude Code knows. One per request."""
+
+    __slots__ = ("original",)
+
+    def __init__(self) -> None:
+        self.original: dict[str, str] = {}
+
+    def short(self, name: str) -> str:
+        s = short_tool_name(name)
+        if s != name:
+            self.original[s] = name
+        return s
+
+    def restore(self, name: str) -> str:
+        return self.original.get(name, name)
+
+
+def _text_of(content: Any, path: str) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
+    return "\n\n".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
+
+
+def _image_part(block: dict[str, Any], path: str) -> dict[str, Any]:
+    source = block.get("source")
+    if not isinstance(source, dict):
+        raise InvalidRequest(f"{path}.source: required for an image block")
+    if source.get("type") == "base64":
+        url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
+    elif source.get("type") == "url":
+        url = source.get("url", "")
+    else:
+        raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
+    return {"type": "image_url", "image_url": {"url": url}}
+
+
+def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
+    source = block.get("source")
+    if not isinstance(source, dict):
+        raise InvalidRequest(f"{path}.source: required for a document block")
+    title = block.get("title") or "document"
+    kind = source.get("type")
+    if kind == "base64":
+        media = source.get("media_type", "application/pdf")
+        filename = title if "." in title else f"{title}.pdf"
+        return {"type": "file", "file": {"filename": filename,
+                                         "file_data": f"data:{media};base64,{source.get('data', '')}"}}
+    if kind == "text":
+        return {"type": "text", "text": f"<document title={title!r}>\n{source.get('data', '')}\n</document>"}
+    if kind == "content":
+        inner = _text_of(source.get("content", []), f"{path}.source.content")
+        return {"type": "text", "text": f"<document title={title!r}>\n{inner}\n</document>"}
+    if kind == "url":
+        return {"type": "text", "text": f"<document title={title!r} url={source.get('url', '')!r} />"}
+    raise InvalidRequest(f"{path}.source.type: unsupported document source {kind!r}")
+
+
+def _tool_result(block: dict[str, Any], path: str) -> tuple[str, list[dict[str, Any]]]:
+    """(text for the tool message, image parts to deliver after it)."""
+    content = block.get("content", "")
+    images: list[dict[str, Any]] = []
+    if isinstance(content, str):
+        text = content
+    elif isinstance(content, list):
+        texts = []
+        for i, part in enumerate(content):
+            kind = part.get("type") if isinstance(part, dict) else None
+            if kind == "text":
+                texts.append(part.get("text", ""))
+            elif kind == "image":
+                images.append(_image_part(part, f"{path}.content.{i}"))
+            elif kind == "document":
+                doc = _document_part(part, f"{path}.content.{i}")
+                if doc["type"] == "text":
+                    texts.append(doc["text"])
+                else:
+                    images.append(doc)
+            elif kind == "tool_reference":
+                texts.append(f"Tool loaded: {part.get('tool_name', '')}")
+            elif kind == "search_result":
+                texts.append(f"{part.get('title', '')} ({part.get('source', '')})\n"
+                             + _text_of(part.get("content", []), f"{path}.content.{i}.content"))
+        text = "\n".join(texts)
+        if images and not text:
+            text = f"({len(images)} attachment{'s' if len(images) > 1 else ''} follow in the next message)"
+    else:
+        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
+    if block.get("is_error"):
+        text = f"[tool error] {text}"
+    return text, images
+
+
+def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
+    if isinstance(content, str):
+        out.append({"role": "user", "content": content})
+        return
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
+    parts: list[dict[str, Any]] = []
+    attachments: list[dict[str, Any]] = []
+    for i, block in enumerate(content):
+        bpath = f"{path}.content.{i}"
+        if not isinstance(block, dict):
+            raise InvalidRequest(f"{bpath}: must be a content block object")
+        kind = block.get("type")
+        if kind == "text":
+            if block.get("text"):
+                parts.append({"type": "text", "text": block["text"]})
+        elif kind == "image":
+            parts.append(_image_part(block, bpath))
+        elif kind == "document":
+            parts.append(_document_part(block, bpath))
+        elif kind == "tool_result":
+            tool_use_id = block.get("tool_use_id")
+            if not isinstance(tool_use_id, str):
+                raise InvalidRequest(f"{bpath}.tool_use_id: required for a tool_result block")
+            text, images = _tool_result(block, bpath)
+            # tool messages must directly follow the assistant message that made the calls
+            out.append({"role": "tool", "tool_call_id": to_upstream_id(tool_use_id), "content": text})
+            if images:
+                attachments.append({"type": "text", "text": f"Attachments returned by tool call {tool_use_id}:"})
+                attachments.extend(images)
+        elif kind is None:
+            raise InvalidRequest(f"{bpath}.type: required")
+        # thinking in a user turn and unknown block kinds carry nothing an OpenAI model can use
+    parts = attachments + parts
+    if not parts:
+        return
+    if all(p["type"] == "text" for p in parts):
+        out.append({"role": "user", "content": "\n\n".join(p["text"] for p in parts)})
+    else:
+        out.append({"role": "user", "content": parts})
+
+
+def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNames, opts: ChatOptions) -> None:
+    if isinstance(content, str):
+        out.append({"role": "assistant", "content": content})
+        return
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
+    texts: list[str] = []
+    calls: list[dict[str, Any]] = []
+    reasoning: dict[str, list[str]] = {}
+    details: list[Any] = []
+    for i, block in enumerate(content):
+        bpath = f"{path}.content.{i}"
+        if not isinstance(block, dict):
+            raise InvalidRequest(f"{bpath}: must be a content block object")
+        kind = block.get("type")
+        if kind == "text":
+            texts.append(block.get("text", ""))
+        elif kind == "tool_use":
+            name, tool_id = block.get("name"), block.get("id")
+            if not isinstance(name, str) or not isinstance(tool_id, str):
+                raise InvalidRequest(f"{bpath}: a tool_use block needs string 'id' and 'name'")
+            calls.append({
+                "id": to_upstream_id(tool_id),
+                "type": "function",
+                "function": {"name": names.short(name), "arguments": orjson.dumps(block.get("input", {})).decode()},
+            })
+        elif kind == "thinking":
+            source, carried = parse_reasoning_signature(block.get("signature"))
+            field = source or opts.replay_field
+            if field:
+                reasoning.setdefault(field, []).append(block.get("thinking", ""))
+            if carried:
+                details.extend(carried)
+        elif kind == "redacted_thinking" and opts.reasoning_style == "openrouter":
+            details.append({"type": "reasoning.encrypted", "data": block.get("data", "")})
+    msg: dict[str, Any] = {"role": "assistant", "content": "".join(texts) if texts or not calls else None}
+    if calls:
+        msg["tool_calls"] = calls
+    for field, pieces in reasoning.items():
+        if field != "reasoning_details":
+            msg[field] = "".join(pieces)
+    if details:
+        msg["reasoning_details"] = details
+        if opts.reasoning_style == "openrouter" and "reasoning" not in msg and "reasoning_details" in reasoning:
+            msg["reasoning"] = "".join(reasoning["reasoning_details"])
+    out.append(msg)
+
+
+def _tool_def(tool: dict[str, Any], names: ToolNames, opts: ChatOptions) -> dict[str, Any]:
+    schema = tool.get("input_schema") or {"type": "object", "properties": {}}
+    if opts.strip_schema_keys:
+        schema = {k: v for k, v in schema.items() if k not in opts.strip_schema_keys}
+    fn: dict[str, Any] = {"name": names.short(tool["name"]), "parameters": schema}
+    if tool.get("description"):
+        fn["description"] = tool["description"]
+    return {"type": "function", "function": fn}
+
+
+def _referenced_tools(messages: list[Any]) -> set[str]:
+    """Deferred tools become visible once a ToolSearch result references them (Anthropic expands those)."""
+    found: set[str] = set()
+    for msg in messages:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        if not isinstance(content, list):
+            continue
+        for block in content:
+            if isinstance(block, dict) and block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                for part in block["content"]:
+                    if isinstance(part, dict) and part.get("type") == "tool_reference":
+                        found.add(part.get("tool_name", ""))
+    return found
+
+
+def _tools(body: dict[str, Any], names: ToolNames, opts: ChatOptions) -> list[dict[str, Any]]:
+    tools = body.get("tools")
+    if not tools:
+        return []
+    if not isinstance(tools, list):
+        raise InvalidRequest("tools: must be a list")
+    referenced: set[str] | None = None
+    out = []
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            raise InvalidRequest(f"tools.{i}.name: required")
+        if "input_schema" not in tool and tool.get("type") not in (None, "custom"):
+            continue  # Anthropic server tools (web_search, code_execution…) cannot run elsewhere
+        if tool.get("defer_loading"):
+            if referenced is None:
+                referenced = _referenced_tools(body["messages"])
+            if tool["name"] not in referenced:
+                continue
+        out.append(_tool_def(tool, names, opts))
+    return out
+
+
+def _tool_choice(choice: Any, names: ToolNames) -> tuple[Any, bool | None]:
+    """(tool_choice, parallel_tool_calls) for an Anthropic tool_choice."""
+    if not isinstance(choice, dict):
+        raise InvalidRequest("tool_choice: must be an object with a 'type'")
+    kind = choice.get("type")
+    parallel = False if choice.get("disable_parallel_tool_use") else None
+    if kind == "auto":
+        return "auto", parallel
+    if kind == "any":
+        return "required", parallel
+    if kind == "none":
+        return "none", None
+    if kind == "tool":
+        if not isinstance(choice.get("name"), str):
+            raise InvalidRequest("tool_choice.name: required when type is 'tool'")
+        return {"type": "function", "function": {"name": names.short(choice["name"])}}, parallel
+    raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")
+
+
+def _effort(body: dict[str, Any]) -> tuple[str | None, int | None]:
+    """(Anthropic effort or 'off', thinking budget) from thinking and output_config.effort."""
+    thinking = body.get("thinking") or {}
+    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    config = body.get("output_config")
+    effort = config.get("effort") if isinstance(config, dict) else None
+    if kind == "disabled" or (kind is None and effort is None):
+        return "off", None
+    if kind == "enabled":
+        budget = thinking.get("budget_tokens")
+        if effort is None and isinstance(budget, int):
+            effort = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
+        return effort or "medium", budget if isinstance(budget, int) else None
+    return effort or "high", None
+
+
+def _apply_reasoning(body: dict[str, Any], out: dict[str, Any], opts: ChatOptions) -> None:
+    effort, budget = _effort(body)
+    if opts.reasoning_style == "deepseek":
+        if effort == "off":
+            out["thinking"] = {"type": "disabled"}
+        else:
+            out["thinking"] = {"type": "enabled"}
+            out["reasoning_effort"] = effort
+    elif opts.reasoning_style == "openrouter":
+        if budget is not None:
+            out["reasoning"] = {"max_tokens": budget}
+        elif effort != "off":
+            out["reasoning"] = {"effort": _EFFORTS.get(effort or "", "high")}
+    elif opts.reasoning_capable and effort != "off":
+        out["reasoning_effort"] = _EFFORTS.get(effort or "", "high")
+
+
+def _user_field(user_id: str, limit: int) -> str:
+    if len(user_id) <= limit:
+        return user_id
+    return hashlib.sha256(user_id.encode()).hexdigest()[:limit]
+
+
+def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tuple[dict[str, Any], ToolNames]:
+    """The body must already have passed `wire.anthropic.check_request` (messages is a list, …)."""
+    names = ToolNames()
+    messages: list[dict[str, Any]] = []
+    system = body.get("system")
+    if system:
+        text = _text_of(system, "system")
+        if text:
+            messages.append({"role": "system", "content": text})
+    for i, msg in enumerate(body["messages"]):
+        path = f"messages.{i}"
+        if not isinstance(msg, dict):
+            raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
+        role, content = msg.get("role"), msg.get("content")
+        if content is None:
+            raise InvalidRequest(f"{path}.content: required")
+        if role == "user":
+            _user(content, path, messages)
+        elif role == "assistant":
+            _assistant(content, path, messages, names, opts)
+        elif role == "system":
+            messages.append({"role": "system", "content": _text_of(content, f"{path}.content")})
+        else:
+            raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
+
+    out: dict[str, Any] = {"model": model, "messages": messages}
+    max_tokens = body["max_tokens"]
+    if opts.max_output_tokens:
+        max_tokens = min(max_tokens, opts.max_output_tokens)
+    out[opts.max_tokens_field] = max_tokens
+    for key in ("temperature", "top_p"):
+        if body.get(key) is not None:
+            out[key] = body[key]
+    if body.get("stop_sequences"):
+        out["stop"] = body["stop_sequences"]
+    metadata = body.get("metadata")
+    if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
+        out["user"] = _user_field(metadata["user_id"], opts.user_limit)
+    tools = _tools(body, names, opts)
+    if tools:
+        out["tools"] = tools
+        if body.get("tool_choice") is not None:
+            choice, parallel = _tool_choice(body["tool_choice"], names)
+            out["tool_choice"] = choice
+            if parallel is not None:
+                out["parallel_tool_calls"] = parallel
+    _apply_reasoning(body, out, opts)
+    if body.get("stream"):
+        out["stream"] = True
+        if opts.stream_usage:
+            out["stream_options"] = {"include_usage": True}
+    if opts.extra_params:
+        out.update(opts.extra_params)
+    return out, names

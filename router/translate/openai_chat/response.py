@@ -1,0 +1,83 @@
+"""OpenAI Chat Completions response → Anthropic message (non-streaming)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from router.translate.common import (
+    new_message_id,
+    reasoning_signature,
+    stop_reason,
+    to_anthropic_id,
+    usage_from_openai,
+)
+from router.translate.openai_chat.request import ToolNames
+from router.wire.errors import UpstreamUnavailable
+
+
+def parse_arguments(raw: Any) -> dict[str, Any]:
+    """Tool arguments arrive as a JSON string (or, from a few providers, an object)."""
+    if isinstance(raw, dict):
+        return raw
+    if not raw:
+        return {}
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {"_raw_arguments": raw}
+    return value if isinstance(value, dict) else {"value": value}
+
+
+def reasoning_of(message: dict[str, Any]) -> tuple[str, str | None, list[Any] | None]:
+    """(text, source field, details) of whatever reasoning a provider attached to a message or delta."""
+    details = message.get("reasoning_details")
+    if isinstance(details, list) and details:
+        text = "".join(d.get("text") or d.get("summary") or "" for d in details if isinstance(d, dict))
+        return text, "reasoning_details", details
+    for field in ("reasoning_content", "reasoning"):
+        value = message.get(field)
+        if isinstance(value, str) and value:
+            return value, field, None
+    return "", None, None
+
+
+def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any]:
+    if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
+        raise UpstreamUnavailable("upstream answered 200 without choices; the provider may not speak OpenAI "
+                                  "Chat Completions at this URL (check api_base_url)")
+    choice = data["choices"][0]
+    message = choice.get("message") or {}
+    content: list[dict[str, Any]] = []
+    text, source, details = reasoning_of(message)
+    if source:
+        content.append({"type": "thinking", "thinking": text, "signature": reasoning_signature(source, details)})
+    body_text = message.get("content")
+    if isinstance(body_text, list):  # a few providers return content parts
+        body_text = "".join(p.get("text", "") for p in body_text if isinstance(p, dict))
+    if body_text:
+        content.append({"type": "text", "text": body_text})
+    refusal = message.get("refusal")
+    if refusal and not body_text:
+        content.append({"type": "text", "text": refusal})
+    calls = message.get("tool_calls") or []
+    for call in calls:
+        fn = call.get("function") or {}
+        content.append({
+            "type": "tool_use",
+            "id": to_anthropic_id(call.get("id")),
+            "name": names.restore(fn.get("name", "")),
+            "input": parse_arguments(fn.get("arguments")),
+        })
+    reason = "refusal" if refusal and not calls else stop_reason(choice.get("finish_reason"), bool(calls))
+    return {
+        "id": new_message_id(),
+        "type": "message",
+        "role": "assistant",
+        "model": model,
+        "content": content,
+        "stop_reason": reason,
+        "stop_sequence": None,
+        "usage": usage_from_openai(data.get("usage")),
+    }

@@ -1,0 +1,270 @@
+"""OpenAI Chat Completions stream → Anthropic Messages stream.
+
+A `StreamTranslator` is made per upstream stream and owns all of its state. Blocks are emitted one at a
+time with contiguous indices, as Anthropic does. Parallel tool calls whose argument pieces interleave are
+handled without losing a byte: the open call keeps streaming, a call that starts while the open one's JSON
+is still incomplete is buffered (with any text that arrives meanwhile) and emitted whole when the message
+ends. A call is recognised by its index, or by a new id at a reused index (some providers send every call
+at index 0).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from router.translate.common import (
+    new_message_id,
+    reasoning_signature,
+    stop_reason,
+    to_anthropic_id,
+    usage_from_openai,
+)
+from router.translate.openai_chat.request import ToolNames
+from router.translate.openai_chat.response import reasoning_of
+from router.wire.errors import UpstreamError, type_for_status
+from router.wire.sse import event
+
+_DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
+_STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
+
+
+class _Call:
+    __slots__ = ("args", "index", "name", "state", "upstream_id")
+
+    def __init__(self, upstream_id: str | None) -> None:
+        self.upstream_id = upstream_id
+        self.name = ""
+        self.args: list[str] = []
+        self.index = -1  # Anthropic block index once opened
+        self.state = "pending"  # pending → open → closed
+
+    def args_complete(self) -> bool:
+        raw = "".join(self.args)
+        if not raw.strip():
+            return False
+        try:
+            orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            return False
+        return True
+
+
+def _text_delta(index: int, kind: str, field: str, text: str) -> bytes:
+    return (_DELTA + str(index).encode() + b',"delta":{"type":"' + kind.encode() + b'","' + field.encode()
+            + b'":' + orjson.dumps(text) + b"}}\n\n")
+
+
+class StreamTranslator:
+    def __init__(self, model: str, names: ToolNames, input_tokens_estimate: int = 0) -> None:
+        self.model = model
+        self.names = names
+        self.message_id = new_message_id()
+        self.input_estimate = input_tokens_estimate
+        self.next_index = 0
+        self.open_kind: str | None = None  # "text" | "thinking" | "tool"
+        self.open_call: _Call | None = None
+        self.thinking_source: str | None = None
+        self.thinking_details: list[dict[str, Any]] = []
+        self.calls: dict[Any, _Call] = {}
+        self.deferred: list[tuple[str, Any]] = []
+        self.buffering = False
+        self.finish_reason: str | None = None
+        self.refused = False
+        self.usage: dict[str, Any] | None = None
+        self.saw_tool_call = False
+        self.output_chars = 0
+        self.finished = False
+
+    # ---- lifecycle -------------------------------------------------------------------------------------
+
+    def start(self) -> bytes:
+        message: dict[str, Any] = {
+            "id": self.message_id, "type": "message", "role": "assistant", "model": self.model, "content": [],
+            "stop_reason": None, "stop_sequence": None,
+            "usage": {"input_tokens": self.input_estimate, "output_tokens": 0,
+                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0},
+        }
+        return event("message_start", {"type": "message_start", "message": message})
+
+    @property
+    def complete(self) -> bool:
+        """True once the upstream said how the message ended."""
+        return self.finish_reason is not None
+
+    def feed(self, chunk: Any) -> bytes:
+        if not isinstance(chunk, dict):
+            return b""
+        if chunk.get("error") and not chunk.get("choices"):
+            raise _stream_error(chunk["error"])
+        if chunk.get("usage"):
+            self.usage = chunk["usage"]
+        out: list[bytes] = []
+        for choice in chunk.get("choices") or ():
+            if choice.get("index", 0) != 0:
+                continue
+            delta = choice.get("delta") or {}
+            text, source, details = reasoning_of(delta)
+            if text or details:
+                self._thinking(text, source, details, out)
+            content = delta.get("content")
+            if content:
+                self._text(content, out)
+            if delta.get("refusal"):
+                self.refused = True
+                self._text(delta["refusal"], out)
+            for call in delta.get("tool_calls") or ():
+                self._tool(call, out)
+            if choice.get("finish_reason"):
+                self.finish_reason = choice["finish_reason"]
+        return b"".join(out)
+
+    def finish(self) -> bytes:
+        """Close whatever is open, emit what was buffered, then message_delta and message_stop."""
+        if self.finished:
+            return b""
+        self.finished = True
+        out: list[bytes] = []
+        self._close(out)
+        text: list[str] = []
+        for kind, item in self.deferred:
+            if kind == "text":
+                text.append(item)
+                continue
+            if text:
+                self._emit_whole_text("".join(text), out)
+                text = []
+            if kind == "call" and item.state == "pending":
+                self._open_call(item, out)
+                self._close(out)
+        if text:
+            self._emit_whole_text("".join(text), out)
+        if self.usage is not None:
+            usage = usage_from_openai(self.usage)
+        else:  # stream ended without usage: say what we know rather than zero
+            usage = {"input_tokens": self.input_estimate, "output_tokens": max(1, self.output_chars // 4),
+                     "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
+        reason = "refusal" if self.refused and not self.saw_tool_call else stop_reason(
+            self.finish_reason, self.saw_tool_call)
+        out.append(event("message_delta", {"type": "message_delta",
+                                           "delta": {"stop_reason": reason, "stop_sequence": None},
+                                           "usage": usage}))
+        out.append(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
+        return b"".join(out)
+
+    # ---- blocks ----------------------------------------------------------------------------------------
+
+    def _can_switch(self) -> bool:
+        return self.open_kind != "tool" or (self.open_call is not None and self.open_call.args_complete())
+
+    def _close(self, out: list[bytes]) -> None:
+        if self.open_kind is None:
+            return
+        index = self.next_index - 1
+        if self.open_kind == "thinking":
+            signature = reasoning_signature(self.thinking_source or "reasoning_content", self.thinking_details)
+            out.append(event("content_block_delta", {"type": "content_block_delta", "index": index,
+                                                     "delta": {"type": "signature_delta", "signature": signature}}))
+            self.thinking_details = []
+        elif self.open_call is not None:
+            self.open_call.state = "closed"
+            self.open_call = None
+        out.append(_STOP + str(index).encode() + b"}\n\n")
+        self.open_kind = None
+
+    def _open(self, kind: str, block: dict[str, Any], out: list[bytes]) -> int:
+        self._close(out)
+        index = self.next_index
+        self.next_index += 1
+        self.open_kind = kind
+        out.append(event("content_block_start", {"type": "content_block_start", "index": index,
+                                                 "content_block": block}))
+        return index
+
+    def _text(self, text: str, out: list[bytes]) -> None:
+        self.output_chars += len(text)
+        if self.open_kind != "text":
+            if self.buffering or not self._can_switch():
+                self.deferred.append(("text", text))
+                return
+            self._open("text", {"type": "text", "text": ""}, out)
+        out.append(_text_delta(self.next_index - 1, "text_delta", "text", text))
+
+    def _emit_whole_text(self, text: str, out: list[bytes]) -> None:
+        self._open("text", {"type": "text", "text": ""}, out)
+        out.append(_text_delta(self.next_index - 1, "text_delta", "text", text))
+        self._close(out)
+
+    def _thinking(self, text: str, source: str | None, details: list[Any] | None, out: list[bytes]) -> None:
+        self.output_chars += len(text)
+        if self.open_kind != "thinking":
+            if self.buffering or not self._can_switch():
+                return  # reasoning that interleaves with unfinished tool arguments has no place to go
+            self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""}, out)
+            self.thinking_source = source
+        if details:
+            self._merge_details(details)
+        if text:
+            out.append(_text_delta(self.next_index - 1, "thinking_delta", "thinking", text))
+
+    def _merge_details(self, details: list[Any]) -> None:
+        """OpenRouter streams reasoning_details piece by piece; replay wants them whole."""
+        for d in details:
+            if not isinstance(d, dict):
+                continue
+            last = self.thinking_details[-1] if self.thinking_details else None
+            if (last is not None and last.get("type") == d.get("type") == "reasoning.text"
+                    and last.get("index") == d.get("index")):
+                last["text"] = (last.get("text") or "") + (d.get("text") or "")
+                if d.get("signature"):
+                    last["signature"] = d["signature"]
+            else:
+                self.thinking_details.append(dict(d))
+
+    def _tool(self, delta: dict[str, Any], out: list[bytes]) -> None:
+        key = delta.get("index", 0)
+        call = self.calls.get(key)
+        upstream_id = delta.get("id") or None
+        if call is None or (upstream_id and call.upstream_id and upstream_id != call.upstream_id):
+            call = _Call(upstream_id)
+            self.calls[key] = call
+            self.saw_tool_call = True
+        elif upstream_id and not call.upstream_id:
+            call.upstream_id = upstream_id
+        fn = delta.get("function") or {}
+        if fn.get("name") and not call.name:
+            call.name = fn["name"]
+        piece = fn.get("arguments")
+        if isinstance(piece, dict):
+            piece = orjson.dumps(piece).decode()
+        if piece:
+            call.args.append(piece)
+            self.output_chars += len(piece)
+        if call.state == "open":
+            if piece:
+                out.append(_text_delta(call.index, "input_json_delta", "partial_json", piece))
+        elif call.state == "pending" and call.name and ("call", call) not in self.deferred:
+            if not self.buffering and self._can_switch():
+                self._open_call(call, out)
+            else:
+                self.buffering = True
+                self.deferred.append(("call", call))
+
+    def _open_call(self, call: _Call, out: list[bytes]) -> None:
+        call.index = self._open("tool", {"type": "tool_use", "id": to_anthropic_id(call.upstream_id),
+                                         "name": self.names.restore(call.name), "input": {}}, out)
+        call.state = "open"
+        self.open_call = call
+        if call.args:
+            out.append(_text_delta(call.index, "input_json_delta", "partial_json", "".join(call.args)))
+
+
+def _stream_error(err: Any) -> UpstreamError:
+    """An error object sent as a chunk ({"error": {...}}) in place of data."""
+    if not isinstance(err, dict):
+        return UpstreamError(f"upstream error: {err}", status=502)
+    code = err.get("code")
+    status = code if isinstance(code, int) and 400 <= code < 600 else 502
+    message = err.get("message") or "upstream reported an error mid-stream"
+    return UpstreamError(f"upstream error: {message}", status=status, error_type=type_for_status(status))

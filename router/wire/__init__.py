@@ -1,0 +1,1 @@
+"""The Anthropic wire format as ccr speaks it to clients: errors and server-sent events."""

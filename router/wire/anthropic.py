@@ -1,0 +1,82 @@
+"""Anthropic Messages request checks (cheap, top level only) and a message replayed as a stream."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from router.wire.errors import InvalidRequest
+from router.wire.sse import event
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    if not raw:
+        raise InvalidRequest("request body is empty; send a JSON object")
+    try:
+        body = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidRequest(f"request body is not valid JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidRequest("request body must be a JSON object")
+    return body
+
+
+def _require(body: dict[str, Any], field: str, kind: type, what: str) -> Any:
+    if field not in body:
+        raise InvalidRequest(f"{field}: field required")
+    value = body[field]
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        raise InvalidRequest(f"{field}: must be {what}")
+    return value
+
+
+def check_messages_request(body: dict[str, Any]) -> None:
+    """The fields every translator relies on. Deeper problems are reported, with their path, where met."""
+    _require(body, "model", str, "a string")
+    messages = _require(body, "messages", list, "a list of messages")
+    if not messages:
+        raise InvalidRequest("messages: at least one message is required")
+    max_tokens = _require(body, "max_tokens", int, "an integer")
+    if max_tokens < 1:
+        raise InvalidRequest("max_tokens: must be at least 1")
+    if "stream" in body and not isinstance(body["stream"], bool):
+        raise InvalidRequest("stream: must be true or false")
+    system = body.get("system")
+    if system is not None and not isinstance(system, str | list):
+        raise InvalidRequest("system: must be a string or a list of text blocks")
+    for key in ("temperature", "top_p"):
+        value = body.get(key)
+        if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
+            raise InvalidRequest(f"{key}: must be a number")
+
+
+def message_as_events(message: dict[str, Any]) -> bytes:
+    """A complete message as the stream Anthropic would have sent (for upstreams that ignore `stream`)."""
+    start = dict(message, content=[], stop_reason=None, stop_sequence=None)
+    out = [event("message_start", {"type": "message_start", "message": start})]
+    for i, block in enumerate(message["content"]):
+        kind = block["type"]
+        if kind == "text":
+            out.append(event("content_block_start", {"type": "content_block_start", "index": i,
+                                                     "content_block": {"type": "text", "text": ""}}))
+            delta: dict[str, Any] = {"type": "text_delta", "text": block["text"]}
+        elif kind == "thinking":
+            out.append(event("content_block_start", {"type": "content_block_start", "index": i,
+                                                     "content_block": {"type": "thinking", "thinking": "",
+                                                                       "signature": ""}}))
+            out.append(event("content_block_delta", {"type": "content_block_delta", "index": i,
+                                                     "delta": {"type": "thinking_delta",
+                                                               "thinking": block["thinking"]}}))
+            delta = {"type": "signature_delta", "signature": block["signature"]}
+        else:
+            out.append(event("content_block_start", {"type": "content_block_start", "index": i,
+                                                     "content_block": dict(block, input={})}))
+            delta = {"type": "input_json_delta", "partial_json": orjson.dumps(block["input"]).decode()}
+        out.append(event("content_block_delta", {"type": "content_block_delta", "index": i, "delta": delta}))
+        out.append(event("content_block_stop", {"type": "content_block_stop", "index": i}))
+    out.append(event("message_delta", {"type": "message_delta",
+                                       "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
+                                       "usage": message["usage"]}))
+    out.append(event("message_stop", {"type": "message_stop"}))
+    return b"".join(out)

@@ -1,0 +1,80 @@
+"""Server-sent events: a byte-level reader that tolerates everything providers send, and the Anthropic writer.
+
+The reader keeps the unfinished tail between reads, so an event (or a multi-byte character) may be split at
+any byte; it accepts LF, CRLF and CR line ends (a CR at the end of a read waits for the next read, in case it
+is half of a CRLF), skips comment lines, and joins multi-line data fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+DONE = b"[DONE]"
+
+
+class SSEDecoder:
+    __slots__ = ("_buf", "_cr")
+
+    def __init__(self) -> None:
+        self._buf = b""
+        self._cr = False
+
+    def feed(self, chunk: bytes) -> list[tuple[bytes | None, bytes]]:
+        """Complete events as (event name or None, data) pairs."""
+        if self._cr:
+            chunk = b"\r" + chunk
+            self._cr = False
+        if b"\r" in chunk:
+            if chunk.endswith(b"\r"):
+                chunk = chunk[:-1]
+                self._cr = True
+            chunk = chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+        buf = self._buf + chunk if self._buf else chunk
+        events: list[tuple[bytes | None, bytes]] = []
+        start = 0
+        while True:
+            end = buf.find(b"\n\n", start)
+            if end < 0:
+                break
+            event = _parse(buf[start:end])
+            if event is not None:
+                events.append(event)
+            start = end + 2
+        self._buf = buf[start:]
+        return events
+
+    def close(self) -> list[tuple[bytes | None, bytes]]:
+        """An event the upstream left unterminated at end of stream."""
+        tail = self._buf + (b"\n" if self._cr else b"")
+        self._buf, self._cr = b"", False
+        event = _parse(tail.strip(b"\n")) if tail.strip() else None
+        return [event] if event is not None else []
+
+
+def _parse(block: bytes) -> tuple[bytes | None, bytes] | None:
+    if block.startswith(b"data: ") and b"\n" not in block:  # the common case, one data line
+        return None, block[6:]
+    name: bytes | None = None
+    data: list[bytes] = []
+    for line in block.split(b"\n"):
+        if not line or line[0] == 0x3A:  # blank, or ":" comment
+            continue
+        field, _, value = line.partition(b":")
+        if value[:1] == b" ":
+            value = value[1:]
+        if field == b"data":
+            data.append(value)
+        elif field == b"event":
+            name = value
+    if not data and name is None:
+        return None
+    return name, b"\n".join(data)
+
+
+def event(kind: str, data: dict[str, Any]) -> bytes:
+    return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
+
+
+PING = b'event: ping\ndata: {"type": "ping"}\n\n'
