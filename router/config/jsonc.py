@@ -10,7 +10,8 @@ from typing import Any
 
 import orjson
 
-_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/|,(?=\s*[}\]])', re.S)
+_COMMENT = re.compile(r'"(?:[^"\\]|\\.)*"|//[^\n]*|/\*.*?\*/', re.S)
+_TRAILING_COMMA = re.compile(r'"(?:[^"\\]|\\.)*"|,(?=\s*[}\]])')
 
 
 class JSONCError(ValueError):
@@ -28,7 +29,8 @@ def _strip(text: str) -> str:
         # keep newlines so error positions still point at the right line
         return re.sub(r"[^\n]", " ", tok)
 
-    return _TOKEN.sub(repl, text)
+    # comments first, so that a comma followed by a comment and then "}" is seen as trailing
+    return _TRAILING_COMMA.sub(repl, _COMMENT.sub(repl, text))
 
 
 def loads(text: str) -> Any:

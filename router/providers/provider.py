@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from router.config.schema import Config, ModelInfo, ProviderConfig, WireFormat
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
-from router.wire.errors import Unauthorized
+from router.wire.errors import MissingCredential
 
 if TYPE_CHECKING:
     import aiohttp
@@ -47,7 +47,7 @@ class Provider:
         key = self.cfg.api_key
         if key is None:
             if self.cfg.missing_key_var:
-                raise Unauthorized(
+                raise MissingCredential(
                     f"ccr: provider '{self.name}' has no API key because the environment variable "
                     f"{self.cfg.missing_key_var} is not set. Export it and run `ccr restart`, or write the key "
                     "into the config file."

@@ -92,7 +92,8 @@ async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
     except TimeoutError:
         raise UpstreamTimeout(f"provider '{provider.name}' went silent mid-stream") from None
     except aiohttp.ClientError as exc:
-        raise UpstreamUnavailable(f"provider '{provider.name}' broke off the stream: {exc}") from None
+        raise UpstreamUnavailable(f"provider '{provider.name}' broke off the stream before the answer was complete "
+                                  f"({type(exc).__name__})") from None
 
 
 async def _pump(resp: aiohttp.ClientResponse, provider: Provider, first: bytes) -> AsyncIterator[bytes]:

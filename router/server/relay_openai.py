@@ -53,7 +53,7 @@ async def _read_json(resp: aiohttp.ClientResponse, provider: Provider) -> Any:
     except TimeoutError:
         raise UpstreamTimeout(f"provider '{provider.name}' stopped sending its answer") from None
     except aiohttp.ClientError as exc:
-        raise UpstreamUnavailable(f"provider '{provider.name}' broke off its answer: {exc}") from None
+        raise UpstreamUnavailable(f"provider '{provider.name}' broke off its answer ({type(exc).__name__})") from None
     finally:
         resp.release()
     try:
@@ -89,7 +89,8 @@ class _Events:
             except TimeoutError:
                 raise UpstreamTimeout(f"provider '{self.provider.name}' went silent mid-stream") from None
             except aiohttp.ClientError as exc:
-                raise UpstreamUnavailable(f"provider '{self.provider.name}' broke off the stream: {exc}") from None
+                raise UpstreamUnavailable(f"provider '{self.provider.name}' broke off the stream before the answer "
+                                          f"was complete ({type(exc).__name__})") from None
             if not data:
                 self.eof = True
                 self.pending = self.decoder.close()

@@ -22,9 +22,9 @@ class SSEResponse(Response):
     media_type = "text/event-stream"
 
     def __init__(self, chunks: AsyncIterator[bytes], headers: dict[str, str] | None = None,
-                 ping_interval: float = PING_INTERVAL_S) -> None:
+                 ping_interval: float | None = None) -> None:
         self.chunks = chunks
-        self.ping_interval = ping_interval
+        self.ping_interval = PING_INTERVAL_S if ping_interval is None else ping_interval
         self.status_code = 200
         self.background = None
         self.init_headers({"cache-control": "no-cache", "x-accel-buffering": "no", **(headers or {})})

@@ -3,6 +3,8 @@
 ProxyError
  ├── InvalidRequest        400 invalid_request_error   (bad JSON, wrong types, missing fields)
  ├── Unauthorized          401 authentication_error
+ ├── MissingCredential     403 permission_error        (a provider key ccr was not given; 403 because Claude
+ │                                                      Code retries a 401 silently but shows a 403 at once)
  ├── NotFound              404 not_found_error         (unknown provider / model / path)
  ├── RequestTooLarge       413 request_too_large
  └── UpstreamError         any status an upstream answered with, mapped to the Anthropic type for it
@@ -68,6 +70,11 @@ class InvalidRequest(ProxyError):
 class Unauthorized(ProxyError):
     status = 401
     error_type = "authentication_error"
+
+
+class MissingCredential(ProxyError):
+    status = 403
+    error_type = "permission_error"
 
 
 class NotFound(ProxyError):

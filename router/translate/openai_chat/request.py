@@ -41,12 +41,19 @@ class ToolNames:
         return self.original.get(name, name)
 
 
+# Claude Code's first system block is billing metadata for Anthropic, not an instruction to the model
+_BILLING = "x-anthropic-billing-header:"
+
+
 def _text_of(content: Any, path: str) -> str:
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
         raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
-    return "\n\n".join(b.get("text", "") for b in content if isinstance(b, dict) and b.get("type") == "text")
+    return "\n\n".join(
+        b.get("text", "") for b in content
+        if isinstance(b, dict) and b.get("type") == "text" and not b.get("text", "").startswith(_BILLING)
+    )
 
 
 def _image_part(block: dict[str, Any], path: str) -> dict[str, Any]:
@@ -110,12 +117,22 @@ def _tool_result(block: dict[str, Any], path: str) -> tuple[str, list[dict[str, 
                              + _text_of(part.get("content", []), f"{path}.content.{i}.content"))
         text = "\n".join(texts)
         if images and not text:
-            text = f"({len(images)} attachment{'s' if len(images) > 1 else ''} follow in the next message)"
+            text = "(the attachment follows in the next message)" if len(images) == 1 else (
+                f"({len(images)} attachments follow in the next message)")
     else:
         raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     if block.get("is_error"):
         text = f"[tool error] {text}"
     return text, images
+
+
+def _order_like_calls(out: list[dict[str, Any]], first: int) -> None:
+    """Claude Code returns parallel results as they finish; strict providers want them in call order."""
+    calls = out[first - 1].get("tool_calls") if first > 0 else None
+    if not calls:
+        return
+    order = {c["id"]: i for i, c in enumerate(calls)}
+    out[first:] = sorted(out[first:], key=lambda m: order.get(m["tool_call_id"], len(order)))
 
 
 def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
@@ -126,6 +143,7 @@ def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
         raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     parts: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
+    first_tool = len(out)
     for i, block in enumerate(content):
         bpath = f"{path}.content.{i}"
         if not isinstance(block, dict):
@@ -151,6 +169,8 @@ def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
         elif kind is None:
             raise InvalidRequest(f"{bpath}.type: required")
         # thinking in a user turn and unknown block kinds carry nothing an OpenAI model can use
+    if len(out) - first_tool > 1:
+        _order_like_calls(out, first_tool)
     parts = attachments + parts
     if not parts:
         return

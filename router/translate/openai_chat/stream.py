@@ -98,8 +98,9 @@ class StreamTranslator:
             return b""
         if chunk.get("error") and not chunk.get("choices"):
             raise _stream_error(chunk["error"])
-        if chunk.get("usage"):
-            self.usage = chunk["usage"]
+        usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")  # Groq reports it under x_groq
+        if usage:
+            self.usage = usage
         out: list[bytes] = []
         for choice in chunk.get("choices") or ():
             if choice.get("index", 0) != 0:
@@ -118,6 +119,8 @@ class StreamTranslator:
                 self._tool(call, out)
             if choice.get("finish_reason"):
                 self.finish_reason = choice["finish_reason"]
+            if choice.get("usage"):  # Moonshot/Kimi put it inside the choice
+                self.usage = choice["usage"]
         return b"".join(out)
 
     def finish(self) -> bytes:

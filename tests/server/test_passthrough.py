@@ -1,0 +1,151 @@
+"""Anthropic-compatible upstreams: body and stream go through untranslated; only model, auth and betas change."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import anthropic
+import httpx
+import pytest
+
+from router.translate.common import reasoning_signature
+from tests.support.router import RouterServer
+from tests.support.upstream import Reply, ScriptedUpstream, anthropic_sse
+
+MakeRouter = Callable[[dict[str, Any]], RouterServer]
+FIXTURES = Path(__file__).parent.parent / "fixtures"
+CLIENT_HEADERS = {"authorization": "Bearer client-token", "anthropic-version": "2023-06-01",
+                  "anthropic-beta": "claude-code-20250219,context-1m-2025-08-07", "content-type": "application/json"}
+
+MESSAGE = {"id": "msg_up", "type": "message", "role": "assistant", "model": "glm-4.6",
+           "content": [{"type": "text", "text": "Hi from GLM"}], "stop_reason": "end_turn", "stop_sequence": None,
+           "usage": {"input_tokens": 12, "output_tokens": 4, "cache_creation_input_tokens": 0,
+                     "cache_read_input_tokens": 0}}
+EVENTS = anthropic_sse(
+    {"type": "message_start", "message": {**MESSAGE, "content": [], "stop_reason": None}},
+    {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "Hi from GLM"}},
+    {"type": "content_block_stop", "index": 0},
+    {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+     "usage": {"output_tokens": 4}},
+    {"type": "message_stop"},
+)
+
+
+def config(url: str, path: str = "/api/anthropic") -> dict[str, Any]:
+    return {"Providers": [{"name": "zai", "api_base_url": url + path, "api_key": "zai-key", "models": ["glm-4.6"],
+                           "transformer": {"use": ["anthropic"]}}],
+            "Router": {"default": "zai,glm-4.6"}}
+
+
+def script(r: Any) -> Reply:
+    if r.path.endswith("/count_tokens"):
+        return Reply(body={"input_tokens": 4242})
+    if r.body.get("stream"):
+        return Reply(chunks=EVENTS, content_type="text/event-stream", headers={"request-id": "req_1"})
+    return Reply(body=MESSAGE, headers={"request-id": "req_1"})
+
+
+def test_real_claude_code_body_is_forwarded_byte_for_byte_but_the_model(
+    upstream: ScriptedUpstream, make_router: MakeRouter,
+) -> None:
+    upstream.script = script
+    router = make_router(config(upstream.url))
+    raw = (FIXTURES / "claude_code" / "request_hi.json").read_bytes().replace(b'"prov,mod"', b'"claude-opus-4-8"')
+    resp = httpx.post(router.url + "/v1/messages?beta=true", content=raw, headers=CLIENT_HEADERS)
+    assert resp.status_code == 200
+    got = upstream.requests[-1]
+    assert got.path == "/api/anthropic/v1/messages"
+    original = json.loads(raw)
+    assert json.loads(got.raw) == {**original, "model": "glm-4.6"}
+    assert got.raw.endswith(raw[raw.index(b',"messages"'):])  # not re-encoded
+    assert got.headers["x-api-key"] == "zai-key" and got.headers["Authorization"] == "Bearer zai-key"
+    assert "anthropic-beta" not in {k.lower() for k in got.headers}  # third-party endpoints reject unknown betas
+    assert resp.content == b"".join(EVENTS)  # the stream is passed on untouched
+
+
+def test_sdk_non_streaming_and_streaming(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
+    upstream.script = script
+    router = make_router(config(upstream.url))
+    client = anthropic.Anthropic(base_url=router.url, api_key="x", max_retries=0)
+    kwargs: dict[str, Any] = {"model": "claude-opus-4-8", "max_tokens": 100,
+                              "messages": [{"role": "user", "content": "hi"}]}
+    whole = client.messages.create(**kwargs)
+    with client.messages.stream(**kwargs) as s:
+        streamed = s.get_final_message()
+    assert whole.content[0].text == streamed.content[0].text == "Hi from GLM"  # type: ignore[union-attr]
+    assert upstream.requests[-1].body["model"] == "glm-4.6"
+    client.close()
+
+
+def test_count_tokens_is_forwarded(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
+    upstream.script = script
+    router = make_router(config(upstream.url))
+    resp = httpx.post(router.url + "/v1/messages/count_tokens?beta=true", headers=CLIENT_HEADERS,
+                      json={"model": "zai,glm-4.6", "messages": [{"role": "user", "content": "hi"}]})
+    assert resp.json() == {"input_tokens": 4242}
+    assert upstream.requests[-1].path.endswith("/v1/messages/count_tokens")
+
+
+def test_thinking_from_other_providers_is_not_sent_as_forged_signatures(
+    upstream: ScriptedUpstream, make_router: MakeRouter,
+) -> None:
+    upstream.script = script
+    router = make_router(config(upstream.url))
+    body = {"model": "zai,glm-4.6", "max_tokens": 100, "messages": [
+        {"role": "user", "content": "q"},
+        {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "from deepseek", "signature": reasoning_signature("reasoning_content")},
+            {"type": "text", "text": "a"}]},
+        {"role": "user", "content": "again"}]}
+    httpx.post(router.url + "/v1/messages", json=body)
+    sent = upstream.requests[-1].body["messages"][1]["content"]
+    assert sent == [{"type": "text", "text": "a"}]
+
+
+@pytest.mark.parametrize(("reply", "status", "error_type"), [
+    (Reply(status=429, body={"type": "error", "error": {"type": "rate_limit_error", "message": "slow"}},
+           headers={"retry-after": "3"}), 429, "rate_limit_error"),
+    (Reply(status=529, body={"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}),
+     529, "overloaded_error"),
+    (Reply(body=b"<html/>", content_type="text/html"), 502, "api_error"),
+])
+def test_upstream_errors(reply: Reply, status: int, error_type: str, upstream: ScriptedUpstream,
+                         make_router: MakeRouter) -> None:
+    upstream.script = lambda r: reply
+    router = make_router(config(upstream.url))
+    resp = httpx.post(router.url + "/v1/messages", json={"model": "x", "max_tokens": 5,
+                                                         "messages": [{"role": "user", "content": "hi"}]})
+    assert resp.status_code == status and resp.json()["error"]["type"] == error_type
+    if status == 429:
+        assert resp.headers["retry-after"] == "3"
+
+
+def test_cut_stream_ends_with_error_event(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
+    upstream.script = lambda r: Reply(chunks=EVENTS[:3], content_type="text/event-stream", cut=True)
+    router = make_router(config(upstream.url))
+    resp = httpx.post(router.url + "/v1/messages", json={"model": "x", "max_tokens": 5, "stream": True,
+                                                         "messages": [{"role": "user", "content": "hi"}]})
+    assert resp.text.startswith("event: message_start")
+    assert resp.text.rstrip().split("\n")[-2] == "event: error"
+
+
+def test_official_anthropic_gets_betas_and_x_api_key_only(upstream: ScriptedUpstream,
+                                                          make_router: MakeRouter) -> None:
+    from router.providers import provider
+
+    upstream.script = script
+    original = provider.ANTHROPIC_HOSTS
+    provider.ANTHROPIC_HOSTS = ("127.0.0.1",)  # treat the scripted upstream as api.anthropic.com
+    try:
+        router = make_router(config(upstream.url, "/v1/messages"))
+    finally:
+        provider.ANTHROPIC_HOSTS = original
+    httpx.post(router.url + "/v1/messages", headers=CLIENT_HEADERS,
+               json={"model": "x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+    headers = {k.lower(): v for k, v in upstream.requests[-1].headers.items()}
+    assert headers["anthropic-beta"] == CLIENT_HEADERS["anthropic-beta"]
+    assert headers["x-api-key"] == "zai-key" and "authorization" not in headers

@@ -1,0 +1,47 @@
+"""Running the real ccr app (uvicorn, uvloop, httptools) on 127.0.0.1 inside the test process."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from typing import Any
+
+import uvicorn
+
+from router.config import parse_config
+from router.server.app import create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class RouterServer:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.config = parse_config(config, "<test>")
+        self.port = free_port()
+        self.server = uvicorn.Server(uvicorn.Config(
+            create_app(self.config), host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
+            loop="uvloop", http="httptools", lifespan="on",
+        ))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> RouterServer:
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("ccr test server did not start")
+            time.sleep(0.01)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)

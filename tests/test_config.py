@@ -1,0 +1,143 @@
+"""config.json: claude-code-router's format unchanged, ccr's extensions, and path-precise validation."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from router.config import ConfigError, WireFormat, load_config, parse_config
+from router.config.example import EXAMPLE_CONFIG
+from router.config.jsonc import loads
+from router.providers.provider import Provider
+
+FIXTURE = Path(__file__).parent / "fixtures" / "config" / "claude_code_router.json"
+
+
+def base() -> dict[str, Any]:
+    return {"Providers": [{"name": "a", "api_base_url": "https://a.test/v1/chat/completions", "api_key": "k",
+                           "models": ["m1"]}], "Router": {"default": "a,m1"}}
+
+
+def test_claude_code_router_config_loads_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENROUTER_KEY", "sk-or-1")
+    monkeypatch.setenv("DEEPSEEK_KEY", "sk-ds-1")
+    monkeypatch.delenv("ZAI_KEY", raising=False)
+    config = load_config(FIXTURE)
+    p = config.providers
+    assert p["openrouter"].api_key == "sk-or-1" and p["deepseek"].api_key == "sk-ds-1"
+    assert p["zai"].api_key is None and p["zai"].missing_key_var == "ZAI_KEY"
+    assert p["zai"].wire is WireFormat.ANTHROPIC and p["deepseek"].wire is WireFormat.OPENAI_CHAT
+    assert [t.name for t in p["deepseek"].transformers_for("deepseek-chat")] == ["deepseek", "tooluse"]
+    assert p["modelscope"].transformers[0].options == {"max_tokens": 65536}
+    assert config.router.default == "deepseek,deepseek-chat" and config.router.long_context_threshold == 60000
+    assert config.apikey == "your-secret-key" and config.proxy_url == "http://127.0.0.1:7890"
+    assert any("ZAI_KEY is not set" in w for w in config.warnings)
+    assert Provider(p["modelscope"], config).chat_options("Qwen/Qwen3-Coder-480B-A35B-Instruct").max_output_tokens == 65536
+
+
+def test_example_config_is_valid_and_commented() -> None:
+    assert "//" in EXAMPLE_CONFIG
+    config = parse_config(loads(EXAMPLE_CONFIG))
+    assert config.router.default == "deepseek,deepseek-chat"
+    assert config.aliases["opus"] == "deepseek,deepseek-reasoner"
+    info = config.providers["deepseek"].models["deepseek-chat"]
+    assert info.pricing is not None and info.pricing.output == 0.42 and info.max_output_tokens == 8192
+
+
+def test_comments_do_not_touch_strings() -> None:
+    assert loads('{"u": "http://x//y", /* c */ "v": [1, 2,], // end\n}') == {"u": "http://x//y", "v": [1, 2]}
+
+
+def mutate(path: str, value: Any) -> dict[str, Any]:
+    data = copy.deepcopy(base())
+    node: Any = data
+    keys = path.replace("]", "").replace("[", ".").split(".")
+    for k in keys[:-1]:
+        node = node[int(k)] if isinstance(node, list) else node.setdefault(k, {})
+    last = keys[-1]
+    if isinstance(node, list):
+        node[int(last)] = value
+    elif value is _DELETE:
+        del node[last]
+    else:
+        node[last] = value
+    return data
+
+
+_DELETE = object()
+
+ERRORS = [
+    ("Providers[0].api_base_url", "ftp:/nope", "Providers[0].api_base_url: not a URL"),
+    ("Providers[0].api_base_url", _DELETE, "Providers[0].api_base_url: required"),
+    ("Providers[0].models", [], "Providers[0].models: required"),
+    ("Providers[0].models", ["m1", "m1"], "Providers[0].models[1]: duplicate model 'm1'"),
+    ("Providers[0].models", [{"name": "m1", "context_window": "big"}], "Providers[0].models[0].context_window: must be an integer"),
+    ("Providers[0].models", [{"name": "m1", "pricing": {"input": -1}}], "Providers[0].models[0].pricing.input: must be positive"),
+    ("Providers[0].models", [{"name": "m1", "capabilities": {"vision": "yes"}}], "Providers[0].models[0].capabilities.vision: must be true or false"),
+    ("Providers[0].name", "a,b", "Providers[0].name: must not contain a comma"),
+    ("Providers[0].transformer", {"use": ["gemini"]}, "Providers[0].transformer: provider 'a' needs gemini wire format"),
+    ("Providers[0].transformer", {"use": ["openai-responses"]}, "needs openai_responses wire format"),
+    ("Router.default", "b,m1", "Router.default: provider 'b' is not configured (configured: a)"),
+    ("Router.think", "just-a-model", 'Router.think: must be "provider,model"'),
+    ("PORT", 70000, "PORT: must be between 1 and 65535"),
+    ("LOG_LEVEL", "loud", "LOG_LEVEL: unknown level"),
+    ("Aliases", {"opus": "zz,top"}, "Aliases.opus: provider 'zz' is not configured"),
+]
+
+
+@pytest.mark.parametrize(("path", "value", "message"), ERRORS, ids=[e[2][:40] for e in ERRORS])
+def test_problems_are_reported_with_their_path(path: str, value: Any, message: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_config(mutate(path, value))
+    assert any(message in p for p in info.value.problems), info.value.problems
+
+
+def test_all_problems_reported_at_once() -> None:
+    data = base()
+    data["Providers"][0]["api_base_url"] = "nope"
+    data["PORT"] = 0
+    with pytest.raises(ConfigError) as info:
+        parse_config(data)
+    assert len(info.value.problems) >= 2
+
+
+def test_unknown_keys_are_warnings() -> None:
+    data = base()
+    data["Colour"] = "blue"
+    data["Providers"][0]["flavour"] = 1
+    warnings = parse_config(data).warnings
+    assert "Colour: unknown key, ignored" in warnings
+    assert "Providers[0].flavour: unknown key, ignored" in warnings
+
+
+def test_invalid_json_reports_line(tmp_path: Path) -> None:
+    f = tmp_path / "config.json"
+    f.write_text('{\n  "PORT": 3456\n  "HOST": "x"\n}')
+    with pytest.raises(ConfigError) as info:
+        load_config(f)
+    assert "line 3" in info.value.problems[0]
+
+
+@pytest.mark.parametrize(("url", "transformers", "wire", "endpoint"), [
+    ("https://api.deepseek.com/chat/completions", [], WireFormat.OPENAI_CHAT, "https://api.deepseek.com/chat/completions"),
+    ("https://api.x.test/v1", [], WireFormat.OPENAI_CHAT, "https://api.x.test/v1/chat/completions"),
+    ("https://api.anthropic.com/v1/messages", [], WireFormat.ANTHROPIC, "https://api.anthropic.com/v1/messages"),
+    ("https://api.moonshot.ai/anthropic", ["anthropic"], WireFormat.ANTHROPIC,
+     "https://api.moonshot.ai/anthropic/v1/messages"),
+])
+def test_wire_format_and_endpoint(url: str, transformers: list[str], wire: WireFormat, endpoint: str) -> None:
+    data = base()
+    data["Providers"][0]["api_base_url"] = url
+    if transformers:
+        data["Providers"][0]["transformer"] = {"use": transformers}
+    config = parse_config(data)
+    assert config.providers["a"].wire is wire
+    assert Provider(config.providers["a"], config).url == endpoint
+
+
+def test_fixture_is_plain_json() -> None:
+    json.loads(FIXTURE.read_text())  # claude-code-router's own parser must read it too

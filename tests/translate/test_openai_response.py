@@ -1,0 +1,63 @@
+"""OpenAI Chat Completions JSON answers → Anthropic messages."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from router.translate.common import parse_reasoning_signature
+from router.translate.openai_chat import ToolNames, translate_response
+from router.wire.errors import UpstreamUnavailable
+
+
+def answer(message: dict[str, Any], finish: str = "stop", usage: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"id": "c", "object": "chat.completion", "choices": [{"index": 0, "message": message,
+                                                                 "finish_reason": finish}],
+            "usage": usage or {"prompt_tokens": 10, "completion_tokens": 3}}
+
+
+def test_text_tools_and_reasoning() -> None:
+    msg = translate_response(answer({
+        "role": "assistant", "content": "Reading.", "reasoning_content": "need the file",
+        "tool_calls": [{"id": "functions.Read:0", "type": "function",
+                        "function": {"name": "Read", "arguments": '{"file_path": "/a"}'}}]},
+        "tool_calls", {"prompt_tokens": 100, "completion_tokens": 9, "prompt_tokens_details": {"cached_tokens": 60}}),
+        "up,m", ToolNames())
+    assert msg["content"][0]["type"] == "thinking" and msg["content"][0]["thinking"] == "need the file"
+    assert parse_reasoning_signature(msg["content"][0]["signature"]) == ("reasoning_content", None)
+    assert msg["content"][1] == {"type": "text", "text": "Reading."}
+    tool = msg["content"][2]
+    assert tool["name"] == "Read" and tool["input"] == {"file_path": "/a"}
+    assert tool["id"].startswith("ccrid_")
+    assert msg["stop_reason"] == "tool_use"
+    assert msg["usage"] == {"input_tokens": 40, "output_tokens": 9, "cache_creation_input_tokens": 0,
+                            "cache_read_input_tokens": 60}
+
+
+@pytest.mark.parametrize(("arguments", "expected"), [
+    ("", {}),
+    ('{"a": 1}', {"a": 1}),
+    ({"a": 1}, {"a": 1}),
+    ('{"a": ', {"_raw_arguments": '{"a": '}),
+])
+def test_tool_arguments(arguments: Any, expected: dict[str, Any]) -> None:
+    msg = translate_response(answer({"role": "assistant", "tool_calls": [
+        {"id": "c1", "type": "function", "function": {"name": "T", "arguments": arguments}}]}, "tool_calls"),
+        "up,m", ToolNames())
+    assert msg["content"][0]["input"] == expected
+
+
+def test_refusal_and_length() -> None:
+    msg = translate_response(answer({"role": "assistant", "content": None, "refusal": "I can't help with that."}),
+                             "up,m", ToolNames())
+    assert msg["content"] == [{"type": "text", "text": "I can't help with that."}]
+    assert msg["stop_reason"] == "refusal"
+    assert translate_response(answer({"role": "assistant", "content": "cut"}, "length"), "up,m",
+                              ToolNames())["stop_reason"] == "max_tokens"
+
+
+@pytest.mark.parametrize("data", [{}, {"choices": []}, [], {"object": "list", "data": []}])
+def test_answer_without_choices_is_an_upstream_error(data: Any) -> None:
+    with pytest.raises(UpstreamUnavailable):
+        translate_response(data, "up,m", ToolNames())
