@@ -29,14 +29,14 @@ def ensure_config(path: Path) -> bool:
     return True
 
 
-def load_or_explain(path: Path) -> Config | None:
+def load_or_explain(path: Path, *, quiet: bool = False) -> Config | None:
     try:
         config = load_config(path)
     except ConfigError as exc:
         print(f"ccr: {exc}", file=sys.stderr)
         print("Fix the file (see `ccr config validate`) and try again.", file=sys.stderr)
         return None
-    for warning in config.warnings:
+    for warning in () if quiet else config.warnings:
         print(f"ccr: warning: {warning}", file=sys.stderr)
     return config
 

@@ -172,7 +172,7 @@ def _running_with_config() -> tuple[dict[str, Any], Config] | None:
     path = Path(state["config"]) if state else config_file(None)
     if state is None and not path.exists():
         return None
-    config = load_or_explain(path)
+    config = load_or_explain(path, quiet=True)
     if config is None or state is None:
         return None
     return state, config

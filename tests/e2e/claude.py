@@ -49,3 +49,7 @@ def run_claude(base_url: str, prompt: str, model: str, workdir: Path, home: Path
                              f"stdout: {proc.stdout[-2000:]}\nstderr: {proc.stderr[-2000:]}") from None
     result["_stderr"] = proc.stderr
     return result
+
+
+if __name__ == "__main__":  # `make test` installs the CLI up front, with npm's own progress
+    print(f"Claude Code {CLAUDE_CODE_VERSION} for the end-to-end tests: {claude_binary()}")

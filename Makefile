@@ -1,0 +1,34 @@
+# One entry point for people and CI. `make run` and `make test` are the two commands the README opens with.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+.PHONY: install run test lint unit e2e-deps clean
+
+# the virtualenv is rebuilt when the dependencies change
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/ccr start --foreground
+
+lint: install
+	$(BIN)/ruff check router tests
+	$(BIN)/mypy
+
+e2e-deps: install
+	$(BIN)/python -m tests.e2e.claude
+
+unit: install
+	$(BIN)/pytest -m "not e2e"
+
+test: lint e2e-deps
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""The `ccr` command as a user runs it: a real process, a temporary data directory, a free port."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.support.router import free_port
+
+FIXTURE = Path(__file__).parent.parent / "fixtures" / "config" / "claude_code_router.json"
+
+
+def ccr(*args: str, env: dict[str, str] | None = None, timeout: float = 30) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "router", *args], capture_output=True, text=True, timeout=timeout,
+                          env={**os.environ, **(env or {})}, stdin=subprocess.DEVNULL)
+
+
+@pytest.fixture
+def running(ccr_home: Path) -> Any:
+    port = free_port()
+    started = ccr("start", "--port", str(port))
+    assert started.returncode == 0, started.stderr
+    yield port
+    ccr("stop")
+
+
+def test_lifecycle(running: int, ccr_home: Path) -> None:
+    config = ccr_home / "config.json"
+    assert config.exists() and "//" in config.read_text()  # the commented example, written on first start
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    status = ccr("status")
+    assert status.returncode == 0
+    assert "ccr is running" in status.stdout and f"http://127.0.0.1:{running}" in status.stdout
+    assert "uptime:" in status.stdout and str(config) in status.stdout
+    pid = int(status.stdout.split("pid:")[1].split()[0])
+    assert httpx.get(f"http://127.0.0.1:{running}/health").json()["pid"] == pid
+    again = ccr("start", "--port", str(running))
+    assert again.returncode == 0 and "already running" in again.stdout
+    # with no provider keys the router still serves, and says which variable is missing
+    resp = httpx.post(f"http://127.0.0.1:{running}/v1/messages",
+                      json={"model": "claude-opus-4-8", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+    assert resp.status_code == 403 and "DEEPSEEK_API_KEY" in resp.json()["error"]["message"]
+    assert (ccr_home / "logs" / "ccr.log").exists()
+    stopped = ccr("stop")
+    assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout
+    after = ccr("status")
+    assert after.returncode == 3 and "not running" in after.stdout
+
+
+def test_activate_and_code(running: int, ccr_home: Path, tmp_path: Path) -> None:
+    exports = ccr("activate").stdout
+    assert f'export ANTHROPIC_BASE_URL="http://127.0.0.1:{running}"' in exports
+    assert "unset ANTHROPIC_API_KEY" in exports
+    fake = tmp_path / "claude"
+    fake.write_text("#!/bin/sh\necho \"args=$*\"\necho \"url=$ANTHROPIC_BASE_URL token=$ANTHROPIC_AUTH_TOKEN "
+                    "key=${ANTHROPIC_API_KEY:-none}\"\n")
+    fake.chmod(0o755)
+    out = ccr("code", "-p", "hello", env={"CLAUDE_PATH": str(fake), "ANTHROPIC_API_KEY": "sk-real"}).stdout
+    assert "args=-p hello" in out
+    assert f"url=http://127.0.0.1:{running} token=ccr key=none" in out
+
+
+def test_refuses_public_bind_without_key(ccr_home: Path) -> None:
+    result = ccr("start", "--host", "0.0.0.0", "--port", str(free_port()), "--foreground")
+    assert result.returncode == 1 and "refusing to listen on 0.0.0.0 without an API key" in result.stderr
+
+
+def test_invalid_config_does_not_start(ccr_home: Path) -> None:
+    (ccr_home / "config.json").write_text(json.dumps({"Providers": [{"name": "x", "api_base_url": "nope",
+                                                                     "models": ["m"]}]}))
+    result = ccr("start", "--port", str(free_port()))
+    assert result.returncode == 1
+    assert "Providers[0].api_base_url: not a URL" in result.stderr
+    assert ccr("status").returncode == 3
+
+
+def test_config_commands(ccr_home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "c.json"
+    target.write_text(FIXTURE.read_text())
+    assert ccr("config", "path").stdout.strip() == str(ccr_home / "config.json")
+    shown = ccr("config", "show", "--config", str(target)).stdout
+    assert "your-secret-key" not in shown and "sk-xxx" not in shown  # literal secrets masked
+    assert '"$OPENROUTER_KEY"' in shown  # references are not secrets
+    valid = ccr("config", "validate", "--config", str(target), env={"OPENROUTER_KEY": "x", "DEEPSEEK_KEY": "y"})
+    assert valid.returncode == 0 and "valid (6 providers" in valid.stdout
+    assert "ZAI_KEY is not set" in valid.stdout
+    target.write_text('{"PORT": "high"}')
+    invalid = ccr("config", "validate", "--config", str(target))
+    assert invalid.returncode == 1 and "PORT: must be an integer" in invalid.stderr
+
+
+def test_commands_that_do_not_serve_import_nothing_heavy() -> None:
+    probe = ("import sys, router.cli.main, router.cli.server_cmd, router.cli.config_cmd, router.cli.common;"
+             "print([m for m in ('fastapi', 'starlette', 'aiohttp', 'uvicorn', 'tiktoken', 'httpx') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
