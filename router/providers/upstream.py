@@ -16,8 +16,9 @@ from router.wire.errors import (
     type_for_status,
 )
 
-# statuses passed on as they are; the rest are mapped to what Claude Code handles best
-_STATUS_MAP = {408: 504, 422: 400, 503: 529, 520: 502, 521: 502, 522: 504, 524: 504}
+# statuses passed on as they are; the rest are mapped to what Claude Code handles best. A provider's 401 is a
+# key in ccr's config, not the client's: as 401 Claude Code would retry it silently, as 403 it shows it at once.
+_STATUS_MAP = {401: 403, 408: 504, 422: 400, 503: 529, 520: 502, 521: 502, 522: 504, 524: 504}
 _MAX_ERROR_BODY = 64 * 1024
 
 
@@ -75,6 +76,9 @@ async def error_from(resp: aiohttp.ClientResponse, provider: Provider, model: st
     if isinstance(data, dict) and data.get("type") == "error" and isinstance(data.get("error"), dict):
         upstream_type = data["error"].get("type")
     message = f"provider '{provider.name}' (model {model}) answered HTTP {resp.status}: {_upstream_message(data, raw)}"
+    if resp.status == 401:
+        message += " — check the provider's api_key in the ccr config"
+        upstream_type = None
     return UpstreamError(message, status=status, error_type=upstream_type or type_for_status(status), headers=headers)
 
 

@@ -16,7 +16,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from router import __version__, paths
+from router import __version__
 from router.config.schema import Config, WireFormat
 from router.providers.provider import Provider, Providers
 from router.routing import Route, RouteSelector
@@ -26,6 +26,7 @@ from router.server.streaming import SSEResponse, run_until_disconnect
 from router.tokens import count_request
 from router.wire.anthropic import check_messages_request, parse_body
 from router.wire.errors import (
+    INTERNAL_MESSAGE,
     NotFound,
     ProxyError,
     RequestTooLarge,
@@ -84,8 +85,7 @@ def anthropic_errors(handler: Handler) -> Handler:
             return _error_response(exc)
         except Exception:
             log.exception("internal error on %s %s", request.method, request.url.path)
-            return Response(error_body("api_error", "ccr hit an internal error; the details are in "
-                                       f"{paths.log_dir() / 'ccr.log'}. Please report it."), 500, media_type=_JSON)
+            return Response(error_body("api_error", INTERNAL_MESSAGE), 500, media_type=_JSON)
 
     return wrapped
 

@@ -12,7 +12,7 @@ from router.providers import upstream
 from router.providers.provider import Provider
 from router.server.results import Stream, Whole
 from router.translate.anthropic import rewrite_body
-from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable, error_event
 
 log = logging.getLogger("ccr.relay")
 
@@ -108,6 +108,6 @@ async def _pump(resp: aiohttp.ClientResponse, provider: Provider, first: bytes) 
             raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before the answer was complete")
     except ProxyError as exc:
         log.warning("stream from %s failed: %s", provider.name, exc.message)
-        yield b"event: error\ndata: " + exc.body() + b"\n\n"
+        yield error_event(exc)
     finally:
         resp.close()

@@ -15,14 +15,17 @@ from router.server.results import Stream, Whole
 from router.tokens import estimate_from_size
 from router.translate.openai_chat import StreamTranslator, translate_request, translate_response
 from router.wire.anthropic import message_as_events
-from router.wire.errors import ProxyError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
+from router.wire.errors import (
+    INTERNAL_MESSAGE,
+    ProxyError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    error_event,
+)
 from router.wire.sse import DONE, SSEDecoder
 
 log = logging.getLogger("ccr.relay")
-
-
-def _error_event(exc: ProxyError) -> bytes:
-    return b"event: error\ndata: " + exc.body() + b"\n\n"
 
 
 async def relay(provider: Provider, model: str, label: str, body: dict[str, Any], raw_size: int) -> Whole | Stream:
@@ -141,7 +144,10 @@ async def _pump(events: _Events, tr: StreamTranslator, head: bytes) -> AsyncIter
         yield tr.finish()
     except ProxyError as exc:
         log.warning("stream from %s failed: %s", events.provider.name, exc.message)
-        yield _error_event(exc)
+        yield error_event(exc)
+    except Exception:
+        log.exception("translating the stream from %s failed", events.provider.name)
+        yield error_event(ProxyError(INTERNAL_MESSAGE))
     finally:
         events.resp.close()
 

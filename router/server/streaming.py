@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any, TypeVar
 
+from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from router.wire.sse import PING
+
+log = logging.getLogger("ccr.server")
 
 PING_INTERVAL_S = 10.0
 T = TypeVar("T")
@@ -43,8 +47,10 @@ class SSEResponse(Response):
             for task in (ping, watch, pump):
                 with contextlib.suppress(asyncio.CancelledError, OSError):
                     await task
-        if pump.done() and not pump.cancelled() and pump.exception() is not None:
-            raise pump.exception()  # type: ignore[misc]
+        if pump.done() and not pump.cancelled():
+            exc = pump.exception()
+            if exc is not None and not isinstance(exc, OSError | ClientDisconnect):
+                log.error("sending a stream failed", exc_info=exc)
 
     async def _pump(self, send: Send) -> None:
         try:

@@ -103,3 +103,11 @@ class UpstreamTimeout(UpstreamError):
 
 def error_body(error_type: str, message: str) -> bytes:
     return orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
+
+
+INTERNAL_MESSAGE = "ccr hit an internal error; the details are in its log (~/.ccr/logs/ccr.log). Please report it."
+
+
+def error_event(exc: ProxyError) -> bytes:
+    """A failure after the stream began: Anthropic's `event: error`."""
+    return b"event: error\ndata: " + exc.body() + b"\n\n"

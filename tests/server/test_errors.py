@@ -93,8 +93,10 @@ UPSTREAM_FAILURES: list[tuple[str, Reply, bool, int, str, str]] = [
      "api_error", "text/html"),
     ("400 passed on", Reply(status=400, body={"error": {"message": "context too long", "type": "invalid_request_error"}}),
      False, 400, "invalid_request_error", "context too long"),
-    ("401 from provider", Reply(status=401, body={"error": {"message": "Incorrect API key"}}), True, 401,
-     "authentication_error", "Incorrect API key"),
+    ("401 from provider", Reply(status=401, body={"error": {"message": "Incorrect API key"}}), True, 403,
+     "permission_error", "Incorrect API key — check the provider's api_key"),
+    ("error body with status 200", Reply(body={"error": {"message": "model overloaded", "code": 529}}), False, 529,
+     "overloaded_error", "model overloaded"),
     ("500", Reply(status=500, body=b"internal", content_type="text/plain"), False, 500, "api_error", "HTTP 500"),
     ("503 is overload", Reply(status=503, body={"error": {"message": "busy"}}), True, 529, "overloaded_error", "busy"),
     ("error chunk before output", Reply(chunks=sse({"error": {"message": "quota exceeded", "code": 429}})), True,
@@ -174,3 +176,14 @@ def test_missing_provider_key_names_the_variable(
     assert_error(httpx.post(router.url + "/v1/messages", json=OK), 403, "permission_error",
                  "CCR_TEST_MISSING_KEY is not set")
     assert upstream.requests == []
+
+
+def test_proxy_url_carries_provider_calls(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
+    """With PROXY_URL set, the provider's host is only reached through the proxy (here the scripted server)."""
+    upstream.script = lambda r: Reply(body={"choices": [{"index": 0, "message": {"content": "via proxy"},
+                                                         "finish_reason": "stop"}]})
+    config = openai_config("http://provider.invalid", PROXY_URL=upstream.url)
+    router = make_router(config)
+    resp = httpx.post(router.url + "/v1/messages", json=OK)
+    assert resp.status_code == 200 and resp.json()["content"][0]["text"] == "via proxy"
+    assert upstream.requests[-1].headers["Host"] == "provider.invalid"

@@ -14,7 +14,7 @@ from router.translate.common import (
     usage_from_openai,
 )
 from router.translate.openai_chat.request import ToolNames
-from router.wire.errors import UpstreamUnavailable
+from router.wire.errors import UpstreamError, UpstreamUnavailable, type_for_status
 
 
 def parse_arguments(raw: Any) -> dict[str, Any]:
@@ -43,7 +43,19 @@ def reasoning_of(message: dict[str, Any]) -> tuple[str, str | None, list[Any] | 
     return "", None, None
 
 
+def upstream_error(err: Any) -> UpstreamError:
+    """An error object sent with status 200: as a stream chunk ({"error": {...}}) or as the whole body."""
+    if not isinstance(err, dict):
+        return UpstreamError(f"upstream error: {err}", status=502)
+    code = err.get("code")
+    status = code if isinstance(code, int) and 400 <= code < 600 else 502
+    message = err.get("message") or "upstream reported an error"
+    return UpstreamError(f"upstream error: {message}", status=status, error_type=type_for_status(status))
+
+
 def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any]:
+    if isinstance(data, dict) and data.get("error") and not data.get("choices"):
+        raise upstream_error(data["error"])
     if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
         raise UpstreamUnavailable("upstream answered 200 without choices; the provider may not speak OpenAI "
                                   "Chat Completions at this URL (check api_base_url)")

@@ -22,8 +22,7 @@ from router.translate.common import (
     usage_from_openai,
 )
 from router.translate.openai_chat.request import ToolNames
-from router.translate.openai_chat.response import reasoning_of
-from router.wire.errors import UpstreamError, type_for_status
+from router.translate.openai_chat.response import reasoning_of, upstream_error
 from router.wire.sse import event
 
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -97,7 +96,7 @@ class StreamTranslator:
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error") and not chunk.get("choices"):
-            raise _stream_error(chunk["error"])
+            raise upstream_error(chunk["error"])
         usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")  # Groq reports it under x_groq
         if usage:
             self.usage = usage
@@ -262,12 +261,3 @@ class StreamTranslator:
         if call.args:
             out.append(_text_delta(call.index, "input_json_delta", "partial_json", "".join(call.args)))
 
-
-def _stream_error(err: Any) -> UpstreamError:
-    """An error object sent as a chunk ({"error": {...}}) in place of data."""
-    if not isinstance(err, dict):
-        return UpstreamError(f"upstream error: {err}", status=502)
-    code = err.get("code")
-    status = code if isinstance(code, int) and 400 <= code < 600 else 502
-    message = err.get("message") or "upstream reported an error mid-stream"
-    return UpstreamError(f"upstream error: {message}", status=status, error_type=type_for_status(status))
