@@ -128,6 +128,9 @@ def test_invalid_json_reports_line(tmp_path: Path) -> None:
     ("https://api.anthropic.com/v1/messages", [], WireFormat.ANTHROPIC, "https://api.anthropic.com/v1/messages"),
     ("https://api.moonshot.ai/anthropic", ["anthropic"], WireFormat.ANTHROPIC,
      "https://api.moonshot.ai/anthropic/v1/messages"),
+    ("https://x.openai.azure.com/openai/deployments/d?api-version=2025-01-01", [], WireFormat.OPENAI_CHAT,
+     "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2025-01-01"),
+    ("https://gw.test/v1/messages?beta=true", [], WireFormat.ANTHROPIC, "https://gw.test/v1/messages?beta=true"),
 ])
 def test_wire_format_and_endpoint(url: str, transformers: list[str], wire: WireFormat, endpoint: str) -> None:
     data = base()
@@ -141,3 +144,17 @@ def test_wire_format_and_endpoint(url: str, transformers: list[str], wire: WireF
 
 def test_fixture_is_plain_json() -> None:
     json.loads(FIXTURE.read_text())  # claude-code-router's own parser must read it too
+
+
+def test_interpolation(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CCR_T_HOST", "gw.test")
+    monkeypatch.delenv("cdef", raising=False)
+    monkeypatch.delenv("CCR_T_UNSET", raising=False)
+    data = base()
+    data["Providers"][0]["api_base_url"] = "https://${CCR_T_HOST}/v1"
+    data["Providers"][0]["api_key"] = "sk-ab$cdef"  # a literal key holding a $ stays as it is
+    data["Providers"].append({**base()["Providers"][0], "name": "b", "api_key": "${CCR_T_UNSET}"})
+    config = parse_config(data)
+    assert config.providers["a"].api_base_url == "https://gw.test/v1"
+    assert config.providers["a"].api_key == "sk-ab$cdef" and config.providers["a"].missing_key_var is None
+    assert config.providers["b"].api_key is None and config.providers["b"].missing_key_var == "CCR_T_UNSET"

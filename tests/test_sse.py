@@ -28,6 +28,8 @@ CASES: list[tuple[str, bytes, Events]] = [
     ("unterminated tail", b"data: a\n\ndata: b", [(None, b"a"), (None, b"b")]),
     ("multibyte", "data: 日本語 ✓\n\n".encode(), [(None, "日本語 ✓".encode())]),
     ("done", b"data: [DONE]\n\n", [(None, b"[DONE]")]),
+    ("empty data is not dispatched", b"event: ping\n\ndata:\n\ndata: a\n\n", [(None, b"a")]),
+    ("byte-order mark", b"\xef\xbb\xbfdata: a\n\n", [(None, b"a")]),
 ]
 
 

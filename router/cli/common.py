@@ -50,8 +50,19 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def is_ccr_process(pid: int) -> bool:
+    """A pid from a state file may have been reused after a crash or reboot: make sure it is ccr's."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except FileNotFoundError:
+        return not Path("/proc/self").exists()  # no procfs (macOS): trust the pid
+    except OSError:
+        return True
+    return b"router" in cmdline or b"ccr" in cmdline
+
+
 def read_state() -> dict[str, Any] | None:
-    """The running server's state file, if its process is alive."""
+    """The running server's state file, if its process is alive and is ccr."""
     try:
         state = json.loads(paths.state_path().read_text())
         pid = int(state["pid"])
@@ -63,7 +74,7 @@ def read_state() -> dict[str, Any] | None:
         return None
     except PermissionError:
         pass
-    return dict(state)
+    return dict(state) if is_ccr_process(pid) else None
 
 
 def client_host(host: str) -> str:

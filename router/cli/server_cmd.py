@@ -90,7 +90,8 @@ def cmd_start(args: argparse.Namespace) -> int:
             print("\n".join(tail), file=sys.stderr)
             print(f"ccr: the server exited with code {proc.returncode}; the full log is {out}", file=sys.stderr)
             return 1
-        if _health(host, port, timeout=0.5):
+        health = _health(host, port, timeout=0.5)
+        if health and health.get("pid") == proc.pid:  # not some other server that holds the port
             print(f"done (pid {proc.pid}).")
             print("Point Claude Code at it with `ccr code`, or: eval \"$(ccr activate)\"")
             return 0
@@ -108,6 +109,8 @@ def _stop(state: dict[str, Any]) -> bool:
         os.kill(pid, signal.SIGTERM)
     except ProcessLookupError:
         return True
+    except PermissionError:
+        raise SystemExit(f"ccr: not allowed to stop pid {pid} (started by another user?); stop it as that user") from None
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline:
         try:

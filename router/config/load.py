@@ -72,7 +72,7 @@ class _Report:
     def __init__(self) -> None:
         self.errors: list[str] = []
         self.warnings: list[str] = []
-        self.missing_vars: dict[str, list[str]] = {}
+        self.missing_vars: dict[str, str] = {}
 
     def error(self, path: str, msg: str) -> None:
         self.errors.append(f"{path}: {msg}")
@@ -82,20 +82,19 @@ class _Report:
 
 
 def _interpolate(node: Any, path: str, rep: _Report) -> Any:
-    """Replace $VAR and ${VAR} in every string; unset variables are left as written and remembered by path."""
+    """Replace $VAR and ${VAR} in every string. An unset variable is left as written (a literal key may hold
+    a `$`); when it is the whole value, it is remembered by path, so a request can name it."""
     if isinstance(node, str):
         if "$" not in node:
             return node
-
-        def sub(m: re.Match[str]) -> str:
-            name = m.group(1) or m.group(2)
-            value = os.environ.get(name)
-            if value is None:
-                rep.missing_vars.setdefault(path, []).append(name)
-                return m.group(0)
-            return value
-
-        return _VAR.sub(sub, node)
+        whole = _VAR.fullmatch(node)
+        if whole:
+            name = whole.group(1) or whole.group(2)
+            if name not in os.environ:
+                rep.missing_vars[path] = name
+                return node
+            return os.environ[name]
+        return _VAR.sub(lambda m: os.environ.get(m.group(1) or m.group(2), m.group(0)), node)
     if isinstance(node, dict):
         return {k: _interpolate(v, f"{path}.{k}" if path else k, rep) for k, v in node.items()}
     if isinstance(node, list):
@@ -238,7 +237,7 @@ def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
     if api_key is not None and not _expect(api_key, str, f"{path}.api_key", "a string", rep):
         ok = False
     elif f"{path}.api_key" in rep.missing_vars:
-        missing_var = rep.missing_vars[f"{path}.api_key"][0]
+        missing_var = rep.missing_vars.pop(f"{path}.api_key")
         rep.warn(f"{path}.api_key", f"environment variable {missing_var} is not set; requests to this "
                  "provider will fail until it is")
         api_key = None
@@ -347,7 +346,7 @@ def parse_config(data: Any, path: str | None = None) -> Config:
 
     apikey = data.get("APIKEY") or None
     if apikey is not None and _expect(apikey, str, "APIKEY", "a string", rep) and "APIKEY" in rep.missing_vars:
-        rep.error("APIKEY", f"environment variable {rep.missing_vars['APIKEY'][0]} is not set")
+        rep.error("APIKEY", f"environment variable {rep.missing_vars.pop('APIKEY')} is not set")
     host = data.get("HOST", "127.0.0.1")
     _expect(host, str, "HOST", "a string", rep)
     port = data.get("PORT", 3456)
@@ -366,6 +365,8 @@ def parse_config(data: Any, path: str | None = None) -> Config:
     timeout = _number(data, "API_TIMEOUT_MS", "", rep, integer=True) or 600_000
     max_body = _number(data, "MAX_BODY_BYTES", "", rep, integer=True) or 32 * 1024 * 1024
 
+    for where, name in rep.missing_vars.items():
+        rep.warn(where, f"environment variable {name} is not set; the value is used as written")
     if rep.errors:
         raise ConfigError(path, rep.errors)
     return Config(

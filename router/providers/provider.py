@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from router.config.schema import Config, ModelInfo, ProviderConfig, WireFormat
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
@@ -16,14 +16,16 @@ ANTHROPIC_HOSTS = ("api.anthropic.com",)
 
 
 def _endpoint(url: str, wire: WireFormat) -> str:
-    base = url.rstrip("/")
+    """The full endpoint: claude-code-router configs name it; a base URL gets the path appended (query kept,
+    e.g. Azure's ?api-version=)."""
+    parts = urlsplit(url)
+    base = parts.path.rstrip("/")
     if wire is WireFormat.ANTHROPIC:
-        if base.endswith("/v1/messages"):
-            return base
-        return base + ("/messages" if base.endswith("/v1") else "/v1/messages")
-    if base.endswith("/chat/completions"):
-        return base
-    return base + "/chat/completions"
+        if not base.endswith("/v1/messages"):
+            base += "/messages" if base.endswith("/v1") else "/v1/messages"
+    elif not base.endswith("/chat/completions"):
+        base += "/chat/completions"
+    return urlunsplit(parts._replace(path=base))
 
 
 class Provider:
@@ -32,7 +34,10 @@ class Provider:
         self.name = cfg.name
         self.wire = cfg.wire
         self.url = _endpoint(cfg.api_base_url, cfg.wire)
-        self.count_tokens_url = self.url + "/count_tokens" if cfg.wire is WireFormat.ANTHROPIC else None
+        self.count_tokens_url = None
+        if cfg.wire is WireFormat.ANTHROPIC:
+            parts = urlsplit(self.url)
+            self.count_tokens_url = urlunsplit(parts._replace(path=parts.path + "/count_tokens"))
         self.host = urlsplit(self.url).hostname or ""
         self.official_anthropic = self.host in ANTHROPIC_HOSTS
         self.proxy_url = config.proxy_url

@@ -56,10 +56,12 @@ def _upstream_message(data: Any, raw: bytes) -> str:
 
 async def error_from(resp: aiohttp.ClientResponse, provider: Provider, model: str) -> ProxyError:
     """Read an upstream error answer (bounded) and say what it was, with the status Claude Code expects."""
-    try:
-        raw = await resp.content.read(_MAX_ERROR_BODY)
+    raw = b""
+    try:  # read() returns what is buffered; an error body may come in several pieces
+        while len(raw) < _MAX_ERROR_BODY and (piece := await resp.content.read(_MAX_ERROR_BODY - len(raw))):
+            raw += piece
     except (TimeoutError, aiohttp.ClientError):
-        raw = b""
+        pass
     finally:
         resp.release()
     try:

@@ -7,17 +7,26 @@ from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import aiohttp
+import orjson
 
 from router.providers import upstream
 from router.providers.provider import Provider
 from router.server.results import Stream, Whole
 from router.translate.anthropic import rewrite_body
-from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable, error_event
+from router.wire.errors import (
+    TYPE_TO_STATUS,
+    ProxyError,
+    UpstreamError,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+    error_event,
+)
+from router.wire.sse import SSEDecoder
 
 log = logging.getLogger("ccr.relay")
 
 _PASS_RESPONSE_HEADERS = ("request-id", "retry-after")
-_STOP = b"message_stop"
+_ENDINGS = (b"event: message_stop", b"event: error")
 
 
 def _headers(provider: Provider, client: Mapping[str, str]) -> dict[str, str]:
@@ -66,24 +75,67 @@ async def count_tokens(provider: Provider, model: str, body: dict[str, Any], raw
         raise await upstream.error_from(resp, provider, model)
     try:
         data = await resp.read()
+    except (aiohttp.ClientError, TimeoutError):
+        raise UpstreamUnavailable(f"provider '{provider.name}' broke off its token count") from None
     finally:
         resp.release()
     return Whole(data, resp.status)
 
 
+class _Cutter:
+    """Passes the upstream's bytes on cut at event boundaries, so that nothing ccr adds (an error event, a ping)
+    can land inside an event, and notes whether the stream ended properly (message_stop or an error)."""
+
+    __slots__ = ("ended", "tail")
+
+    def __init__(self) -> None:
+        self.tail = b""
+        self.ended = False
+
+    def feed(self, data: bytes) -> bytes:
+        buf = self.tail + data if self.tail else data
+        lf, crlf = buf.rfind(b"\n\n"), buf.rfind(b"\r\n\r\n")
+        end = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
+        complete, self.tail = buf[:end], buf[end:]
+        if complete and not self.ended:
+            self.ended = any(complete.startswith(m) or b"\n" + m in complete for m in _ENDINGS)
+        return complete
+
+    def close(self) -> bytes:
+        """An event the upstream left without its blank line."""
+        rest, self.tail = self.tail, b""
+        return self.feed(rest.rstrip(b"\r\n") + b"\n\n") if rest.strip() else b""
+
+
+def _opening_error(provider: Provider, segment: bytes) -> UpstreamError:
+    """A stream whose first event is an error: answer with the status that error type stands for."""
+    for _name, data in SSEDecoder().feed(segment):
+        try:
+            err = orjson.loads(data).get("error") or {}
+        except (orjson.JSONDecodeError, AttributeError):
+            continue
+        kind = err.get("type", "api_error")
+        return UpstreamError(f"provider '{provider.name}' failed: {err.get('message', '')}",
+                             status=TYPE_TO_STATUS.get(kind, 502), error_type=kind)
+    return UpstreamUnavailable(f"provider '{provider.name}' failed: {segment[:300].decode('utf-8', 'replace')}")
+
+
 async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider) -> Stream:
+    """Read up to the first whole event, so that an error before any output is still an HTTP error."""
+    cutter = _Cutter()
     try:
-        first = await _read(resp, provider)
+        first = b""
+        while not first:
+            data = await _read(resp, provider)
+            first = cutter.feed(data) if data else cutter.close()
+            if not data and not first:
+                raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before it began")
+        if first.startswith(b"event: error"):
+            raise _opening_error(provider, first)
     except BaseException:
         resp.close()
         raise
-    if not first:
-        resp.close()
-        raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before it began")
-    if first.startswith(b"event: error"):
-        resp.close()
-        raise UpstreamUnavailable(f"provider '{provider.name}' failed: {first[:300].decode('utf-8', 'replace')}")
-    return Stream(_pump(resp, provider, first), _response_headers(resp))
+    return Stream(_pump(resp, provider, cutter, first), _response_headers(resp))
 
 
 async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
@@ -96,15 +148,19 @@ async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
                                   f"({type(exc).__name__})") from None
 
 
-async def _pump(resp: aiohttp.ClientResponse, provider: Provider, first: bytes) -> AsyncIterator[bytes]:
-    """Bytes out as they came in; only the end is watched, so a cut stream ends with an error event."""
-    tail = first[-64:]
+async def _pump(resp: aiohttp.ClientResponse, provider: Provider, cutter: _Cutter,
+                first: bytes) -> AsyncIterator[bytes]:
+    """Bytes out as they came in (whole events only); a stream cut short ends with an error event."""
     try:
         yield first
-        while chunk := await _read(resp, provider):
-            tail = (tail + chunk)[-64:]
-            yield chunk
-        if _STOP not in tail and b"event: error" not in tail:
+        while data := await _read(resp, provider):
+            complete = cutter.feed(data)
+            if complete:
+                yield complete
+        rest = cutter.close()
+        if rest:
+            yield rest
+        if not cutter.ended:
             raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before the answer was complete")
     except ProxyError as exc:
         log.warning("stream from %s failed: %s", provider.name, exc.message)

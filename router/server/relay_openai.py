@@ -14,6 +14,7 @@ from router.providers.provider import Provider
 from router.server.results import Stream, Whole
 from router.tokens import estimate_from_size
 from router.translate.openai_chat import StreamTranslator, translate_request, translate_response
+from router.translate.openai_chat.response import parse_arguments
 from router.wire.anthropic import message_as_events
 from router.wire.errors import (
     INTERNAL_MESSAGE,
@@ -189,7 +190,7 @@ def accumulate(stream: bytes) -> dict[str, Any]:
             elif delta["type"] == "input_json_delta":
                 partial.setdefault(ev["index"], []).append(delta["partial_json"])
         elif kind == "content_block_stop" and ev["index"] in partial:
-            message["content"][ev["index"]]["input"] = orjson.loads("".join(partial.pop(ev["index"])) or "{}")
+            message["content"][ev["index"]]["input"] = parse_arguments("".join(partial.pop(ev["index"])))
         elif kind == "message_delta":
             message.update(ev["delta"])
             message["usage"] = {**message.get("usage", {}), **ev["usage"]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import time
 from pathlib import Path
 
@@ -12,6 +13,22 @@ from router import logs, paths
 from router.config import Config
 
 log = logging.getLogger("ccr.server")
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)
+
+
+def _remove_if_ours(path: Path) -> None:
+    """Only this process's state: another `ccr start` may own the files by now."""
+    try:
+        owner = json.loads(path.read_text()).get("pid") if path.suffix == ".json" else int(path.read_text())
+    except (OSError, ValueError, AttributeError):
+        return
+    if owner == os.getpid():
+        path.unlink(missing_ok=True)
 
 
 def serve(path: Path, config: Config, host: str, port: int) -> int:
@@ -22,23 +39,28 @@ def serve(path: Path, config: Config, host: str, port: int) -> int:
     logs.setup(config.log, config.log_level, to_stderr=os.environ.get("CCR_DAEMON") != "1")
     for warning in config.warnings:
         log.warning("config: %s", warning)
-    app = create_app(config)
-    server = uvicorn.Server(uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+    state = {"pid": os.getpid(), "host": host, "port": port, "started": time.time(), "config": str(path)}
+
+    class Server(uvicorn.Server):
+        async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            await super().startup(sockets)
+            if self.started:  # bound and serving: only now may `ccr status` see us
+                paths.data_dir().mkdir(parents=True, exist_ok=True)
+                _write_atomically(paths.state_path(), json.dumps(state))
+                _write_atomically(paths.pid_path(), str(os.getpid()))
+                log.info("ccr listening on http://%s:%d with config %s", host, port, path)
+
+    server = Server(uvicorn.Config(
+        create_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="on",
         loop="uvloop", http="httptools", timeout_graceful_shutdown=5, server_header=False,
     ))
-    state = {"pid": os.getpid(), "host": host, "port": port, "started": time.time(), "config": str(path)}
-    paths.data_dir().mkdir(parents=True, exist_ok=True)
-    paths.state_path().write_text(json.dumps(state))
-    paths.pid_path().write_text(str(os.getpid()))
-    log.info("ccr listening on http://%s:%d with config %s", host, port, path)
     try:
         server.run()
     finally:
-        for p in (paths.state_path(), paths.pid_path()):
-            try:
-                if p.read_text().find(str(os.getpid())) >= 0:
-                    p.unlink()
-            except OSError:
-                pass
-    return 0 if server.started else 1
+        _remove_if_ours(paths.state_path())
+        _remove_if_ours(paths.pid_path())
+    if not server.started:
+        log.error("ccr could not listen on %s:%d (is the port in use?)", host, port)
+        return 1
+    return 0
+

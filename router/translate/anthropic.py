@@ -19,16 +19,33 @@ _FOREIGN = b'"signature":"' + SIGNATURE_PREFIX.encode()
 _MODEL_FIRST = re.compile(rb'^\s*\{\s*"model"\s*:\s*"(?:[^"\\]|\\.)*"')
 
 
+def _is_foreign(block: Any) -> bool:
+    return (isinstance(block, dict) and block.get("type") == "thinking"
+            and str(block.get("signature", "")).startswith(SIGNATURE_PREFIX))
+
+
 def _without_foreign_thinking(body: dict[str, Any]) -> dict[str, Any]:
     messages = []
+    stripped_last = False
     for msg in body["messages"]:
         content = msg.get("content") if isinstance(msg, dict) else None
-        if msg.get("role") == "assistant" and isinstance(content, list):
-            kept = [b for b in content if not (isinstance(b, dict) and b.get("type") == "thinking"
-                                                and str(b.get("signature", "")).startswith(SIGNATURE_PREFIX))]
-            msg = dict(msg, content=kept or [{"type": "text", "text": "(thinking omitted)"}])
+        stripped_last = stripped_last and not (isinstance(msg, dict) and msg.get("role") == "assistant")
+        if isinstance(msg, dict) and msg.get("role") == "assistant" and isinstance(content, list):
+            kept = [b for b in content if not _is_foreign(b)]
+            if len(kept) != len(content):
+                stripped_last = True
+                msg = dict(msg, content=kept or [{"type": "text", "text": "(thinking omitted)"}])
         messages.append(msg)
-    return dict(body, messages=messages)
+    out = dict(body, messages=messages)
+    if stripped_last:
+        # with thinking on, Anthropic wants the turn in progress to open with a (genuine) thinking block; that
+        # turn's thinking came from another provider, so this request goes without thinking
+        out.pop("thinking", None)
+        edits = (out.get("context_management") or {}).get("edits")
+        if isinstance(edits, list):
+            kept_edits = [e for e in edits if not str((e or {}).get("type", "")).startswith("clear_thinking")]
+            out["context_management"] = dict(out["context_management"], edits=kept_edits)
+    return out
 
 
 def rewrite_body(raw: bytes, body: dict[str, Any], model: str) -> bytes:

@@ -21,6 +21,9 @@ OPENAI_STOP_REASONS = {
     "max_tokens": "max_tokens",
 }
 
+# finish reasons that mean the provider failed, with the status a client should see
+ERROR_FINISH_REASONS = {"error": 502, "insufficient_system_resource": 529}
+
 _VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
 _INVALID_CHARS = re.compile(r"[^a-zA-Z0-9_-]")

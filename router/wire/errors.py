@@ -35,6 +35,13 @@ STATUS_TO_TYPE = {
 }
 
 
+TYPE_TO_STATUS = {
+    "invalid_request_error": 400, "authentication_error": 401, "billing_error": 402, "permission_error": 403,
+    "not_found_error": 404, "request_too_large": 413, "rate_limit_error": 429, "api_error": 500,
+    "timeout_error": 504, "overloaded_error": 529,
+}
+
+
 def type_for_status(status: int) -> str:
     if status in STATUS_TO_TYPE:
         return STATUS_TO_TYPE[status]

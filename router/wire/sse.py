@@ -2,7 +2,8 @@
 
 The reader keeps the unfinished tail between reads, so an event (or a multi-byte character) may be split at
 any byte; it accepts LF, CRLF and CR line ends (a CR at the end of a read waits for the next read, in case it
-is half of a CRLF), skips comment lines, and joins multi-line data fields.
+is half of a CRLF), skips comment lines and a leading byte-order mark, joins multi-line data fields, and (as the
+spec says) does not dispatch an event whose data is empty.
 """
 
 from __future__ import annotations
@@ -14,15 +15,27 @@ import orjson
 DONE = b"[DONE]"
 
 
+_BOM = b"\xef\xbb\xbf"
+
+
 class SSEDecoder:
-    __slots__ = ("_buf", "_cr")
+    __slots__ = ("_buf", "_cr", "_started")
 
     def __init__(self) -> None:
         self._buf = b""
         self._cr = False
+        self._started = False
 
     def feed(self, chunk: bytes) -> list[tuple[bytes | None, bytes]]:
         """Complete events as (event name or None, data) pairs."""
+        if not self._started:  # a byte-order mark may open the stream, possibly split across reads
+            head = self._buf + chunk
+            if len(head) < 3 and _BOM.startswith(head):
+                self._buf = head
+                return []
+            self._started = True
+            self._buf = b""
+            chunk = head[3:] if head.startswith(_BOM) else head
         if self._cr:
             chunk = b"\r" + chunk
             self._cr = False
@@ -68,9 +81,10 @@ def _parse(block: bytes) -> tuple[bytes | None, bytes] | None:
             data.append(value)
         elif field == b"event":
             name = value
-    if not data and name is None:
+    joined = b"\n".join(data)
+    if not joined:  # the spec: an event with an empty data buffer is not dispatched
         return None
-    return name, b"\n".join(data)
+    return name, joined
 
 
 def event(kind: str, data: dict[str, Any]) -> bytes:

@@ -101,3 +101,28 @@ def test_commands_that_do_not_serve_import_nothing_heavy() -> None:
              "print([m for m in ('fastapi', 'starlette', 'aiohttp', 'uvicorn', 'tiktoken', 'httpx') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_start_fails_when_the_port_is_taken(ccr_home: Path) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = ccr("start", "--port", str(port))
+    assert result.returncode == 1 and "failed" in result.stderr
+    assert ccr("status").returncode == 3
+
+
+def test_a_stale_state_file_with_a_reused_pid_is_not_ccr(ccr_home: Path) -> None:
+    other = subprocess.Popen(["sleep", "30"])
+    try:
+        (ccr_home / "server.json").write_text(json.dumps(
+            {"pid": other.pid, "host": "127.0.0.1", "port": 1, "started": 0, "config": "x"}))
+        assert ccr("status").returncode == 3
+        assert ccr("stop").stdout.strip() == "ccr is not running"
+        assert other.poll() is None  # the unrelated process was left alone
+    finally:
+        other.kill()
+        other.wait()

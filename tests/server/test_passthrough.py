@@ -124,13 +124,55 @@ def test_upstream_errors(reply: Reply, status: int, error_type: str, upstream: S
         assert resp.headers["retry-after"] == "3"
 
 
-def test_cut_stream_ends_with_error_event(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
-    upstream.script = lambda r: Reply(chunks=EVENTS[:3], content_type="text/event-stream", cut=True)
+def stream_of(router: RouterServer) -> list[tuple[str, dict[str, Any]]]:
+    resp = httpx.post(router.url + "/v1/messages", json={"model": "x", "max_tokens": 5, "stream": True,
+                                                         "messages": [{"role": "user", "content": "hi"}]})
+    assert resp.status_code == 200
+    events = []
+    for block in resp.text.replace("\r\n", "\n").strip().split("\n\n"):
+        lines = dict(line.split(": ", 1) for line in block.split("\n"))
+        events.append((lines["event"], json.loads(lines["data"])))  # every event whole, none corrupted
+    return events
+
+
+ERROR_EVENT = anthropic_sse({"type": "error", "error": {"type": "overloaded_error",
+                                                        "message": "Overloaded, please retry in a moment"}})
+
+
+@pytest.mark.parametrize(("chunks", "ending"), [
+    # cut in the middle of an event: the partial event is dropped, an error event follows it cleanly
+    ([*EVENTS[:2], EVENTS[2][:30]], "ccr"),
+    ([*EVENTS[:3]], "ccr"),
+    # the upstream's own error event, longer than any tail window: passed on, nothing added
+    ([*EVENTS[:3], *ERROR_EVENT], "upstream"),
+    # a message_stop with extra fields, CRLF line ends, and no final blank line
+    ([*EVENTS[:5], b'event: message_stop\r\ndata: {"type":"message_stop","amazon-bedrock-invocationMetrics":{}}'],
+     "complete"),
+])
+def test_stream_endings(chunks: list[bytes], ending: str, upstream: ScriptedUpstream,
+                        make_router: MakeRouter) -> None:
+    upstream.script = lambda r: Reply(chunks=chunks, content_type="text/event-stream", cut=ending == "ccr")
+    events = stream_of(make_router(config(upstream.url)))
+    kinds = [k for k, _ in events]
+    assert kinds[0] == "message_start"
+    if ending == "complete":
+        assert kinds[-1] == "message_stop" and "error" not in kinds
+    else:
+        assert kinds.count("error") == 1 and kinds[-1] == "error"
+        message = events[-1][1]["error"]["message"]
+        assert ("before the answer was complete" in message) == (ending == "ccr")
+
+
+def test_stream_opening_with_an_error_keeps_its_status(upstream: ScriptedUpstream,
+                                                      make_router: MakeRouter) -> None:
+    upstream.script = lambda r: Reply(chunks=anthropic_sse({"type": "error", "error": {
+        "type": "invalid_request_error", "message": "prompt is too long"}}), content_type="text/event-stream")
     router = make_router(config(upstream.url))
     resp = httpx.post(router.url + "/v1/messages", json={"model": "x", "max_tokens": 5, "stream": True,
                                                          "messages": [{"role": "user", "content": "hi"}]})
-    assert resp.text.startswith("event: message_start")
-    assert resp.text.rstrip().split("\n")[-2] == "event: error"
+    assert resp.status_code == 400
+    assert resp.json()["error"] == {"type": "invalid_request_error",
+                                    "message": "provider 'zai' failed: prompt is too long"}
 
 
 def test_official_anthropic_gets_betas_and_x_api_key_only(upstream: ScriptedUpstream,
@@ -149,3 +191,22 @@ def test_official_anthropic_gets_betas_and_x_api_key_only(upstream: ScriptedUpst
     headers = {k.lower(): v for k, v in upstream.requests[-1].headers.items()}
     assert headers["anthropic-beta"] == CLIENT_HEADERS["anthropic-beta"]
     assert headers["x-api-key"] == "zai-key" and "authorization" not in headers
+
+
+def test_thinking_turned_off_when_the_turn_in_progress_had_foreign_thinking(
+    upstream: ScriptedUpstream, make_router: MakeRouter,
+) -> None:
+    upstream.script = script
+    router = make_router(config(upstream.url))
+    body = {"model": "zai,glm-4.6", "max_tokens": 100, "thinking": {"type": "adaptive"},
+            "context_management": {"edits": [{"type": "clear_thinking_20251015", "keep": "all"}]},
+            "messages": [
+                {"role": "user", "content": "q"},
+                {"role": "assistant", "content": [
+                    {"type": "thinking", "thinking": "from deepseek", "signature": reasoning_signature("reasoning_content")},
+                    {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]},
+                {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}]}
+    httpx.post(router.url + "/v1/messages", json=body)
+    sent = upstream.requests[-1].body
+    assert "thinking" not in sent and sent["context_management"] == {"edits": []}
+    assert sent["messages"][1]["content"] == [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]

@@ -220,6 +220,8 @@ def test_custom_params_and_schema_stripping() -> None:
     ([{"role": "user", "content": 5}], "messages.0.content"),
     ([{"role": "user", "content": [{"type": "image", "source": {"type": "file"}}]}], "messages.0.content.0.source.type"),
     ([{"role": "user", "content": [{"type": "tool_result"}]}], "messages.0.content.0.tool_use_id"),
+    ([{"role": "user", "content": [{"type": "text", "text": None}]}], "messages.0.content.0.text: must be a string"),
+    ([{"role": "system", "content": [{"type": "text", "text": 5}]}], "messages.0.content.0.text: must be a string"),
     ([{"role": "assistant", "content": [{"type": "tool_use", "input": {}}]}], "messages.0.content.0"),
 ])
 def test_malformed_messages_name_the_field(messages: list[Any], message: str) -> None:

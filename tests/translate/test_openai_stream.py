@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
 
+from router.translate.common import parse_reasoning_signature
 from router.translate.openai_chat import StreamTranslator, ToolNames
 from router.translate.openai_chat.request import ToolNames as Names
 from router.wire.errors import UpstreamError
@@ -97,3 +99,54 @@ def test_stop_reasons(finish: str, calls: bool, expected: str) -> None:
         delta = {"tool_calls": [{"index": 0, "id": "c", "function": {"name": "Bash", "arguments": "{}"}}]}
     chunk = {"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}
     assert message_of(translate_bytes([b"data: " + orjson.dumps(chunk) + b"\n\n"]))["stop_reason"] == expected
+
+
+def chunk(finish: str | None = None, **delta: Any) -> bytes:
+    return b"data: " + orjson.dumps({"choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}) + b"\n\n"
+
+
+def call(args: str, **head: Any) -> list[dict[str, Any]]:
+    return [{"index": 0, **head, "function": {**({"name": head.pop("name")} if "name" in head else {}),
+                                              "arguments": args}}]
+
+
+def test_text_and_reasoning_behind_unfinished_arguments_keep_their_order() -> None:
+    stream = translate_bytes([
+        chunk(tool_calls=call('{"a":', id="c1", name="Bash")),
+        chunk(content="Hello "),
+        chunk(reasoning_details=[{"type": "reasoning.encrypted", "data": "SECRET", "index": 1}]),
+        chunk(tool_calls=call("1}")),
+        chunk(content="world"),
+        chunk("tool_calls"),
+    ])
+    check_anthropic_stream(stream)
+    content = message_of(stream)["content"]
+    assert [b["type"] for b in content] == ["tool_use", "text", "thinking", "text"]
+    assert content[0]["input"] == {"a": 1}
+    assert [content[1]["text"], content[3]["text"]] == ["Hello ", "world"]
+    assert parse_reasoning_signature(content[2]["signature"])[1] == [
+        {"type": "reasoning.encrypted", "data": "SECRET", "index": 1}]
+
+
+def test_a_call_that_never_got_a_name_is_not_a_tool_use() -> None:
+    msg = message_of(translate_bytes([chunk(tool_calls=call("{}", id="c1")), chunk("tool_calls")]))
+    assert msg["content"] == [] and msg["stop_reason"] == "end_turn"
+
+
+@pytest.mark.parametrize(("data", "status"), [
+    # OpenRouter: an error object next to a choice whose finish_reason is "error"
+    ({"error": {"code": "server_error", "message": "Provider disconnected"},
+      "choices": [{"index": 0, "delta": {"content": ""}, "finish_reason": "error"}]}, 502),
+    ({"choices": [{"index": 0, "delta": {}, "finish_reason": "insufficient_system_resource"}]}, 529),
+])
+def test_errors_that_end_a_stream_are_errors_not_end_turn(data: dict[str, Any], status: int) -> None:
+    tr = StreamTranslator("up,m", ToolNames())
+    tr.feed({"choices": [{"index": 0, "delta": {"content": "Partial answer"}}]})
+    with pytest.raises(UpstreamError) as info:
+        tr.feed(data)
+    assert info.value.status == status
+
+
+def test_events_without_data_are_not_dispatched() -> None:
+    raw = b"\xef\xbb\xbfevent: ping\n\ndata:\n\n" + chunk("stop", content="ok")
+    assert message_of(translate_bytes([raw]))["content"] == [{"type": "text", "text": "ok"}]

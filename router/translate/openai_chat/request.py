@@ -45,15 +45,20 @@ class ToolNames:
 _BILLING = "x-anthropic-billing-header:"
 
 
+def _text(block: dict[str, Any], path: str) -> str:
+    text = block.get("text", "")
+    if not isinstance(text, str):
+        raise InvalidRequest(f"{path}.text: must be a string")
+    return text
+
+
 def _text_of(content: Any, path: str) -> str:
     if isinstance(content, str):
         return content
     if not isinstance(content, list):
         raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
-    return "\n\n".join(
-        b.get("text", "") for b in content
-        if isinstance(b, dict) and b.get("type") == "text" and not b.get("text", "").startswith(_BILLING)
-    )
+    texts = (_text(b, f"{path}.{i}") for i, b in enumerate(content) if isinstance(b, dict) and b.get("type") == "text")
+    return "\n\n".join(t for t in texts if not t.startswith(_BILLING))
 
 
 def _image_part(block: dict[str, Any], path: str) -> dict[str, Any]:
@@ -150,7 +155,7 @@ def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
             raise InvalidRequest(f"{bpath}: must be a content block object")
         kind = block.get("type")
         if kind == "text":
-            if block.get("text"):
+            if _text(block, bpath):
                 parts.append({"type": "text", "text": block["text"]})
         elif kind == "image":
             parts.append(_image_part(block, bpath))
@@ -196,7 +201,7 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
             raise InvalidRequest(f"{bpath}: must be a content block object")
         kind = block.get("type")
         if kind == "text":
-            texts.append(block.get("text", ""))
+            texts.append(_text(block, bpath))
         elif kind == "tool_use":
             name, tool_id = block.get("name"), block.get("id")
             if not isinstance(name, str) or not isinstance(tool_id, str):

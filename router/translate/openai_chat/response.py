@@ -7,6 +7,7 @@ from typing import Any
 import orjson
 
 from router.translate.common import (
+    ERROR_FINISH_REASONS,
     new_message_id,
     reasoning_signature,
     stop_reason,
@@ -53,6 +54,13 @@ def upstream_error(err: Any) -> UpstreamError:
     return UpstreamError(f"upstream error: {message}", status=status, error_type=type_for_status(status))
 
 
+def check_finish(finish_reason: Any) -> None:
+    """DeepSeek's insufficient_system_resource, OpenRouter's error: the answer is not complete."""
+    if finish_reason in ERROR_FINISH_REASONS:
+        raise upstream_error({"message": f"the provider stopped with finish_reason '{finish_reason}'",
+                              "code": ERROR_FINISH_REASONS[finish_reason]})
+
+
 def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any]:
     if isinstance(data, dict) and data.get("error") and not data.get("choices"):
         raise upstream_error(data["error"])
@@ -60,6 +68,7 @@ def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any
         raise UpstreamUnavailable("upstream answered 200 without choices; the provider may not speak OpenAI "
                                   "Chat Completions at this URL (check api_base_url)")
     choice = data["choices"][0]
+    check_finish(choice.get("finish_reason"))
     message = choice.get("message") or {}
     content: list[dict[str, Any]] = []
     text, source, details = reasoning_of(message)

@@ -22,7 +22,7 @@ from router.translate.common import (
     usage_from_openai,
 )
 from router.translate.openai_chat.request import ToolNames
-from router.translate.openai_chat.response import reasoning_of, upstream_error
+from router.translate.openai_chat.response import check_finish, reasoning_of, upstream_error
 from router.wire.sse import event
 
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -95,7 +95,7 @@ class StreamTranslator:
     def feed(self, chunk: Any) -> bytes:
         if not isinstance(chunk, dict):
             return b""
-        if chunk.get("error") and not chunk.get("choices"):
+        if chunk.get("error"):  # alone, or with a choice whose finish_reason is "error" (OpenRouter)
             raise upstream_error(chunk["error"])
         usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")  # Groq reports it under x_groq
         if usage:
@@ -117,6 +117,7 @@ class StreamTranslator:
             for call in delta.get("tool_calls") or ():
                 self._tool(call, out)
             if choice.get("finish_reason"):
+                check_finish(choice["finish_reason"])
                 self.finish_reason = choice["finish_reason"]
             if choice.get("usage"):  # Moonshot/Kimi put it inside the choice
                 self.usage = choice["usage"]
@@ -129,19 +130,7 @@ class StreamTranslator:
         self.finished = True
         out: list[bytes] = []
         self._close(out)
-        text: list[str] = []
-        for kind, item in self.deferred:
-            if kind == "text":
-                text.append(item)
-                continue
-            if text:
-                self._emit_whole_text("".join(text), out)
-                text = []
-            if kind == "call" and item.state == "pending":
-                self._open_call(item, out)
-                self._close(out)
-        if text:
-            self._emit_whole_text("".join(text), out)
+        self._flush_deferred(out)
         if self.usage is not None:
             usage = usage_from_openai(self.usage)
         else:  # stream ended without usage: say what we know rather than zero
@@ -154,6 +143,37 @@ class StreamTranslator:
                                            "usage": usage}))
         out.append(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
         return b"".join(out)
+
+    def _flush_deferred(self, out: list[bytes]) -> None:
+        """What waited behind an unfinished tool call, in arrival order, consecutive pieces joined."""
+        i = 0
+        while i < len(self.deferred):
+            kind, item = self.deferred[i]
+            if kind == "call":
+                if item.state == "pending":
+                    self._open_call(item, out)
+                    self._close(out)
+                i += 1
+                continue
+            j = i
+            while j < len(self.deferred) and self.deferred[j][0] == kind:
+                j += 1
+            run = [item for _, item in self.deferred[i:j]]
+            if kind == "text":
+                self._open("text", {"type": "text", "text": ""}, out)
+                out.append(_text_delta(self.next_index - 1, "text_delta", "text", "".join(run)))
+            else:
+                self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""}, out)
+                self.thinking_source = next((src for _, src, _ in run if src), None)
+                for _, _, details in run:
+                    if details:
+                        self._merge_details(details)
+                text = "".join(t for t, _, _ in run)
+                if text:
+                    out.append(_text_delta(self.next_index - 1, "thinking_delta", "thinking", text))
+            self._close(out)
+            i = j
+        self.deferred = []
 
     # ---- blocks ----------------------------------------------------------------------------------------
 
@@ -188,21 +208,19 @@ class StreamTranslator:
         self.output_chars += len(text)
         if self.open_kind != "text":
             if self.buffering or not self._can_switch():
+                self.buffering = True  # everything after this waits, so order is kept
                 self.deferred.append(("text", text))
                 return
             self._open("text", {"type": "text", "text": ""}, out)
         out.append(_text_delta(self.next_index - 1, "text_delta", "text", text))
 
-    def _emit_whole_text(self, text: str, out: list[bytes]) -> None:
-        self._open("text", {"type": "text", "text": ""}, out)
-        out.append(_text_delta(self.next_index - 1, "text_delta", "text", text))
-        self._close(out)
-
     def _thinking(self, text: str, source: str | None, details: list[Any] | None, out: list[bytes]) -> None:
         self.output_chars += len(text)
         if self.open_kind != "thinking":
             if self.buffering or not self._can_switch():
-                return  # reasoning that interleaves with unfinished tool arguments has no place to go
+                self.buffering = True
+                self.deferred.append(("thinking", (text, source, details)))
+                return
             self._open("thinking", {"type": "thinking", "thinking": "", "signature": ""}, out)
             self.thinking_source = source
         if details:
@@ -231,7 +249,6 @@ class StreamTranslator:
         if call is None or (upstream_id and call.upstream_id and upstream_id != call.upstream_id):
             call = _Call(upstream_id)
             self.calls[key] = call
-            self.saw_tool_call = True
         elif upstream_id and not call.upstream_id:
             call.upstream_id = upstream_id
         fn = delta.get("function") or {}
@@ -258,6 +275,7 @@ class StreamTranslator:
                                          "name": self.names.restore(call.name), "input": {}}, out)
         call.state = "open"
         self.open_call = call
+        self.saw_tool_call = True  # only calls that became blocks: one without a name is never run
         if call.args:
             out.append(_text_delta(call.index, "input_json_delta", "partial_json", "".join(call.args)))
 
