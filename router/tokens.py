@@ -7,6 +7,7 @@ that Claude Code repeats on every request are tokenized once.
 from __future__ import annotations
 
 import functools
+import hashlib
 from typing import Any
 
 import orjson
@@ -23,11 +24,21 @@ def _encoding() -> Any:
     return tiktoken.get_encoding(ENCODING)
 
 
-@functools.lru_cache(maxsize=8192)
+_MEMO: dict[bytes, int] = {}
+_MEMO_LIMIT = 16384
+
+
 def count_text(text: str) -> int:
-    if not text:
-        return 0
-    return len(_encoding().encode(text, disallowed_special=()))
+    """Token count of a text; long texts are memoized by digest, so the memo never holds the texts."""
+    if len(text) < 256:
+        return len(_encoding().encode(text, disallowed_special=())) if text else 0
+    key = hashlib.blake2b(text.encode(), digest_size=16).digest()
+    count = _MEMO.get(key)
+    if count is None:
+        if len(_MEMO) >= _MEMO_LIMIT:
+            _MEMO.clear()
+        count = _MEMO[key] = len(_encoding().encode(text, disallowed_special=()))
+    return count
 
 
 def _count_block(block: Any) -> int:

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
+import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from router import paths
-from router.config import Config, ConfigError, load_config
+
+if TYPE_CHECKING:  # status, stop and activate must not pay for the config machinery
+    from router.config import Config
 
 
 def config_file(explicit: str | None) -> Path:
@@ -30,6 +32,8 @@ def ensure_config(path: Path) -> bool:
 
 
 def load_or_explain(path: Path, *, quiet: bool = False) -> Config | None:
+    from router.config import ConfigError, load_config
+
     try:
         config = load_config(path)
     except ConfigError as exc:
@@ -42,6 +46,8 @@ def load_or_explain(path: Path, *, quiet: bool = False) -> Config | None:
 
 
 def is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host == "localhost":
         return True
     try:
@@ -61,6 +67,21 @@ def is_ccr_process(pid: int) -> bool:
     return b"router" in cmdline or b"ccr" in cmdline
 
 
+def process_alive(pid: int) -> bool:
+    """Running, and not a zombie waiting for a parent that may be slow to reap it (a container's init)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_bytes()
+    except OSError:
+        return True
+    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
+
+
 def read_state() -> dict[str, Any] | None:
     """The running server's state file, if its process is alive and is ccr."""
     try:
@@ -68,13 +89,7 @@ def read_state() -> dict[str, Any] | None:
         pid = int(state["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        pass
-    return dict(state) if is_ccr_process(pid) else None
+    return dict(state) if process_alive(pid) and is_ccr_process(pid) else None
 
 
 def client_host(host: str) -> str:
@@ -82,3 +97,22 @@ def client_host(host: str) -> str:
     if host in ("0.0.0.0", "::", ""):
         return "127.0.0.1"
     return f"[{host}]" if ":" in host else host
+
+
+def get_health(host: str, port: int, timeout: float = 1.0) -> dict[str, Any] | None:
+    """GET /health over a plain socket: urllib would cost more to import than the whole command may take."""
+    try:
+        with socket.create_connection((client_host(host).strip("[]"), port), timeout=timeout) as sock:
+            sock.sendall(b"GET /health HTTP/1.0\r\nHost: ccr\r\n\r\n")
+            data = b""
+            while chunk := sock.recv(65536):
+                data += chunk
+    except OSError:
+        return None
+    head, _, body = data.partition(b"\r\n\r\n")
+    if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n", 1)[0]:
+        return None
+    try:
+        return dict(json.loads(body))
+    except (ValueError, TypeError):
+        return None

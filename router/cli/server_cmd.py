@@ -10,31 +10,26 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from router import paths
 from router.cli.common import (
     client_host,
     config_file,
     ensure_config,
+    get_health,
     is_loopback,
     load_or_explain,
+    process_alive,
     read_state,
 )
-from router.config import Config
+
+if TYPE_CHECKING:
+    from router.config import Config
 
 START_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 10.0
-
-
-def _health(host: str, port: int, timeout: float = 1.0) -> dict[str, Any] | None:
-    try:
-        with urllib.request.urlopen(f"http://{client_host(host)}:{port}/health", timeout=timeout) as resp:
-            return dict(json.loads(resp.read()))
-    except (OSError, ValueError):
-        return None
 
 
 def _prepare(args: argparse.Namespace) -> tuple[Path, Config, str, int] | None:
@@ -90,7 +85,7 @@ def cmd_start(args: argparse.Namespace) -> int:
             print("\n".join(tail), file=sys.stderr)
             print(f"ccr: the server exited with code {proc.returncode}; the full log is {out}", file=sys.stderr)
             return 1
-        health = _health(host, port, timeout=0.5)
+        health = get_health(host, port, timeout=0.5)
         if health and health.get("pid") == proc.pid:  # not some other server that holds the port
             print(f"done (pid {proc.pid}).")
             print("Point Claude Code at it with `ccr code`, or: eval \"$(ccr activate)\"")
@@ -113,11 +108,9 @@ def _stop(state: dict[str, Any]) -> bool:
         raise SystemExit(f"ccr: not allowed to stop pid {pid} (started by another user?); stop it as that user") from None
     deadline = time.monotonic() + STOP_TIMEOUT_S
     while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if not process_alive(pid):
             return True
-        time.sleep(0.05)
+        time.sleep(0.02)
     os.kill(pid, signal.SIGKILL)
     return False
 
@@ -150,7 +143,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         print("ccr is not running")
         print(f"config: {paths.config_path()}")
         return 3
-    health = _health(state["host"], state["port"])
+    health = get_health(state["host"], state["port"])
     uptime = health["uptime_s"] if health else time.time() - state["started"]
     hours, rest = divmod(int(uptime), 3600)
     print(f"ccr is running{'' if health else ' (not answering /health)'}")

@@ -27,6 +27,7 @@ from router.tokens import count_request
 from router.wire.anthropic import check_messages_request, parse_body
 from router.wire.errors import (
     INTERNAL_MESSAGE,
+    InvalidRequest,
     NotFound,
     ProxyError,
     RequestTooLarge,
@@ -151,9 +152,9 @@ def create_app(config: Config) -> FastAPI:
         raw = await read_body(request, config.max_body_bytes)
         body = parse_body(raw)
         if not isinstance(body.get("model"), str):
-            raise ProxyError("model: field required", status=400)
+            raise InvalidRequest("model: field required (a string)")
         if not isinstance(body.get("messages"), list):
-            raise ProxyError("messages: field required (a list of messages)", status=400)
+            raise InvalidRequest("messages: field required (a list of messages)")
         route, provider = state.route(body["model"])
         if provider.wire is WireFormat.ANTHROPIC:
             result = await run_until_disconnect(

@@ -131,3 +131,14 @@ def test_client_disconnect_cancels_a_non_streamed_request(upstream: ScriptedUpst
     while upstream.cancelled == 0 and time.monotonic() < deadline:
         time.sleep(0.05)
     assert upstream.cancelled == 1
+
+
+@pytest.mark.parametrize(("body", "phrase"), [
+    ({"messages": []}, "model: field required"),
+    ({"model": "up,gpt-test"}, "messages: field required"),
+])
+def test_count_tokens_bad_input(body: dict[str, Any], phrase: str, upstream: ScriptedUpstream,
+                                make_router: MakeRouter) -> None:
+    router = make_router(openai_config(upstream.url))
+    resp = httpx.post(router.url + "/v1/messages/count_tokens", json=body)
+    assert resp.status_code == 400 and phrase in resp.json()["error"]["message"]
