@@ -23,6 +23,7 @@ def claude_binary() -> Path:
     if npm is None:
         raise RuntimeError("npm is needed to install Claude Code for the end-to-end tests")
     prefix.mkdir(parents=True, exist_ok=True)
+    print(f"Installing Claude Code {CLAUDE_CODE_VERSION} from npm into {prefix} (once per machine)…", flush=True)
     subprocess.run([npm, "install", "--prefix", str(prefix), "--no-audit", "--no-fund", "--loglevel=error",
                     f"@anthropic-ai/claude-code@{CLAUDE_CODE_VERSION}"], check=True, timeout=600)
     return binary

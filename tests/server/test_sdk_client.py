@@ -50,3 +50,22 @@ def test_stream_rebuilds_the_non_streamed_message(
     if usage is None:
         assert (whole.usage.input_tokens, whole.usage.cache_read_input_tokens) == (200, 1000)
     client.close()
+
+
+@pytest.mark.parametrize("quirk", ["always streams", "never streams"])
+def test_upstreams_that_ignore_the_stream_flag(
+    quirk: str, upstream: ScriptedUpstream, make_router: Callable[[dict[str, Any]], RouterServer],
+) -> None:
+    step = STEPS["tools"]
+    upstream.script = lambda r: (Reply(chunks=stream_step(step)) if quirk == "always streams"
+                                 else Reply(body=whole_step(step)))
+    router = make_router(openai_config(upstream.url))
+    client = anthropic.Anthropic(base_url=router.url, api_key="unused", max_retries=0)
+    kwargs: dict[str, Any] = {"model": "up,gpt-test", "max_tokens": 1024,
+                              "messages": [{"role": "user", "content": "go"}]}
+    whole = client.messages.create(**kwargs)
+    with client.messages.stream(**kwargs) as stream:
+        streamed = stream.get_final_message()
+    assert streamed.model_dump(exclude={"id"}) == whole.model_dump(exclude={"id"})
+    assert [b.type for b in whole.content] == ["text", "tool_use", "tool_use"]
+    client.close()

@@ -61,3 +61,15 @@ def test_refusal_and_length() -> None:
 def test_answer_without_choices_is_an_upstream_error(data: Any) -> None:
     with pytest.raises(UpstreamUnavailable):
         translate_response(data, "up,m", ToolNames())
+
+
+@pytest.mark.parametrize(("fields", "source"), [
+    ({"reasoning_content": "r"}, "reasoning_content"),  # DeepSeek, Kimi, vLLM
+    ({"reasoning": "r"}, "reasoning"),  # Groq, OpenRouter
+    ({"reasoning": "r", "reasoning_details": [{"type": "reasoning.text", "text": "r"}]}, "reasoning_details"),
+])
+def test_every_reasoning_field_becomes_thinking(fields: dict[str, Any], source: str) -> None:
+    msg = translate_response(answer({"role": "assistant", "content": "a", **fields}), "up,m", ToolNames())
+    thinking = msg["content"][0]
+    assert thinking["type"] == "thinking" and thinking["thinking"] == "r"
+    assert parse_reasoning_signature(thinking["signature"])[0] == source
