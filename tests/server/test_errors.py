@@ -132,8 +132,8 @@ def test_connection_refused_is_502(make_router: MakeRouter) -> None:
 
 
 def test_upstream_timeout_is_504(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
-    upstream.script = lambda r: Reply(body={"choices": []}, pause_before_s=3)
-    router = make_router(openai_config(upstream.url, API_TIMEOUT_MS=500))
+    upstream.script = lambda r: Reply(body={"choices": []}, pause_before_s=1.5)
+    router = make_router(openai_config(upstream.url, API_TIMEOUT_MS=300))
     assert_error(httpx.post(router.url + "/v1/messages", json=OK, timeout=10), 504, "timeout_error", "did not answer")
     still_serving(router)
 

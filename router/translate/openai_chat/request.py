@@ -20,6 +20,7 @@ from router.translate.common import (
 from router.translate.openai_chat.options import ChatOptions
 from router.wire.errors import InvalidRequest
 
+_REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
 _EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
 
 
@@ -213,9 +214,9 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
             })
         elif kind == "thinking":
             source, carried = parse_reasoning_signature(block.get("signature"))
-            field = source or opts.replay_field
+            field = source if source in _REASONING_FIELDS else opts.replay_field
             if field:
-                reasoning.setdefault(field, []).append(block.get("thinking", ""))
+                reasoning.setdefault(field, []).append(str(block.get("thinking") or ""))
             if carried:
                 details.extend(carried)
         elif kind == "redacted_thinking" and opts.reasoning_style == "openrouter":
