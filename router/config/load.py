@@ -209,7 +209,6 @@ def _model(raw: Any, path: str, rep: _Report) -> ModelInfo | None:
         context_window=_number(raw, "context_window", path, rep, integer=True),
         max_output_tokens=_number(raw, "max_output_tokens", path, rep, integer=True),
         capabilities=caps,
-        described=True,
     )
 
 

@@ -38,8 +38,6 @@ class ModelInfo:
     context_window: int | None = None
     max_output_tokens: int | None = None
     capabilities: Capabilities = field(default_factory=Capabilities)
-    # False when the config only listed the name: capabilities are then guesses, not facts
-    described: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-from router.config.schema import Config, ModelInfo, ProviderConfig, WireFormat
+from router.config.schema import Config, ProviderConfig, WireFormat
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
 from router.wire.errors import MissingCredential
 
@@ -44,9 +44,6 @@ class Provider:
         self.timeout_s = config.api_timeout_ms / 1000
         self._options: dict[str, ChatOptions] = {}
         self._session: aiohttp.ClientSession | None = None
-
-    def model_info(self, model: str) -> ModelInfo | None:
-        return self.cfg.models.get(model)
 
     def auth_headers(self) -> dict[str, str]:
         key = self.cfg.api_key

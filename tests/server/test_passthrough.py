@@ -7,12 +7,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import anthropic
 import httpx
 import pytest
 
 from router.translate.common import reasoning_signature
 from tests.support.router import RouterServer
+from tests.support.sdk import whole_and_streamed
 from tests.support.upstream import Reply, ScriptedUpstream, anthropic_sse
 
 MakeRouter = Callable[[dict[str, Any]], RouterServer]
@@ -70,15 +70,10 @@ def test_real_claude_code_body_is_forwarded_byte_for_byte_but_the_model(
 def test_sdk_non_streaming_and_streaming(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
     upstream.script = script
     router = make_router(config(upstream.url))
-    client = anthropic.Anthropic(base_url=router.url, api_key="x", max_retries=0)
-    kwargs: dict[str, Any] = {"model": "claude-opus-4-8", "max_tokens": 100,
-                              "messages": [{"role": "user", "content": "hi"}]}
-    whole = client.messages.create(**kwargs)
-    with client.messages.stream(**kwargs) as s:
-        streamed = s.get_final_message()
+    whole, streamed = whole_and_streamed(router.url, model="claude-opus-4-8", max_tokens=100,
+                                         messages=[{"role": "user", "content": "hi"}])
     assert whole.content[0].text == streamed.content[0].text == "Hi from GLM"  # type: ignore[union-attr]
     assert upstream.requests[-1].body["model"] == "glm-4.6"
-    client.close()
 
 
 def test_count_tokens_is_forwarded(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:

@@ -6,12 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import anthropic
 import pytest
 
 from tests.conftest import openai_config
 from tests.e2e.agent import Step, stream_step, whole_step
 from tests.support.router import RouterServer
+from tests.support.sdk import whole_and_streamed
 from tests.support.upstream import Reply, ScriptedUpstream
 
 STEPS: dict[str, Step] = {
@@ -33,14 +33,10 @@ def test_stream_rebuilds_the_non_streamed_message(
     upstream.script = lambda r: (Reply(chunks=stream_step(step, interleave=interleave)) if r.body.get("stream")
                                  else Reply(body=whole_step(step)))
     router = make_router(openai_config(upstream.url))
-    client = anthropic.Anthropic(base_url=router.url, api_key="unused", max_retries=0)
-    kwargs: dict[str, Any] = {"model": "up,gpt-test", "max_tokens": 1024,
-                              "messages": [{"role": "user", "content": "go"}],
-                              "tools": [{"name": "Bash", "input_schema": {"type": "object"}},
-                                        {"name": "Read", "input_schema": {"type": "object"}}]}
-    whole = client.messages.create(**kwargs)
-    with client.messages.stream(**kwargs) as stream:
-        streamed = stream.get_final_message()
+    whole, streamed = whole_and_streamed(
+        router.url, model="up,gpt-test", max_tokens=1024, messages=[{"role": "user", "content": "go"}],
+        tools=[{"name": "Bash", "input_schema": {"type": "object"}},
+               {"name": "Read", "input_schema": {"type": "object"}}])
     assert streamed.model_dump(exclude={"id"}) == whole.model_dump(exclude={"id"})
     assert whole.content, "the answer must not be empty"
     if step.get("calls"):
@@ -49,7 +45,6 @@ def test_stream_rebuilds_the_non_streamed_message(
     usage = step.get("usage")
     if usage is None:
         assert (whole.usage.input_tokens, whole.usage.cache_read_input_tokens) == (200, 1000)
-    client.close()
 
 
 @pytest.mark.parametrize("quirk", ["always streams", "never streams"])
@@ -60,12 +55,7 @@ def test_upstreams_that_ignore_the_stream_flag(
     upstream.script = lambda r: (Reply(chunks=stream_step(step)) if quirk == "always streams"
                                  else Reply(body=whole_step(step)))
     router = make_router(openai_config(upstream.url))
-    client = anthropic.Anthropic(base_url=router.url, api_key="unused", max_retries=0)
-    kwargs: dict[str, Any] = {"model": "up,gpt-test", "max_tokens": 1024,
-                              "messages": [{"role": "user", "content": "go"}]}
-    whole = client.messages.create(**kwargs)
-    with client.messages.stream(**kwargs) as stream:
-        streamed = stream.get_final_message()
+    whole, streamed = whole_and_streamed(router.url, model="up,gpt-test", max_tokens=1024,
+                                         messages=[{"role": "user", "content": "go"}])
     assert streamed.model_dump(exclude={"id"}) == whole.model_dump(exclude={"id"})
     assert [b.type for b in whole.content] == ["text", "tool_use", "tool_use"]
-    client.close()
