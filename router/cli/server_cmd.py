@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -176,7 +177,9 @@ def _running_with_config() -> tuple[dict[str, Any], Config] | None:
 
 def cmd_code(args: argparse.Namespace) -> int:
     if read_state() is None:
-        code = cmd_start(argparse.Namespace(config=None, host=None, port=None, foreground=False))
+        # claude's stdout may be piped (--output-format json): ccr's own messages go to stderr
+        with contextlib.redirect_stdout(sys.stderr):
+            code = cmd_start(argparse.Namespace(config=None, host=None, port=None, foreground=False))
         if code:
             return code
     found = _running_with_config()
@@ -190,6 +193,8 @@ def cmd_code(args: argparse.Namespace) -> int:
         return 127
     env = {k: v for k, v in os.environ.items() if k != "ANTHROPIC_API_KEY"}
     env.update(_client_env(state, config))
+    sys.stdout.flush()
+    sys.stderr.flush()
     os.execvpe(claude, [claude, *args.args], env)
 
 

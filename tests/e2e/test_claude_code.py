@@ -4,6 +4,10 @@ through ccr against scripted OpenAI-format upstreams on 127.0.0.1."""
 from __future__ import annotations
 
 import base64
+import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,8 +17,8 @@ import pytest
 
 from tests.conftest import openai_config
 from tests.e2e.agent import Agent
-from tests.e2e.claude import run_claude
-from tests.support.router import RouterServer
+from tests.e2e.claude import claude_binary, run_claude
+from tests.support.router import RouterServer, free_port
 from tests.support.upstream import ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -97,3 +101,21 @@ def test_missing_provider_key_is_reported_to_the_user(setup: Setup, monkeypatch:
     assert result["is_error"] is True
     assert "CCR_E2E_UNSET_KEY" in str(result.get("result"))
     assert setup.upstream.requests == []
+
+
+def test_ccr_code_runs_claude_through_a_background_router(setup: Setup, ccr_home: Path) -> None:
+    """The user's path: a config file, `ccr code` starting the router in the background and running claude."""
+    config = openai_config(setup.upstream.url, PORT=free_port())
+    (ccr_home / "config.json").write_text(json.dumps(config))
+    env = {"PATH": os.environ["PATH"], "HOME": str(setup.home), "CCR_HOME": str(ccr_home),
+           "CLAUDE_PATH": str(claude_binary()), "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1"}
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "router", "code", "-p", "TASK:files Please do the task.", "--model", "up,gpt-test",
+             "--allowedTools", "Write,Bash,Read", "--output-format", "json"],
+            cwd=setup.workdir, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120)
+    finally:
+        subprocess.run([sys.executable, "-m", "router", "stop"], env=env, capture_output=True, timeout=30)
+    assert "done (pid" in proc.stderr, proc.stderr
+    result = json.loads(proc.stdout)  # ccr's messages stay off claude's stdout
+    assert completed(result) == "LINES=2 READ=alpha-42,beta-7"
