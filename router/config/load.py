@@ -13,6 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from router.config import jsonc
+from router.config.checks import Report, expect, is_url, number, type_name, unknown_keys
+from router.config.routing import check_target, parse_groups, parse_routing
 from router.config.schema import (
     Capabilities,
     Config,
@@ -29,10 +31,11 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 # claude-code-router keys that ccr accepts; those it does not act on yet are listed with the reason
 _TOP_KEYS = {
     "Providers", "providers", "Router", "router", "APIKEY", "HOST", "PORT", "PROXY_URL", "LOG", "LOG_LEVEL",
-    "API_TIMEOUT_MS", "NON_INTERACTIVE_MODE", "CLAUDE_PATH", "Aliases", "MAX_BODY_BYTES",
+    "API_TIMEOUT_MS", "NON_INTERACTIVE_MODE", "CLAUDE_PATH", "Aliases", "MAX_BODY_BYTES", "CUSTOM_ROUTER_PATH",
+    "CUSTOM_ROUTER_TIMEOUT_MS", "ModelGroups", "routingRules", "fallback", "fallbackModel", "retry",
+    "circuitBreaker", "healthCheck", "RouterMode",
 }
 _TOP_KEYS_IGNORED = {
-    "CUSTOM_ROUTER_PATH": "custom routers arrive with the routing engine; ignored for now",
     "transformers": "JavaScript transformer plugins cannot run in ccr; ignored",
     "StatusLine": "the status line is claude-code-router UI; ignored",
     "forceUseImageAgent": "ignored",
@@ -68,20 +71,7 @@ class ConfigError(Exception):
         super().__init__(f"{where}invalid configuration:\n" + "\n".join(f"  - {p}" for p in problems))
 
 
-class _Report:
-    def __init__(self) -> None:
-        self.errors: list[str] = []
-        self.warnings: list[str] = []
-        self.missing_vars: dict[str, str] = {}
-
-    def error(self, path: str, msg: str) -> None:
-        self.errors.append(f"{path}: {msg}")
-
-    def warn(self, path: str, msg: str) -> None:
-        self.warnings.append(f"{path}: {msg}")
-
-
-def _interpolate(node: Any, path: str, rep: _Report) -> Any:
+def _interpolate(node: Any, path: str, rep: Report) -> Any:
     """Replace $VAR and ${VAR} in every string. An unset variable is left as written (a literal key may hold
     a `$`); when it is the whole value, it is remembered by path, so a request can name it."""
     if isinstance(node, str):
@@ -102,32 +92,8 @@ def _interpolate(node: Any, path: str, rep: _Report) -> Any:
     return node
 
 
-def _type_name(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean", type(None): "null"}.get(
-        type(value), "a number"
-    )
-
-
-def _expect(value: Any, kind: type | tuple[type, ...], path: str, what: str, rep: _Report) -> bool:
-    ok = isinstance(value, kind) and not (kind in (int, float, (int, float)) and isinstance(value, bool))
-    if not ok:
-        rep.error(path, f"must be {what}, got {_type_name(value)}")
-    return ok
-
-
-def _unknown_keys(obj: dict[str, Any], known: set[str], path: str, rep: _Report) -> None:
-    for key in obj:
-        if key not in known:
-            rep.warn(f"{path}.{key}" if path else key, "unknown key, ignored")
-
-
-def _is_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
-def _transformer_list(raw: Any, path: str, rep: _Report) -> tuple[TransformerUse, ...]:
-    if not _expect(raw, list, path, "a list of transformer names", rep):
+def _transformer_list(raw: Any, path: str, rep: Report) -> tuple[TransformerUse, ...]:
+    if not expect(raw, list, path, "a list of transformer names", rep):
         return ()
     out: list[TransformerUse] = []
     for i, item in enumerate(raw):
@@ -161,61 +127,48 @@ def _wire_format(url: str, transformers: tuple[TransformerUse, ...]) -> WireForm
     return WireFormat.OPENAI_CHAT
 
 
-def _number(obj: dict[str, Any], key: str, path: str, rep: _Report, *, integer: bool = False) -> Any:
-    if key not in obj:
-        return None
-    value = obj[key]
-    kind: type | tuple[type, ...] = int if integer else (int, float)
-    if not _expect(value, kind, f"{path}.{key}", "an integer" if integer else "a number", rep):
-        return None
-    if value < 0 or (integer and value == 0):
-        rep.error(f"{path}.{key}", "must be positive")
-        return None
-    return value
-
-
-def _model(raw: Any, path: str, rep: _Report) -> ModelInfo | None:
+def _model(raw: Any, path: str, rep: Report) -> ModelInfo | None:
     if isinstance(raw, str):
         if not raw:
             rep.error(path, "model name must not be empty")
             return None
         return ModelInfo(name=raw)
     if not isinstance(raw, dict):
-        rep.error(path, f'must be a model name or an object with "name", got {_type_name(raw)}')
+        rep.error(path, f'must be a model name or an object with "name", got {type_name(raw)}')
         return None
-    _unknown_keys(raw, _MODEL_KEYS, path, rep)
+    unknown_keys(raw, _MODEL_KEYS, path, rep)
     name = raw.get("name")
     if not isinstance(name, str) or not name:
         rep.error(f"{path}.name", "required: the model name the provider expects")
         return None
     pricing = None
-    if "pricing" in raw and _expect(raw["pricing"], dict, f"{path}.pricing", "an object", rep):
+    if "pricing" in raw and expect(raw["pricing"], dict, f"{path}.pricing", "an object", rep):
         p = raw["pricing"]
-        _unknown_keys(p, _PRICING_KEYS, f"{path}.pricing", rep)
-        values = {k: _number(p, k, f"{path}.pricing", rep) for k in _PRICING_KEYS}
+        unknown_keys(p, _PRICING_KEYS, f"{path}.pricing", rep)
+        values = {k: number(p, k, f"{path}.pricing", rep) for k in _PRICING_KEYS}
         pricing = Pricing(**{k: float(v) for k, v in values.items() if v is not None})
     caps = Capabilities()
-    if "capabilities" in raw and _expect(raw["capabilities"], dict, f"{path}.capabilities", "an object", rep):
+    if "capabilities" in raw and expect(raw["capabilities"], dict, f"{path}.capabilities", "an object", rep):
         c = raw["capabilities"]
-        _unknown_keys(c, _CAPABILITY_KEYS, f"{path}.capabilities", rep)
+        unknown_keys(c, _CAPABILITY_KEYS, f"{path}.capabilities", rep)
         flags: dict[str, bool] = {}
         for k in _CAPABILITY_KEYS & c.keys():
-            if _expect(c[k], bool, f"{path}.capabilities.{k}", "true or false", rep):
+            if expect(c[k], bool, f"{path}.capabilities.{k}", "true or false", rep):
                 flags[k] = c[k]
         caps = Capabilities(**flags)
     return ModelInfo(
         name=name,
         pricing=pricing,
-        context_window=_number(raw, "context_window", path, rep, integer=True),
-        max_output_tokens=_number(raw, "max_output_tokens", path, rep, integer=True),
+        context_window=number(raw, "context_window", path, rep, integer=True),
+        max_output_tokens=number(raw, "max_output_tokens", path, rep, integer=True),
         capabilities=caps,
     )
 
 
-def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
-    if not _expect(raw, dict, path, "an object", rep):
+def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
+    if not expect(raw, dict, path, "an object", rep):
         return None
-    _unknown_keys(raw, _PROVIDER_KEYS, path, rep)
+    unknown_keys(raw, _PROVIDER_KEYS, path, rep)
     ok = True
     name = raw.get("name")
     if not isinstance(name, str) or not name.strip():
@@ -228,18 +181,28 @@ def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
     if not isinstance(url, str):
         rep.error(f"{path}.api_base_url", "required: the provider's endpoint URL")
         ok = False
-    elif not _is_url(url):
+    elif not is_url(url):
         rep.error(f"{path}.api_base_url", f"not a URL: {url!r} (expected http:// or https://)")
         ok = False
-    api_key = raw.get("api_key")
+    raw_key = raw.get("api_key")
+    keys: list[str] = []
     missing_var = None
-    if api_key is not None and not _expect(api_key, str, f"{path}.api_key", "a string", rep):
-        ok = False
-    elif f"{path}.api_key" in rep.missing_vars:
-        missing_var = rep.missing_vars.pop(f"{path}.api_key")
-        rep.warn(f"{path}.api_key", f"environment variable {missing_var} is not set; requests to this "
-                 "provider will fail until it is")
-        api_key = None
+    # ccr: a list of keys makes one deployment per key (balanced, and failed over)
+    for kpath, key in ([(f"{path}.api_key", raw_key)] if not isinstance(raw_key, list) else
+                       [(f"{path}.api_key[{i}]", k) for i, k in enumerate(raw_key)]):
+        if key is None or key == "":
+            continue
+        if not expect(key, str, kpath, "a string (or a list of strings)", rep):
+            ok = False
+        elif kpath in rep.missing_vars:
+            missing_var = missing_var or rep.missing_vars[kpath]
+            rep.warn(kpath, f"environment variable {rep.missing_vars.pop(kpath)} is not set; requests with "
+                     "this key will fail until it is")
+        else:
+            keys.append(key)
+    api_key = keys[0] if keys else None
+    if keys:
+        missing_var = None
     models: dict[str, ModelInfo] = {}
     raw_models = raw.get("models")
     if not isinstance(raw_models, list) or not raw_models:
@@ -258,7 +221,7 @@ def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
     transformers: tuple[TransformerUse, ...] = ()
     per_model: dict[str, tuple[TransformerUse, ...]] = {}
     t = raw.get("transformer")
-    if t is not None and _expect(t, dict, f"{path}.transformer", "an object", rep):
+    if t is not None and expect(t, dict, f"{path}.transformer", "an object", rep):
         for key, value in t.items():
             tpath = f"{path}.transformer.{key}"
             if key == "use":
@@ -266,7 +229,7 @@ def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
             elif isinstance(value, dict):
                 if key not in models:
                     rep.warn(tpath, f"transformer settings for '{key}', which is not in models")
-                _unknown_keys(value, {"use"}, tpath, rep)
+                unknown_keys(value, {"use"}, tpath, rep)
                 per_model[key] = _transformer_list(value.get("use", []), f"{tpath}.use", rep)
             else:
                 rep.error(tpath, 'must be {"use": [...]} for the model of that name')
@@ -279,31 +242,15 @@ def _provider(raw: Any, path: str, rep: _Report) -> ProviderConfig | None:
                   "Remove this provider or route it through an OpenAI-compatible endpoint.")
         return None
     return ProviderConfig(
-        name=name, api_base_url=url, wire=wire, api_key=api_key or None, missing_key_var=missing_var,
-        models=models, transformers=transformers, model_transformers=per_model,
+        name=name, api_base_url=url, wire=wire, api_key=api_key, missing_key_var=missing_var,
+        models=models, transformers=transformers, model_transformers=per_model, api_keys=tuple(keys),
     )
 
 
-def _target(value: Any, path: str, providers: dict[str, ProviderConfig], rep: _Report) -> str | None:
-    if value is None or value == "":
-        return None
-    if not isinstance(value, str) or "," not in value:
-        rep.error(path, f'must be "provider,model", got {value!r}')
-        return None
-    prov, _, model = value.partition(",")
-    if prov not in providers:
-        configured = ", ".join(providers) or "none"
-        rep.error(path, f"provider '{prov}' is not configured (configured: {configured})")
-        return None
-    if model not in providers[prov].models:
-        rep.warn(path, f"model '{model}' is not listed in provider '{prov}' models; it will be sent as written")
-    return value
-
-
 def parse_config(data: Any, path: str | None = None) -> Config:
-    rep = _Report()
+    rep = Report()
     if not isinstance(data, dict):
-        raise ConfigError(path, [f"the file must hold a JSON object, got {_type_name(data)}"])
+        raise ConfigError(path, [f"the file must hold a JSON object, got {type_name(data)}"])
     data = _interpolate(data, "", rep)
     for key in data:
         if key in _TOP_KEYS_IGNORED:
@@ -314,7 +261,7 @@ def parse_config(data: Any, path: str | None = None) -> Config:
     pkey = "Providers" if "Providers" in data else "providers"
     providers: dict[str, ProviderConfig] = {}
     raw_providers = data.get(pkey, [])
-    if _expect(raw_providers, list, pkey, "a list", rep):
+    if expect(raw_providers, list, pkey, "a list", rep):
         for i, rp in enumerate(raw_providers):
             p = _provider(rp, f"{pkey}[{i}]", rep)
             if p is None:
@@ -324,45 +271,49 @@ def parse_config(data: Any, path: str | None = None) -> Config:
                 continue
             providers[p.name] = p
 
+    groups = parse_groups(data.get("ModelGroups"), providers, rep)
     rkey = "Router" if "Router" in data else "router"
     router = RouterConfig()
     raw_router = data.get(rkey, {})
-    if _expect(raw_router, dict, rkey, "an object", rep):
-        _unknown_keys(raw_router, set(_ROUTER_KEYS) | {"longContextThreshold"}, rkey, rep)
-        values: dict[str, Any] = {
-            attr: _target(raw_router.get(key), f"{rkey}.{key}", providers, rep) for key, attr in _ROUTER_KEYS.items()
-        }
-        threshold = _number(raw_router, "longContextThreshold", rkey, rep, integer=True)
-        router = RouterConfig(**values, long_context_threshold=threshold or 60000)
+    if not expect(raw_router, dict, rkey, "an object", rep):
+        raw_router = {}
+    unknown_keys(raw_router, set(_ROUTER_KEYS) | {"longContextThreshold", "fallback"}, rkey, rep)
+    values: dict[str, Any] = {
+        attr: check_target(raw_router.get(key), f"{rkey}.{key}", providers, groups, rep)
+        for key, attr in _ROUTER_KEYS.items()
+    }
+    threshold = number(raw_router, "longContextThreshold", rkey, rep, integer=True)
+    router = RouterConfig(**values, long_context_threshold=threshold or 60000)
 
     aliases: dict[str, str] = {}
     raw_aliases = data.get("Aliases", {})
-    if _expect(raw_aliases, dict, "Aliases", "an object", rep):
+    if expect(raw_aliases, dict, "Aliases", "an object", rep):
         for alias, value in raw_aliases.items():
-            target = _target(value, f"Aliases.{alias}", providers, rep)
+            target = check_target(value, f"Aliases.{alias}", providers, groups, rep)
             if target:
                 aliases[alias] = target
+    routing = parse_routing(data, raw_router, providers, groups, rep)
 
     apikey = data.get("APIKEY") or None
-    if apikey is not None and _expect(apikey, str, "APIKEY", "a string", rep) and "APIKEY" in rep.missing_vars:
+    if apikey is not None and expect(apikey, str, "APIKEY", "a string", rep) and "APIKEY" in rep.missing_vars:
         rep.error("APIKEY", f"environment variable {rep.missing_vars.pop('APIKEY')} is not set")
     host = data.get("HOST", "127.0.0.1")
-    _expect(host, str, "HOST", "a string", rep)
+    expect(host, str, "HOST", "a string", rep)
     port = data.get("PORT", 3456)
     if isinstance(port, str) and port.isdigit():
         port = int(port)
-    if _expect(port, int, "PORT", "an integer", rep) and not 0 < port < 65536:
+    if expect(port, int, "PORT", "an integer", rep) and not 0 < port < 65536:
         rep.error("PORT", f"must be between 1 and 65535, got {port}")
     proxy_url = data.get("PROXY_URL") or None
-    if proxy_url is not None and _expect(proxy_url, str, "PROXY_URL", "a string", rep) and not _is_url(proxy_url):
+    if proxy_url is not None and expect(proxy_url, str, "PROXY_URL", "a string", rep) and not is_url(proxy_url):
         rep.error("PROXY_URL", f"not a URL: {proxy_url!r}")
     log = data.get("LOG", True)
-    _expect(log, bool, "LOG", "true or false", rep)
+    expect(log, bool, "LOG", "true or false", rep)
     log_level = str(data.get("LOG_LEVEL", "info")).lower()
     if log_level not in ("debug", "info", "warning", "warn", "error", "critical", "fatal", "trace"):
         rep.error("LOG_LEVEL", f"unknown level {log_level!r} (use debug, info, warning or error)")
-    timeout = _number(data, "API_TIMEOUT_MS", "", rep, integer=True) or 600_000
-    max_body = _number(data, "MAX_BODY_BYTES", "", rep, integer=True) or 32 * 1024 * 1024
+    timeout = number(data, "API_TIMEOUT_MS", "", rep, integer=True) or 600_000
+    max_body = number(data, "MAX_BODY_BYTES", "", rep, integer=True) or 32 * 1024 * 1024
 
     for where, name in rep.missing_vars.items():
         rep.warn(where, f"environment variable {name} is not set; the value is used as written")
@@ -370,7 +321,7 @@ def parse_config(data: Any, path: str | None = None) -> Config:
         raise ConfigError(path, rep.errors)
     return Config(
         providers=providers, router=router, aliases=aliases, apikey=apikey, host=host, port=port,
-        proxy_url=proxy_url, log=log, log_level={"warn": "warning", "fatal": "critical", "trace": "debug"}.get(
+        proxy_url=proxy_url, log=log, routing=routing, log_level={"warn": "warning", "fatal": "critical", "trace": "debug"}.get(
             log_level, log_level), api_timeout_ms=timeout, max_body_bytes=max_body, path=path,
         warnings=tuple(rep.warnings),
     )

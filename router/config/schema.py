@@ -56,6 +56,8 @@ class ProviderConfig:
     missing_key_var: str | None
     models: dict[str, ModelInfo]
     transformers: tuple[TransformerUse, ...] = ()
+    # all keys when api_key is a list: each key is a deployment of its own (load balancing, failover)
+    api_keys: tuple[str, ...] = ()
     model_transformers: dict[str, tuple[TransformerUse, ...]] = field(default_factory=dict)
 
     def transformers_for(self, model: str) -> tuple[TransformerUse, ...]:
@@ -73,6 +75,96 @@ class RouterConfig:
     image: str | None = None
 
 
+STRATEGIES = ("round_robin", "weighted", "least_latency", "priority")
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMember:
+    target: str  # "provider,model"
+    weight: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class ModelGroup:
+    """One name served by several deployments (providers or keys), chosen by a load-balancing strategy."""
+
+    name: str
+    strategy: str
+    members: tuple[GroupMember, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RuleConditions:
+    message_contains: tuple[str, ...] = ()
+    file_types: tuple[str, ...] = ()
+    token_min: int | None = None
+    token_max: int | None = None
+    expression: Any = None  # router.routing.expr.Expression, parsed at load
+    task_type: tuple[str, ...] = ()
+    complexity: tuple[str, ...] = ()
+    scenario: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    priority: int
+    target: str
+    conditions: RuleConditions
+    fallback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    retries: int = 2  # per deployment, after the first try
+    base_delay_ms: int = 250
+    max_delay_ms: int = 8000
+    deadline_ms: int = 120_000
+
+
+@dataclass(frozen=True, slots=True)
+class BreakerPolicy:
+    consecutive_failures: int = 5
+    error_rate: float = 0.5
+    window: int = 20
+    min_requests: int = 10
+    cooldown_ms: int = 30_000
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheck:
+    enabled: bool = False
+    interval_ms: int = 60_000
+    timeout_ms: int = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class DispatchRoute:
+    target: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class RouterMode:
+    model: str
+    routes: dict[str, DispatchRoute]
+    timeout_ms: int = 1500
+
+
+@dataclass(frozen=True, slots=True)
+class RoutingConfig:
+    rules: tuple[Rule, ...] = ()
+    groups: dict[str, ModelGroup] = field(default_factory=dict)
+    fallback: dict[str, tuple[str, ...]] = field(default_factory=dict)  # scenario → targets
+    fallback_model: tuple[str, ...] = ()
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    breaker: BreakerPolicy = field(default_factory=BreakerPolicy)
+    health_check: HealthCheck = field(default_factory=HealthCheck)
+    router_mode: RouterMode | None = None
+    custom_router_path: str | None = None
+    custom_router_timeout_ms: int = 500
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     providers: dict[str, ProviderConfig]
@@ -88,3 +180,4 @@ class Config:
     max_body_bytes: int = 32 * 1024 * 1024
     path: str | None = None
     warnings: tuple[str, ...] = ()
+    routing: RoutingConfig = field(default_factory=RoutingConfig)

@@ -45,8 +45,9 @@ class Provider:
         self._options: dict[str, ChatOptions] = {}
         self._session: aiohttp.ClientSession | None = None
 
-    def auth_headers(self) -> dict[str, str]:
-        key = self.cfg.api_key
+    def auth_headers(self, key_index: int = 0) -> dict[str, str]:
+        keys = self.cfg.api_keys
+        key = keys[key_index % len(keys)] if keys else self.cfg.api_key
         if key is None:
             if self.cfg.missing_key_var:
                 raise MissingCredential(

@@ -1,5 +1,1 @@
-"""Which provider and model answer a request."""
-
-from router.routing.select import Route, RouteSelector
-
-__all__ = ["Route", "RouteSelector"]
+"""Which deployment answers a request, and why: the decision pipeline and what it draws on."""

@@ -6,6 +6,7 @@ import hmac
 import logging
 import os
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import wraps
@@ -18,9 +19,13 @@ from starlette.responses import Response
 
 from router import __version__
 from router.config.schema import Config, WireFormat
-from router.providers.provider import Provider, Providers
-from router.routing import Route, RouteSelector
+from router.providers.provider import Providers
+from router.routing.decision import RoutingDecision
+from router.routing.deployments import Deployment
+from router.routing.features import RequestView
+from router.routing.pipeline import RoutingEngine
 from router.server import relay_anthropic, relay_openai
+from router.server.attempts import execute
 from router.server.results import Stream, Whole
 from router.server.streaming import SSEResponse, run_until_disconnect
 from router.tokens import count_request
@@ -41,13 +46,15 @@ access = logging.getLogger("ccr.access")
 
 Handler = Callable[[Request], Awaitable[Response]]
 _JSON = "application/json"
+DECISIONS_KEPT = 1000  # in memory for tests and debugging; the decision log persists them
 
 
 class State:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.providers = Providers(config)
-        self.selector = RouteSelector(config)
+        self.engine = RoutingEngine(config, self.providers, call_model=self.call_model)
+        self.decisions: deque[RoutingDecision] = deque(maxlen=DECISIONS_KEPT)
         self.started = time.time()
 
     def check_auth(self, request: Request) -> None:
@@ -62,12 +69,22 @@ class State:
             raise Unauthorized("missing or wrong API key: send ccr's APIKEY as x-api-key or Authorization: Bearer "
                                "(`ccr code` and `ccr activate` set it for Claude Code)")
 
-    def route(self, model: str) -> tuple[Route, Provider]:
-        route = self.selector.select(model)
-        provider = self.providers.get(route.provider)
-        if provider is None:  # a validated config cannot get here, but never answer with a traceback
-            raise NotFound(f"provider '{route.provider}' is not configured")
-        return route, provider
+    def first_deployment(self, model: str) -> Deployment:
+        """For requests that need no decision (count_tokens): the model's resolution, its best deployment."""
+        route = self.engine.selector.select(model)
+        deps = self.engine.deployments.order(route.target)
+        if not deps:  # a validated config cannot get here, but never answer with a traceback
+            raise NotFound(f"'{route.target}' is not configured")
+        return deps[0]
+
+    async def call_model(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
+        """One non-streamed call of ccr's own (Router mode's dispatcher)."""
+        if dep.provider.wire is WireFormat.ANTHROPIC:
+            result = await relay_anthropic.relay(dep.provider, dep.model, body, None, {}, dep.key_index)
+        else:
+            result = await relay_openai.relay(dep.provider, dep.model, dep.target, body, 0, dep.key_index)
+        assert isinstance(result, Whole)
+        return dict(orjson.loads(result.body))
 
 
 def _error_response(exc: ProxyError) -> Response:
@@ -132,17 +149,32 @@ def create_app(config: Config) -> FastAPI:
         raw = await read_body(request, config.max_body_bytes)
         body = parse_body(raw)
         check_messages_request(body)
-        route, provider = state.route(body["model"])
-        if provider.wire is WireFormat.ANTHROPIC:
-            work = relay_anthropic.relay(provider, route.model, body, raw, request.headers)
-        else:
-            work = relay_openai.relay(provider, route.model, route.target, body, len(raw))
-        result = await run_until_disconnect(work, request.receive)
-        if result is None:
-            access.info("%s client went away before the answer", route.target)
+        view = RequestView(body, request.headers)
+        decision, chain = await state.engine.decide(view)
+        # the subagent tag was taken out of the body: the raw bytes no longer match it
+        original: bytes | None = raw if b"CCR-SUBAGENT-MODEL" not in raw else None
+
+        async def run(dep: Deployment) -> Whole | Stream:
+            if dep.provider.wire is WireFormat.ANTHROPIC:
+                return await relay_anthropic.relay(dep.provider, dep.model, body, original, request.headers,
+                                                   dep.key_index)
+            return await relay_openai.relay(dep.provider, dep.model, dep.target, body, len(raw), dep.key_index)
+
+        try:
+            outcome = await run_until_disconnect(execute(chain, run, config.routing.retry, decision), request.receive)
+        except ProxyError as exc:
+            exc.headers["x-ccr-route"] = decision.header()
+            raise
+        finally:
+            state.decisions.append(decision)
+        if outcome is None:
+            access.info("%s client went away before the answer", decision.target)
             return Response(status_code=499)
-        access.info("%s (%s) %s in %.0f ms", route.target, route.reason,
+        result, dep = outcome
+        state.engine.remember(view, decision, dep)
+        access.info("%s via %s (%s) %s in %.0f ms", decision.target, dep.id, decision.signal,
                     "stream" if isinstance(result, Stream) else result.status, (time.perf_counter() - started) * 1e3)
+        result.headers["x-ccr-route"] = decision.header()
         return _respond(result)
 
     @app.post("/v1/messages/count_tokens")
@@ -155,10 +187,11 @@ def create_app(config: Config) -> FastAPI:
             raise InvalidRequest("model: field required (a string)")
         if not isinstance(body.get("messages"), list):
             raise InvalidRequest("messages: field required (a list of messages)")
-        route, provider = state.route(body["model"])
-        if provider.wire is WireFormat.ANTHROPIC:
+        dep = state.first_deployment(body["model"])
+        if dep.provider.wire is WireFormat.ANTHROPIC:
             result = await run_until_disconnect(
-                relay_anthropic.count_tokens(provider, route.model, body, raw, request.headers), request.receive)
+                relay_anthropic.count_tokens(dep.provider, dep.model, body, raw, request.headers, dep.key_index),
+                request.receive)
             return _respond(result) if result is not None else Response(status_code=499)
         return Response(orjson.dumps({"input_tokens": count_request(body)}), media_type=_JSON)
 

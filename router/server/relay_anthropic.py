@@ -29,10 +29,10 @@ _PASS_RESPONSE_HEADERS = ("request-id", "retry-after")
 _ENDINGS = (b"event: message_stop", b"event: error")
 
 
-def _headers(provider: Provider, client: Mapping[str, str]) -> dict[str, str]:
+def _headers(provider: Provider, client: Mapping[str, str], key_index: int = 0) -> dict[str, str]:
     headers = {"content-type": "application/json",
                "anthropic-version": client.get("anthropic-version", "2023-06-01"),
-               **provider.auth_headers()}
+               **provider.auth_headers(key_index)}
     beta = client.get("anthropic-beta")
     # third-party Anthropic endpoints reject betas they do not know; Anthropic itself gets them all
     if beta and provider.official_anthropic:
@@ -46,10 +46,11 @@ def _response_headers(resp: aiohttp.ClientResponse) -> dict[str, str]:
     return out
 
 
-async def relay(provider: Provider, model: str, body: dict[str, Any], raw: bytes,
-                client_headers: Mapping[str, str]) -> Whole | Stream:
+async def relay(provider: Provider, model: str, body: dict[str, Any], raw: bytes | None,
+                client_headers: Mapping[str, str], key_index: int = 0) -> Whole | Stream:
+    """`raw` is the body as received, or None when routing changed it (it is then encoded afresh)."""
     payload = rewrite_body(raw, body, model)
-    resp = await upstream.post(provider, provider.url, payload, _headers(provider, client_headers))
+    resp = await upstream.post(provider, provider.url, payload, _headers(provider, client_headers, key_index))
     if resp.status >= 400:
         raise await upstream.error_from(resp, provider, model)
     kind = upstream.content_type(resp)
@@ -67,10 +68,10 @@ async def relay(provider: Provider, model: str, body: dict[str, Any], raw: bytes
 
 
 async def count_tokens(provider: Provider, model: str, body: dict[str, Any], raw: bytes,
-                       client_headers: Mapping[str, str]) -> Whole:
+                       client_headers: Mapping[str, str], key_index: int = 0) -> Whole:
     assert provider.count_tokens_url is not None
     resp = await upstream.post(provider, provider.count_tokens_url, rewrite_body(raw, body, model),
-                               _headers(provider, client_headers))
+                               _headers(provider, client_headers, key_index))
     if resp.status >= 400:
         raise await upstream.error_from(resp, provider, model)
     try:

@@ -29,9 +29,10 @@ from router.wire.sse import DONE, SSEDecoder
 log = logging.getLogger("ccr.relay")
 
 
-async def relay(provider: Provider, model: str, label: str, body: dict[str, Any], raw_size: int) -> Whole | Stream:
+async def relay(provider: Provider, model: str, label: str, body: dict[str, Any], raw_size: int,
+                key_index: int = 0) -> Whole | Stream:
     """`label` is what the client sees as the answering model ("provider,model")."""
-    headers = {"content-type": "application/json", **provider.auth_headers()}
+    headers = {"content-type": "application/json", **provider.auth_headers(key_index)}
     request, names = translate_request(body, model, provider.chat_options(model))
     payload = orjson.dumps(request)
     streamed = bool(body.get("stream"))

@@ -48,8 +48,8 @@ def _without_foreign_thinking(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rewrite_body(raw: bytes, body: dict[str, Any], model: str) -> bytes:
-    if _FOREIGN in raw or b'"signature": "' + SIGNATURE_PREFIX.encode() in raw:
+def rewrite_body(raw: bytes | None, body: dict[str, Any], model: str) -> bytes:
+    if raw is None or _FOREIGN in raw or b'"signature": "' + SIGNATURE_PREFIX.encode() in raw:
         return orjson.dumps(dict(_without_foreign_thinking(body), model=model))
     if body.get("model") == model:
         return raw

@@ -15,6 +15,11 @@ from tests.support.router import RouterServer, free_port
 from tests.support.upstream import Reply, ScriptedUpstream, sse
 
 MakeRouter = Callable[[dict[str, Any]], RouterServer]
+
+
+def one_try(url: str, **extra: Any) -> dict[str, Any]:
+    """No retries and no fallbacks: these tests pin what a single upstream failure turns into."""
+    return openai_config(url, retry={"retries": 0}, **extra)
 OK = {"model": "up,gpt-test", "max_tokens": 100, "messages": [{"role": "user", "content": "hi"}]}
 TEXT_CHUNK = {"choices": [{"index": 0, "delta": {"content": "partial"}}]}
 
@@ -59,7 +64,7 @@ BAD_REQUESTS: list[tuple[str, bytes, int, str, str]] = [
                          ids=[c[0] for c in BAD_REQUESTS])
 def test_bad_requests(raw: bytes, status: int, error_type: str, phrase: str, upstream: ScriptedUpstream,
                       make_router: MakeRouter) -> None:
-    router = make_router(openai_config(upstream.url))
+    router = make_router(one_try(upstream.url))
     resp = httpx.post(router.url + "/v1/messages?beta=true", content=raw, headers={"content-type": "application/json"})
     assert_error(resp, status, error_type, phrase)
     assert upstream.requests == []
@@ -67,7 +72,7 @@ def test_bad_requests(raw: bytes, status: int, error_type: str, phrase: str, ups
 
 
 def test_oversized_body(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
-    router = make_router(openai_config(upstream.url, MAX_BODY_BYTES=10_000))
+    router = make_router(one_try(upstream.url, MAX_BODY_BYTES=10_000))
     big = {**OK, "messages": [{"role": "user", "content": "x" * 20_000}]}
     assert_error(httpx.post(router.url + "/v1/messages", json=big), 413, "request_too_large", "MAX_BODY_BYTES")
 
@@ -79,7 +84,7 @@ def test_oversized_body(upstream: ScriptedUpstream, make_router: MakeRouter) -> 
 
 
 def test_unknown_path_and_method(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
-    router = make_router(openai_config(upstream.url))
+    router = make_router(one_try(upstream.url))
     assert_error(httpx.get(router.url + "/v1/complete"), 404, "not_found_error", "POST /v1/messages")
     assert_error(httpx.get(router.url + "/v1/messages"), 405, "invalid_request_error")
 
@@ -113,27 +118,27 @@ def test_upstream_failures_before_output_are_http_errors(
     make_router: MakeRouter,
 ) -> None:
     upstream.script = lambda r: reply
-    router = make_router(openai_config(upstream.url))
+    router = make_router(one_try(upstream.url))
     assert_error(httpx.post(router.url + "/v1/messages", json={**OK, "stream": stream}), status, error_type, phrase)
     still_serving(router)
 
 
 def test_429_passes_retry_after(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
     upstream.script = lambda r: Reply(status=429, body={"error": {"message": "slow down"}}, headers={"retry-after": "7"})
-    router = make_router(openai_config(upstream.url))
+    router = make_router(one_try(upstream.url))
     resp = httpx.post(router.url + "/v1/messages", json=OK)
     assert_error(resp, 429, "rate_limit_error", "slow down")
     assert resp.headers["retry-after"] == "7"
 
 
 def test_connection_refused_is_502(make_router: MakeRouter) -> None:
-    router = make_router(openai_config(f"http://127.0.0.1:{free_port()}"))
+    router = make_router(one_try(f"http://127.0.0.1:{free_port()}"))
     assert_error(httpx.post(router.url + "/v1/messages", json=OK), 502, "api_error", "cannot reach provider 'up'")
 
 
 def test_upstream_timeout_is_504(upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
     upstream.script = lambda r: Reply(body={"choices": []}, pause_before_s=1.5)
-    router = make_router(openai_config(upstream.url, API_TIMEOUT_MS=300))
+    router = make_router(one_try(upstream.url, API_TIMEOUT_MS=300))
     assert_error(httpx.post(router.url + "/v1/messages", json=OK, timeout=10), 504, "timeout_error", "did not answer")
     still_serving(router)
 
@@ -156,7 +161,7 @@ def test_failures_after_output_end_with_an_error_event(
     chunks: list[bytes], cut: bool, phrase: str, upstream: ScriptedUpstream, make_router: MakeRouter,
 ) -> None:
     upstream.script = lambda r: Reply(chunks=chunks, cut=cut)
-    router = make_router(openai_config(upstream.url))
+    router = make_router(one_try(upstream.url))
     resp = httpx.post(router.url + "/v1/messages", json={**OK, "stream": True})
     assert resp.status_code == 200
     events = stream_events(resp)
@@ -170,7 +175,7 @@ def test_missing_provider_key_names_the_variable(
     upstream: ScriptedUpstream, make_router: MakeRouter, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CCR_TEST_MISSING_KEY", raising=False)
-    config = openai_config(upstream.url)
+    config = one_try(upstream.url)
     config["Providers"][0]["api_key"] = "$CCR_TEST_MISSING_KEY"
     router = make_router(config)
     assert_error(httpx.post(router.url + "/v1/messages", json=OK), 403, "permission_error",

@@ -38,7 +38,7 @@ EVENTS = anthropic_sse(
 def config(url: str, path: str = "/api/anthropic") -> dict[str, Any]:
     return {"Providers": [{"name": "zai", "api_base_url": url + path, "api_key": "zai-key", "models": ["glm-4.6"],
                            "transformer": {"use": ["anthropic"]}}],
-            "Router": {"default": "zai,glm-4.6"}}
+            "Router": {"default": "zai,glm-4.6"}, "retry": {"retries": 0}}
 
 
 def script(r: Any) -> Reply:

@@ -1,0 +1,43 @@
+"""What was decided for a request and why, and what happened on the way (every hop)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(slots=True)
+class Hop:
+    deployment: str
+    attempt: int
+    outcome: str  # ok | error | skipped
+    latency_ms: float
+    status: int | None = None
+    error: str | None = None
+
+
+@dataclass(slots=True)
+class RoutingDecision:
+    target: str  # what the pipeline chose: "provider,model" or a model group
+    signal: str  # the step that decided: explicit, sticky, custom, longContext, subagent, rule:NAME, …
+    candidates: list[str]  # deployments in the order they would be tried
+    features: dict[str, Any]
+    elapsed_ms: float
+    session: str | None = None
+    turn: str | None = None
+    request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex[:20])
+    time: float = field(default_factory=time.time)
+    deployment: str | None = None  # the one that answered
+    hops: list[Hop] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # rules skipped and why, hook failures, …
+    dispatcher: dict[str, Any] | None = None  # Router mode: its choice, latency and cost
+
+    def header(self) -> str:
+        """The `x-ccr-route` debug header."""
+        tried = len({h.deployment for h in self.hops})
+        return f"{self.deployment or self.target}; signal={self.signal}; hops={tried}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)

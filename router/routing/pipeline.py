@@ -1,0 +1,166 @@
+"""The decision pipeline: one `RoutingDecision` per request, and the deployments to try in order.
+
+Order (claude-code-router's, with ccr's additions marked +):
+  sticky+ → custom router → explicit provider,model → longContext → subagent tag → rules+ → Router mode+
+  → background → webSearch → image → think → alias / configured model name → Router.default
+The chain to try is the chosen target's deployments (by its balancing strategy, healthy first), then the
+rule's fallbacks, the scenario's fallback list, and the global fallbackModel.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from router.config.routing import SCENARIOS
+from router.config.schema import Config
+from router.providers.provider import Providers
+from router.routing.custom import CustomRouter
+from router.routing.decision import RoutingDecision
+from router.routing.deployments import Deployment, Deployments
+from router.routing.dispatcher import CallModel, Dispatcher
+from router.routing.features import RequestView
+from router.routing.rules import match
+from router.routing.select import RouteSelector
+from router.routing.sticky import TurnCache, TurnChoice
+from router.routing.subagent import take_subagent_tag
+
+log = logging.getLogger("ccr.routing")
+
+
+class RoutingEngine:
+    def __init__(self, config: Config, providers: Providers, call_model: CallModel | None = None) -> None:
+        self.config = config
+        self.selector = RouteSelector(config)
+        self.deployments = Deployments(config, providers)
+        self.turns = TurnCache()
+        routing = config.routing
+        self.custom: CustomRouter | None = None
+        if routing.custom_router_path:
+            try:
+                self.custom = CustomRouter(routing.custom_router_path, routing.custom_router_timeout_ms)
+            except Exception as exc:  # a broken hook must not keep the router from serving
+                log.error("custom router not loaded, routing without it: %s: %s", type(exc).__name__, exc)
+        self.dispatcher = (Dispatcher(routing.router_mode, self.deployments, call_model)
+                           if routing.router_mode and call_model else None)
+
+    # ---- deciding ----------------------------------------------------------------------------------------
+
+    async def decide(self, view: RequestView) -> tuple[RoutingDecision, list[Deployment]]:
+        started = time.perf_counter()
+        notes: list[str] = []
+        tag = take_subagent_tag(view.body)  # removed on every request, sticky or not
+        dispatch: dict[str, Any] | None = None
+        extra: tuple[str, ...] = ()
+        choice = self.turns.get(view.turn_key) if view.turn_key else None
+        if choice is not None:
+            target, signal, scenario = choice.target, "sticky", choice.signal
+        else:
+            target, signal, extra, dispatch = await self._pipeline(view, tag, notes)
+            scenario = signal
+        chain = self._chain(target, scenario, extra, choice.deployment_id if choice else None)
+        decision = RoutingDecision(
+            target=target, signal=signal, candidates=[d.id for d in chain], features=view.summary(),
+            elapsed_ms=round((time.perf_counter() - started) * 1000, 3), session=view.session,
+            turn=view.turn_key, notes=notes, dispatcher=dispatch,
+        )
+        return decision, chain
+
+    def remember(self, view: RequestView, decision: RoutingDecision, deployment: Deployment) -> None:
+        """The deployment that answered serves the rest of this turn."""
+        if view.turn_key:
+            signal = decision.signal
+            if signal == "sticky":
+                previous = self.turns.get(view.turn_key)
+                signal = previous.signal if previous else "default"
+            self.turns.put(view.turn_key, TurnChoice(decision.target, deployment.id, signal))
+
+    def _in_scenario(self, view: RequestView) -> Callable[[str], bool]:
+        threshold = self.config.router.long_context_threshold
+        checks: dict[str, Callable[[], bool]] = {
+            "default": lambda: True,
+            "background": lambda: "haiku" in view.model.lower(),
+            "think": lambda: view.thinking,
+            "longContext": lambda: view.token_count > threshold,
+            "webSearch": lambda: view.web_search,
+            "image": lambda: view.has_image,
+        }
+        return lambda name: checks[name]()
+
+    def _valid_target(self, target: str) -> bool:
+        if target in self.config.routing.groups:
+            return True
+        provider, comma, _ = target.partition(",")
+        return bool(comma) and provider in self.config.providers
+
+    async def _pipeline(self, view: RequestView, tag: str | None, notes: list[str]
+                        ) -> tuple[str, str, tuple[str, ...], dict[str, Any] | None]:
+        if self.custom is not None:
+            answer, note = await self.custom(view.body, self._hook_context(view))
+            if note:
+                notes.append(note)
+            if answer:
+                if self._valid_target(answer):
+                    return answer, "custom", (), None
+                notes.append(f"custom router chose {answer!r}, which is not configured; ignored")
+        explicit = self.selector.explicit(view.model)
+        if explicit is not None:
+            return explicit.target, "explicit", (), None
+        router = self.config.router
+        in_scenario = self._in_scenario(view)
+        if router.long_context and in_scenario("longContext"):
+            return router.long_context, "longContext", (), None
+        if tag:
+            if self._valid_target(tag):
+                return tag, "subagent", (), None
+            notes.append(f"subagent tag names {tag!r}, which is not configured; ignored")
+        for rule in self.config.routing.rules:
+            matched, skipped = match(rule, view, in_scenario)
+            if skipped:
+                notes.append(skipped)
+            if matched:
+                return rule.target, f"rule:{rule.name}", rule.fallback, None
+        dispatch = None
+        if self.dispatcher is not None:
+            chosen, dispatch = await self.dispatcher.choose(view)
+            if chosen:
+                return chosen, f"router_mode:{dispatch['route']}", (), dispatch
+            notes.append(f"Router mode gave no route ({dispatch.get('error')}); rules decided")
+        for name, target in (("background", router.background), ("webSearch", router.web_search),
+                             ("image", router.image), ("think", router.think)):
+            if target and in_scenario(name):
+                return target, name, (), dispatch
+        route = self.selector.named(view.model) or self.selector.default(view.model)
+        return route.target, route.reason, (), dispatch
+
+    def _hook_context(self, view: RequestView) -> dict[str, Any]:
+        return {
+            "model": view.model, "session": view.session, "prompt": view.prompt, "tokenCount": view.token_count,
+            "toolRounds": view.tool_rounds, "thinking": view.thinking,
+            "providers": {n: list(p.models) for n, p in self.config.providers.items()},
+            "groups": list(self.config.routing.groups),
+            "router": asdict(self.config.router),
+        }
+
+    # ---- the chain to try --------------------------------------------------------------------------------
+
+    def _chain(self, target: str, scenario: str, extra: tuple[str, ...], sticky: str | None) -> list[Deployment]:
+        routing = self.config.routing
+        scenario = scenario if scenario in SCENARIOS else "default"
+        targets = [target, *extra, *routing.fallback.get(scenario, ()), *routing.fallback_model]
+        chain: list[Deployment] = []
+        seen: set[str] = set()
+        for t in targets:
+            for dep in self.deployments.order(t):
+                if dep.id not in seen:
+                    seen.add(dep.id)
+                    chain.append(dep)
+        if sticky is not None:
+            kept = next((d for d in chain if d.id == sticky), None)
+            if kept is not None and kept.breaker.healthy:
+                chain.remove(kept)
+                chain.insert(0, kept)
+        return chain

@@ -1,0 +1,116 @@
+"""Trying the deployments of a decision in order: retries with backoff on the same one, then fallbacks.
+
+Retried on the same deployment: connection failures, timeouts, 429 (after its retry-after, when that is
+short) and 5xx / 529, with exponential backoff and jitter, bounded by attempts and a total deadline.
+Then the next deployment; besides those, a provider that refuses its key (401/403) or does not know the model
+(404) is left for the next one. Only before the first byte reaches the client: a relay returns once the
+upstream's first event has been read, and what fails after that ends the stream with an error event.
+Every try is a hop in the decision; every outcome feeds the deployment's circuit breaker and latency.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from router.config.schema import RetryPolicy
+from router.routing.decision import Hop, RoutingDecision
+from router.routing.deployments import Deployment
+from router.server.results import Stream, Whole
+from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+
+Run = Callable[[Deployment], Awaitable[Whole | Stream]]
+
+_RETRY_STATUSES = {429, 500, 502, 503, 504, 529}
+_FALLBACK_STATUSES = _RETRY_STATUSES | {401, 403, 404}
+
+
+def retryable(exc: ProxyError) -> bool:
+    return isinstance(exc, UpstreamUnavailable | UpstreamTimeout) or exc.status in _RETRY_STATUSES
+
+
+def deployment_fault(exc: ProxyError) -> bool:
+    """Would another deployment do better? (Not for a request that is itself wrong: 400, 413.)"""
+    return retryable(exc) or exc.status in _FALLBACK_STATUSES
+
+
+def _retry_after(exc: ProxyError) -> float | None:
+    value = exc.headers.get("retry-after")
+    try:
+        return max(0.0, float(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+_RNG = random.Random()
+
+
+def backoff(policy: RetryPolicy, attempt: int) -> float:
+    """Exponential, capped, with jitter in its upper half."""
+    ceiling: float = min(policy.max_delay_ms, policy.base_delay_ms * 2 ** attempt) / 1000
+    return ceiling * (0.5 + _RNG.random() / 2)
+
+
+async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decision: RoutingDecision,
+                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> tuple[Whole | Stream, Deployment]:
+    if not chain:
+        raise UpstreamUnavailable(f"no deployment can serve {decision.target}")
+    deadline = time.monotonic() + policy.deadline_ms / 1000
+    last: ProxyError | None = None
+    for position, dep in enumerate(chain):
+        if not dep.breaker.allow() and position < len(chain) - 1:
+            decision.hops.append(Hop(dep.id, 0, "skipped", 0.0, error="circuit open"))
+            continue
+        for attempt in range(policy.retries + 1):
+            started = time.monotonic()
+            try:
+                result = await run(dep)
+            except ProxyError as exc:
+                latency = (time.monotonic() - started) * 1000
+                decision.hops.append(Hop(dep.id, attempt, "error", round(latency, 2), exc.status, exc.message))
+                last = exc
+                if not deployment_fault(exc):
+                    raise
+                dep.breaker.failure()
+                if not retryable(exc) or attempt == policy.retries:
+                    break
+                wait = _retry_after(exc)
+                delay = backoff(policy, attempt) if wait is None else wait
+                if wait is not None and wait * 1000 > policy.max_delay_ms:
+                    break  # a long retry-after: another deployment is better than waiting
+                if time.monotonic() + delay > deadline:
+                    break
+                await sleep(delay)
+                continue
+            latency = (time.monotonic() - started) * 1000
+            decision.hops.append(Hop(dep.id, attempt, "ok", round(latency, 2)))
+            decision.deployment = dep.id
+            dep.observe_ttft(latency)
+            if isinstance(result, Stream):
+                result = Stream(_watch(result.chunks, dep), result.headers)
+            else:
+                dep.breaker.success()
+            return result, dep
+        if time.monotonic() > deadline:
+            break
+    assert last is not None
+    if len({h.deployment for h in decision.hops}) > 1:
+        tried = ", ".join(dict.fromkeys(h.deployment for h in decision.hops))
+        last.message = f"{last.message} (tried: {tried})"
+    raise last
+
+
+async def _watch(chunks: AsyncIterator[bytes], dep: Deployment) -> AsyncIterator[bytes]:
+    """A stream that ends in an error event counts against its deployment's health."""
+    failed = False
+    try:
+        async for chunk in chunks:
+            failed = chunk.startswith(b"event: error")
+            yield chunk
+    finally:
+        aclose = getattr(chunks, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        (dep.breaker.failure if failed else dep.breaker.success)()
