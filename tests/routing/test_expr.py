@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from router.routing.expr import Expression, ExprError, Unavailable
+from router.routing.expr import ExprError, Expression, Unavailable
 
 ENV = {"tokenCount": 1200, "promptChars": 80, "messageCount": 5, "toolRounds": 2}
 
