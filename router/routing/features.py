@@ -7,6 +7,7 @@ import hashlib
 import re
 from collections.abc import Mapping
 from functools import cached_property
+from pathlib import PurePosixPath
 from typing import Any
 
 import orjson
@@ -14,7 +15,7 @@ import orjson
 from router.tokens import count_request
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
-_FILE = re.compile(r"(?<![\w/.-])(?:[\w.-]+/)*[\w-]+(\.[A-Za-z][A-Za-z0-9]{0,9})\b")
+_FILE = re.compile(r"[\w/-][\w./-]*(\.[A-Za-z][A-Za-z0-9]{0,9})(?![\w.])")
 _PATH_KEYS = ("file_path", "path", "notebook_path")
 RECENT_TOOL_ROUNDS = 3
 
@@ -132,8 +133,9 @@ class RequestView:
                 if isinstance(block, dict) and block.get("type") == "tool_use" and isinstance(block.get("input"), dict):
                     for key in _PATH_KEYS:
                         value = block["input"].get(key)
-                        if isinstance(value, str) and (m := _FILE.search(value)):
-                            found.add(m.group(1).lower())
+                        suffix = PurePosixPath(value).suffix if isinstance(value, str) else ""
+                        if suffix:
+                            found.add(suffix.lower())
         return frozenset(found)
 
     def summary(self) -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hmac
 import logging
 import os
@@ -24,6 +26,7 @@ from router.routing.decision import RoutingDecision
 from router.routing.deployments import Deployment
 from router.routing.features import RequestView
 from router.routing.pipeline import RoutingEngine
+from router.routing.probes import run_checks
 from router.server import relay_anthropic, relay_openai
 from router.server.attempts import execute
 from router.server.results import Stream, Whole
@@ -134,7 +137,15 @@ def create_app(config: Config) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        checks = None
+        if config.routing.health_check.enabled:
+            checks = asyncio.create_task(run_checks(state.providers, state.engine.deployments,
+                                                    config.routing.health_check))
         yield
+        if checks is not None:
+            checks.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await checks
         await state.providers.close()
 
     app = FastAPI(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,

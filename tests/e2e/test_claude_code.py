@@ -43,10 +43,11 @@ class Setup:
     make_router: Callable[[dict[str, Any]], RouterServer]
     workdir: Path
     home: Path
+    router: RouterServer | None = None
 
-    def run(self, task: str, **config: Any) -> dict[str, Any]:
-        router = self.make_router(openai_config(self.upstream.url, **config))
-        return run_claude(router.url, f"TASK:{task} Please do the task.", "up,gpt-test", self.workdir, self.home)
+    def run(self, task: str, model: str = "up,gpt-test", **config: Any) -> dict[str, Any]:
+        self.router = self.make_router(openai_config(self.upstream.url, **config))
+        return run_claude(self.router.url, f"TASK:{task} Please do the task.", model, self.workdir, self.home)
 
 
 @pytest.fixture
@@ -119,3 +120,16 @@ def test_ccr_code_runs_claude_through_a_background_router(setup: Setup, ccr_home
     assert "done (pid" in proc.stderr, proc.stderr
     result = json.loads(proc.stdout)  # ccr's messages stay off claude's stdout
     assert completed(result) == "LINES=2 READ=alpha-42,beta-7"
+
+
+def test_primary_provider_down_and_the_fallback_completes_the_task(setup: Setup) -> None:
+    agent = openai_config(setup.upstream.url)["Providers"][0]
+    down = {**agent, "name": "primary", "api_base_url": f"http://127.0.0.1:{free_port()}/v1/chat/completions"}
+    result = setup.run("files", model="primary,gpt-test", Providers=[down, agent],
+                       Router={"default": "primary,gpt-test", "fallback": {"default": ["up,gpt-test"]}},
+                       retry={"retries": 1, "baseDelayMs": 10})
+    assert completed(result) == "LINES=2 READ=alpha-42,beta-7"
+    assert setup.router is not None
+    main = [d for d in setup.router.decisions if d.target == "primary,gpt-test"]
+    assert len(main) == 4 and all(d.deployment == "up,gpt-test" for d in main)
+    assert main[0].hops[0].deployment == "primary,gpt-test" and main[0].hops[0].outcome == "error"

@@ -10,6 +10,7 @@ from typing import Any
 import uvicorn
 
 from router.config import parse_config
+from router.routing.decision import RoutingDecision
 from router.server.app import create_app
 
 
@@ -23,8 +24,9 @@ class RouterServer:
     def __init__(self, config: dict[str, Any]) -> None:
         self.config = parse_config(config, "<test>")
         self.port = free_port()
+        self.app = create_app(self.config)
         self.server = uvicorn.Server(uvicorn.Config(
-            create_app(self.config), host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False,
             loop="uvloop", http="httptools", lifespan="on",
         ))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -32,6 +34,10 @@ class RouterServer:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def decisions(self) -> list[RoutingDecision]:
+        return list(self.app.state.ccr.decisions)
 
     def start(self) -> RouterServer:
         self.thread.start()
