@@ -58,6 +58,16 @@ EXAMPLE_CONFIG = """\
     "longContextThreshold": 60000
   },
 
+  // If the chosen provider fails (after retries), these are tried in order. Per scenario, as in
+  // claude-code-router v2; "fallbackModel" is the last resort for every route.
+  "fallback": {"default": ["openrouter,qwen/qwen3-coder"]},
+
+  // ccr: rules, highest priority first; see the README for every condition.
+  // "routingRules": [
+  //   {"name": "tiny-to-cheap", "priority": 5, "targetModel": "deepseek,deepseek-chat",
+  //    "conditions": {"tokenCount": "tokenCount < 500"}}
+  // ],
+
   // ccr: what Claude Code's model names resolve to (requests for claude-opus-*, claude-sonnet-*,
   // claude-haiku-* and the bare words opus / sonnet / haiku)
   "Aliases": {
