@@ -96,9 +96,10 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
         if time.monotonic() > deadline:
             break
     assert last is not None
-    if len({h.deployment for h in decision.hops}) > 1:
-        tried = ", ".join(dict.fromkeys(h.deployment for h in decision.hops))
-        last.message = f"{last.message} (tried: {tried})"
+    failures = {h.deployment: h.error for h in decision.hops if h.outcome == "error"}
+    if len(failures) > 1:  # each candidate's own reason: a user may have to fix more than one
+        last.message = f"all {len(failures)} candidates failed: " + "; ".join(
+            f"{dep}: {error}" for dep, error in failures.items())
     raise last
 
 

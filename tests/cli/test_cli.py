@@ -46,7 +46,8 @@ def test_lifecycle(running: int, ccr_home: Path) -> None:
     # with no provider keys the router still serves, and says which variable is missing
     resp = httpx.post(f"http://127.0.0.1:{running}/v1/messages",
                       json={"model": "claude-opus-4-8", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
-    assert resp.status_code == 403 and "DEEPSEEK_API_KEY" in resp.json()["error"]["message"]
+    message = resp.json()["error"]["message"]  # the default and its fallback: both keys are named
+    assert resp.status_code == 403 and "DEEPSEEK_API_KEY" in message and "OPENROUTER_API_KEY" in message
     assert (ccr_home / "logs" / "ccr.log").exists()
     stopped = ccr("stop")
     assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout
