@@ -95,6 +95,9 @@ def parse_groups(raw: Any, providers: dict[str, ProviderConfig], rep: Report) ->
             unknown_keys(entry, {"target", "weight"}, mpath, rep)
             target = check_target(entry.get("target"), f"{mpath}.target", providers, {}, rep)
             weight = number(entry, "weight", mpath, rep)
+            if weight is not None and weight <= 0:
+                rep.error(f"{mpath}.weight", "must be greater than 0 (leave a deployment out to never use it)")
+                continue
             if target:
                 members.append(GroupMember(target, float(weight) if weight is not None else 1.0))
         if members:
@@ -155,10 +158,8 @@ def _conditions(raw: Any, path: str, rep: Report) -> RuleConditions | None:
             exprs.append(Expression(source))
         except ExprError as exc:
             rep.error(spath, f"invalid expression: {exc}")
-    if len(exprs) == 2:
-        exprs = [Expression(f"({exprs[0].source}) && ({exprs[1].source})")]
     if exprs:
-        values["expression"] = exprs[0]
+        values["expression"] = exprs[0] if len(exprs) == 1 else Expression.all_of(exprs)
     if not values:
         rep.error(path, "a rule needs at least one condition")
         return None

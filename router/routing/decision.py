@@ -27,6 +27,7 @@ class RoutingDecision:
     elapsed_ms: float
     session: str | None = None
     turn: str | None = None
+    fallback: tuple[str, ...] = ()  # the deciding rule's own fallback targets
     request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex[:20])
     time: float = field(default_factory=time.time)
     deployment: str | None = None  # the one that answered

@@ -176,6 +176,15 @@ class Expression:
         self.source = source
         self.names = frozenset(parser.names)
 
+    @classmethod
+    def all_of(cls, parts: list[Expression]) -> Expression:
+        """Several parsed conditions that must all hold (no re-parsing, so no length limit applies)."""
+        combined = cls.__new__(cls)
+        combined._node = lambda env: all(p(env) for p in parts)
+        combined.source = " && ".join(f"({p.source})" for p in parts)
+        combined.names = frozenset().union(*(p.names for p in parts))
+        return combined
+
     def __call__(self, env: Mapping[str, Any]) -> bool:
         """Raises Unavailable when a variable it reads has no value for this request."""
         return bool(self._node(env))

@@ -3,6 +3,7 @@ configured never pays for its feature (the token count above all)."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
 from collections.abc import Mapping
@@ -15,7 +16,8 @@ import orjson
 from router.tokens import count_request
 
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
-_FILE = re.compile(r"[\w/-][\w./-]*(\.[A-Za-z][A-Za-z0-9]{0,9})(?![\w.])")
+_WORD = re.compile(r"[\w./-]+")  # linear: no backtracking over a long pasted blob
+_MAX_PATH = 512
 _PATH_KEYS = ("file_path", "path", "notebook_path")
 RECENT_TOOL_ROUNDS = 3
 
@@ -118,10 +120,17 @@ class RequestView:
     def token_count(self) -> int:
         return count_request(self.body)
 
+    async def count_tokens(self) -> int:
+        """The token count, computed in a worker thread: a long conversation seen for the first time (after a
+        restart, say) takes tiktoken a noticeable while, and the event loop serves everyone."""
+        if "token_count" not in self.__dict__:
+            self.__dict__["token_count"] = await asyncio.to_thread(count_request, self.body)
+        return self.token_count
+
     @cached_property
     def file_types(self) -> frozenset[str]:
         """Extensions of files named in the prompt or touched by the recent tool calls."""
-        found = {m.group(1).lower() for m in _FILE.finditer(self.prompt)}
+        found = {ext for m in _WORD.finditer(self.prompt) if (ext := _extension(m.group(0)))}
         rounds = 0
         for msg in reversed(self.messages):
             if not isinstance(msg, dict) or msg.get("role") != "assistant" or not isinstance(msg.get("content"), list):
@@ -148,6 +157,18 @@ class RequestView:
                 value = self.__dict__[name]
                 out[name] = sorted(value) if isinstance(value, frozenset) else value
         return out
+
+
+def _extension(word: str) -> str | None:
+    """".py" of "src/app/main.py"; None for "e.g.", "v1.2", a URL's end or a long blob."""
+    word = word.rstrip("./-")
+    dot = word.rfind(".")
+    if len(word) > _MAX_PATH or dot <= 0 or word[dot - 1] in "./-":
+        return None
+    ext = word[dot + 1:]
+    if not 1 <= len(ext) <= 10 or not ext[0].isalpha() or not ext.isalnum() or not ext.isascii():
+        return None
+    return "." + ext.lower()
 
 
 def _contains_image(content: Any) -> bool:

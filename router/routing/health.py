@@ -50,6 +50,10 @@ class CircuitBreaker:
             return True
         return False
 
+    def release(self) -> None:
+        """Give back a half-open probe slot without an outcome (the client left, or the request was bad)."""
+        self._probing = False
+
     def success(self) -> None:
         if self.state != "closed":
             self.state = "closed"
@@ -60,6 +64,8 @@ class CircuitBreaker:
 
     def failure(self) -> None:
         self._probing = False
+        if self.state == "open":
+            return  # requests in flight when it opened must not push the cooldown back
         if self.state == "half_open":
             self._open()
             return

@@ -46,6 +46,11 @@ class RoutingEngine:
                 log.error("custom router not loaded, routing without it: %s: %s", type(exc).__name__, exc)
         self.dispatcher = (Dispatcher(routing.router_mode, self.deployments, call_model)
                            if routing.router_mode and call_model else None)
+        # steps that read the token count: it is then computed once, off the event loop, before them
+        self.needs_tokens = bool(config.router.long_context or self.dispatcher) or any(
+            r.conditions.token_min is not None or r.conditions.token_max is not None
+            or (r.conditions.expression is not None and "tokenCount" in r.conditions.expression.names)
+            or "longContext" in r.conditions.scenario for r in routing.rules)
 
     # ---- deciding ----------------------------------------------------------------------------------------
 
@@ -57,13 +62,13 @@ class RoutingEngine:
         extra: tuple[str, ...] = ()
         choice = self.turns.get(view.turn_key) if view.turn_key else None
         if choice is not None:
-            target, signal, scenario = choice.target, "sticky", choice.signal
+            target, signal, scenario, extra = choice.target, "sticky", choice.signal, choice.fallback
         else:
             target, signal, extra, dispatch = await self._pipeline(view, tag, notes)
             scenario = signal
         chain = self._chain(target, scenario, extra, choice.deployment_id if choice else None)
         decision = RoutingDecision(
-            target=target, signal=signal, candidates=[d.id for d in chain], features=view.summary(),
+            target=target, signal=signal, candidates=[d.id for d in chain], features=view.summary(), fallback=extra,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 3), session=view.session,
             turn=view.turn_key, notes=notes, dispatcher=dispatch,
         )
@@ -76,7 +81,7 @@ class RoutingEngine:
             if signal == "sticky":
                 previous = self.turns.get(view.turn_key)
                 signal = previous.signal if previous else "default"
-            self.turns.put(view.turn_key, TurnChoice(decision.target, deployment.id, signal))
+            self.turns.put(view.turn_key, TurnChoice(decision.target, deployment.id, signal, decision.fallback))
 
     def _in_scenario(self, view: RequestView) -> Callable[[str], bool]:
         threshold = self.config.router.long_context_threshold
@@ -99,7 +104,7 @@ class RoutingEngine:
     async def _pipeline(self, view: RequestView, tag: str | None, notes: list[str]
                         ) -> tuple[str, str, tuple[str, ...], dict[str, Any] | None]:
         if self.custom is not None:
-            answer, note = await self.custom(view.body, self._hook_context(view))
+            answer, note = await self.custom(view.body, lambda: self._hook_context(view))
             if note:
                 notes.append(note)
             if answer:
@@ -111,6 +116,8 @@ class RoutingEngine:
             return explicit.target, "explicit", (), None
         router = self.config.router
         in_scenario = self._in_scenario(view)
+        if self.needs_tokens:
+            await view.count_tokens()
         if router.long_context and in_scenario("longContext"):
             return router.long_context, "longContext", (), None
         if tag:

@@ -17,6 +17,7 @@ class TurnChoice:
     target: str
     deployment_id: str
     signal: str
+    fallback: tuple[str, ...] = ()  # the deciding rule's own fallbacks
 
 
 class TurnCache:

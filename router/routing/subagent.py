@@ -17,7 +17,10 @@ def _strip_blocks(content: Any) -> tuple[Any, str | None]:
         if _MARK not in content:
             return content, None
         m = _TAG.search(content)
-        return (_TAG.sub("", content), m.group(1)) if m else (content, None)
+        if not m:
+            return content, None
+        # Anthropic rejects empty text: a message that held only the tag keeps a word
+        return _TAG.sub("", content) or "(subagent)", m.group(1)
     if not isinstance(content, list):
         return content, None
     found = None

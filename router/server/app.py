@@ -19,7 +19,7 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from router import __version__
+from router import __version__, tokens
 from router.config.schema import Config, WireFormat
 from router.providers.provider import Providers
 from router.routing.decision import RoutingDecision
@@ -137,11 +137,13 @@ def create_app(config: Config) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        warming = asyncio.get_running_loop().run_in_executor(None, tokens.warm)  # serves meanwhile
         checks = None
         if config.routing.health_check.enabled:
             checks = asyncio.create_task(run_checks(state.providers, state.engine.deployments,
                                                     config.routing.health_check))
         yield
+        await warming
         if checks is not None:
             checks.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -204,7 +206,8 @@ def create_app(config: Config) -> FastAPI:
                 relay_anthropic.count_tokens(dep.provider, dep.model, body, raw, request.headers, dep.key_index),
                 request.receive)
             return _respond(result) if result is not None else Response(status_code=499)
-        return Response(orjson.dumps({"input_tokens": count_request(body)}), media_type=_JSON)
+        count = await asyncio.to_thread(count_request, body)  # a long conversation takes tiktoken a while
+        return Response(orjson.dumps({"input_tokens": count}), media_type=_JSON)
 
     @app.get("/v1/models")
     @anthropic_errors

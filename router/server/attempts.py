@@ -53,6 +53,36 @@ def backoff(policy: RetryPolicy, attempt: int) -> float:
     return ceiling * (0.5 + _RNG.random() / 2)
 
 
+async def _try(dep: Deployment, run: Run, policy: RetryPolicy, decision: RoutingDecision, deadline: float,
+               sleep: Callable[[float], Awaitable[None]]) -> Whole | Stream | ProxyError:
+    """One deployment, with its retries: the result, or the error that moves on to the next deployment.
+    Raises what must not move on (a request that is itself wrong), and cancellation."""
+    for attempt in range(policy.retries + 1):
+        started = time.monotonic()
+        try:
+            result = await run(dep)
+        except ProxyError as exc:
+            latency = (time.monotonic() - started) * 1000
+            decision.hops.append(Hop(dep.id, attempt, "error", round(latency, 2), exc.status, exc.message))
+            if not deployment_fault(exc):
+                raise
+            if not retryable(exc) or attempt == policy.retries:
+                return exc
+            wait = _retry_after(exc)
+            delay = backoff(policy, attempt) if wait is None else wait
+            if wait is not None and wait * 1000 > policy.max_delay_ms:
+                return exc  # a long retry-after: another deployment is better than waiting
+            if time.monotonic() + delay > deadline:
+                return exc
+            await sleep(delay)
+            continue
+        latency = (time.monotonic() - started) * 1000
+        decision.hops.append(Hop(dep.id, attempt, "ok", round(latency, 2)))
+        dep.observe_ttft(latency)
+        return result
+    raise AssertionError("unreachable")  # the loop returns on its last attempt
+
+
 async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decision: RoutingDecision,
                   sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> tuple[Whole | Stream, Deployment]:
     if not chain:
@@ -63,38 +93,22 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
         if not dep.breaker.allow() and position < len(chain) - 1:
             decision.hops.append(Hop(dep.id, 0, "skipped", 0.0, error="circuit open"))
             continue
-        for attempt in range(policy.retries + 1):
-            started = time.monotonic()
-            try:
-                result = await run(dep)
-            except ProxyError as exc:
-                latency = (time.monotonic() - started) * 1000
-                decision.hops.append(Hop(dep.id, attempt, "error", round(latency, 2), exc.status, exc.message))
-                last = exc
-                if not deployment_fault(exc):
-                    raise
-                dep.breaker.failure()
-                if not retryable(exc) or attempt == policy.retries:
-                    break
-                wait = _retry_after(exc)
-                delay = backoff(policy, attempt) if wait is None else wait
-                if wait is not None and wait * 1000 > policy.max_delay_ms:
-                    break  # a long retry-after: another deployment is better than waiting
-                if time.monotonic() + delay > deadline:
-                    break
-                await sleep(delay)
-                continue
-            latency = (time.monotonic() - started) * 1000
-            decision.hops.append(Hop(dep.id, attempt, "ok", round(latency, 2)))
-            decision.deployment = dep.id
-            dep.observe_ttft(latency)
-            if isinstance(result, Stream):
-                result = Stream(_watch(result.chunks, dep), result.headers)
-            else:
-                dep.breaker.success()
-            return result, dep
-        if time.monotonic() > deadline:
-            break
+        try:
+            outcome = await _try(dep, run, policy, decision, deadline, sleep)
+        except BaseException:
+            dep.breaker.release()  # the request was wrong, or the client left: says nothing of the deployment
+            raise
+        if isinstance(outcome, ProxyError):
+            dep.breaker.failure()  # once per request, however many retries it took
+            last = outcome
+            if time.monotonic() > deadline:
+                break
+            continue
+        decision.deployment = dep.id
+        if isinstance(outcome, Stream):
+            return Stream(_watch(outcome.chunks, dep), outcome.headers), dep
+        dep.breaker.success()
+        return outcome, dep
     assert last is not None
     failures = {h.deployment: h.error for h in decision.hops if h.outcome == "error"}
     if len(failures) > 1:  # each candidate's own reason: a user may have to fix more than one
@@ -104,14 +118,23 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
 
 
 async def _watch(chunks: AsyncIterator[bytes], dep: Deployment) -> AsyncIterator[bytes]:
-    """A stream that ends in an error event counts against its deployment's health."""
-    failed = False
+    """A stream that ends in an error event counts against its deployment's health; one the client left
+    says nothing either way."""
+    failed = finished = False
     try:
         async for chunk in chunks:
-            failed = chunk.startswith(b"event: error")
+            # an event line can only start a chunk or follow a newline (JSON strings escape theirs)
+            if chunk.startswith(b"event: error") or b"\nevent: error" in chunk:
+                failed = True
             yield chunk
+        finished = True
     finally:
         aclose = getattr(chunks, "aclose", None)
         if aclose is not None:
             await aclose()
-        (dep.breaker.failure if failed else dep.breaker.success)()
+        if not finished:
+            dep.breaker.release()
+        elif failed:
+            dep.breaker.failure()
+        else:
+            dep.breaker.success()

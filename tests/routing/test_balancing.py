@@ -154,3 +154,16 @@ def test_every_strategy_gives_every_deployment_once(strategy: str) -> None:
     eng = engine(group_config(strategy))
     order = eng.deployments.order("g")
     assert sorted(d.target for d in order) == ["a,m", "b,m", "c,m"]
+
+
+def test_a_sticky_turn_keeps_the_rules_fallbacks() -> None:
+    cfg = {"Providers": [provider("r", ["m"]), provider("b", ["m"])], "Router": {"default": "r,m"},
+           "routingRules": [{"name": "go", "targetModel": "r,m", "conditions": {"messageContains": ["go"]},
+                             "fallback": ["b,m"]}]}
+    eng = engine(cfg)
+    headers = {"x-claude-code-session-id": "s"}
+    decision, chain, view = decide(eng, request("go"), headers)
+    assert [d.id for d in chain] == ["r,m", "b,m"]
+    eng.remember(view, decision, chain[1])  # the rule's fallback answered
+    again, sticky_chain, _ = decide(eng, tool_round(request("go"), "t"), headers)
+    assert again.signal == "sticky" and [d.id for d in sticky_chain] == ["b,m", "r,m"]

@@ -23,7 +23,7 @@ def test_custom_router_decides_first(tmp_path: Path) -> None:
               "    if 'big' in context['prompt'] and context['tokenCount'] > 0:\n"
               "        return 'p,big'\n"
               "    return None\n")
-    eng = engine(config(tmp_path, source))
+    eng = engine(config(tmp_path, source, CUSTOM_ROUTER_TIMEOUT_MS=5000))  # the first count loads tiktoken
     decision, _, _ = decide(eng, request("a big job", model="p,m"))
     assert (decision.signal, decision.target) == ("custom", "p,big")
     assert decide(eng, request("small"))[0].signal == "default"
@@ -45,3 +45,21 @@ def test_a_hook_that_cannot_load_is_left_out(tmp_path: Path, caplog: pytest.LogC
     eng = engine(config(tmp_path, "this is not python"))
     assert eng.custom is None
     assert decide(eng, request())[0].signal == "default"
+
+
+def test_a_hanging_hook_uses_its_own_threads_and_is_capped(tmp_path: Path) -> None:
+    import asyncio
+
+    from router.routing.custom import MAX_IN_FLIGHT
+    from router.routing.features import RequestView
+
+    source = "import time\ndef route(request, context):\n    time.sleep(0.3)\n    return 'p,big'\n"
+    eng = engine(config(tmp_path, source, CUSTOM_ROUTER_TIMEOUT_MS=50))
+
+    async def many() -> list[list[str]]:
+        decisions = await asyncio.gather(*(eng.decide(RequestView(request())) for _ in range(MAX_IN_FLIGHT + 2)))
+        return [d.notes for d, _ in decisions]
+
+    notes = asyncio.run(many())
+    assert sum("took longer than 50 ms" in n[0] for n in notes) == MAX_IN_FLIGHT
+    assert sum("is busy" in n[0] for n in notes) == 2

@@ -168,3 +168,20 @@ def test_decision_records_what_it_saw() -> None:
     assert decision.session == "sess-1"
     assert decision.features["token_count"] > 2000 and decision.elapsed_ms >= 0
     assert decision.candidates == ["p,long"]
+
+
+def test_a_message_that_held_only_the_tag_keeps_a_word() -> None:
+    body = {**request(), "messages": [{"role": "user", "content": TAG}], "system": TAG}
+    decision, _, view = decide(engine(config()), body)
+    assert decision.signal == "subagent"
+    assert view.body["messages"][0]["content"] == "(subagent)" and view.body["system"] == "(subagent)"
+
+
+@pytest.mark.parametrize(("prompt", "types"), [
+    ("look at src/app/main.py and README.md, then /x/lib.rs", [".md", ".py", ".rs"]),
+    ("v1.2 of https://example.org/path is out", []),
+    ("a pasted blob " + "Ab0_-" * 8000 + " and " + "a." * 20000, []),  # long runs: linear, no backtracking
+])
+def test_file_types_in_the_prompt(prompt: str, types: list[str]) -> None:
+    _, _, view = decide(engine(config()), request(prompt))
+    assert sorted(view.file_types) == types

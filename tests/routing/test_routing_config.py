@@ -36,6 +36,8 @@ ERRORS: list[tuple[str, dict[str, Any], str]] = [
      "ModelGroups.g.strategy: must be one of round_robin, weighted, least_latency, priority"),
     ("group member unknown", {"ModelGroups": {"g": {"deployments": ["a,m", {"target": "q,m"}]}}},
      "ModelGroups.g.deployments[1].target: provider 'q' is not configured"),
+    ("zero weight", {"ModelGroups": {"g": {"strategy": "weighted", "deployments": [{"target": "a,m", "weight": 0}]}}},
+     "ModelGroups.g.deployments[0].weight: must be greater than 0"),
     ("unknown scenario", {"fallback": {"thinking": ["a,m"]}}, "fallback.thinking: unknown scenario"),
     ("fallback target", {"Router": {"default": "a,m", "fallback": {"default": ["a,m", "x"]}}},
      'Router.fallback.default[1]: must be "provider,model"'),
@@ -78,3 +80,10 @@ def test_a_full_routing_config_loads(tmp_path: Path) -> None:
     assert r.fallback_model == ("fast",) and r.retry.retries == 0 and r.breaker.consecutive_failures == 2
     assert r.health_check.enabled and r.router_mode is not None and r.router_mode.routes["fast"].target == "fast"
     assert config.router.default == "fast" and r.custom_router_path == str(hook.resolve())
+
+
+def test_two_long_conditions_combine_without_reparsing() -> None:
+    long = " && ".join(["tokenCount > 1"] * 20)  # under the 500-character limit alone, not together
+    config = parse_config(base(routingRules=[rule(conditions={"tokenCount": long, "expression": long})]))
+    expr = config.routing.rules[0].conditions.expression
+    assert expr({"tokenCount": 5}) is True and expr.names == {"tokenCount"}
