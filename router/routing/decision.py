@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -39,6 +39,3 @@ class RoutingDecision:
         """The `x-ccr-route` debug header."""
         tried = len({h.deployment for h in self.hops})
         return f"{self.deployment or self.target}; signal={self.signal}; hops={tried}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)

@@ -41,6 +41,3 @@ class TurnCache:
         self._turns.move_to_end(key)
         while len(self._turns) > self.max_turns:
             self._turns.popitem(last=False)
-
-    def forget(self, key: str) -> None:
-        self._turns.pop(key, None)
