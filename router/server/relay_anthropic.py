@@ -64,7 +64,11 @@ async def relay(provider: Provider, model: str, body: dict[str, Any], raw: bytes
         raise UpstreamUnavailable(f"provider '{provider.name}' broke off its answer") from None
     finally:
         resp.release()
-    return Whole(data, resp.status, _response_headers(resp))
+    try:
+        usage = orjson.loads(data).get("usage") or {}
+    except (orjson.JSONDecodeError, AttributeError):
+        usage = {}
+    return Whole(data, resp.status, _response_headers(resp), usage=_ints(usage))
 
 
 async def count_tokens(provider: Provider, model: str, body: dict[str, Any], raw: bytes,
@@ -136,7 +140,27 @@ async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider) -> Str
     except BaseException:
         resp.close()
         raise
-    return Stream(_pump(resp, provider, cutter, first), _response_headers(resp))
+    usage: dict[str, int] = {}
+    _note_usage(first, usage)
+    return Stream(_pump(resp, provider, cutter, first, usage), _response_headers(resp), usage)
+
+
+def _ints(usage: Any) -> dict[str, int]:
+    return {k: v for k, v in usage.items() if isinstance(v, int)} if isinstance(usage, dict) else {}
+
+
+def _note_usage(segment: bytes, usage: dict[str, int]) -> None:
+    """Token counts for the decision log, read from message_start and message_delta (cumulative) only."""
+    if b"event: message_start" not in segment and b"event: message_delta" not in segment:
+        return
+    for name, data in SSEDecoder().feed(segment):
+        if name in (b"message_start", b"message_delta"):
+            try:
+                event = orjson.loads(data)
+            except orjson.JSONDecodeError:
+                continue
+            found = (event.get("message") or {}).get("usage") if name == b"message_start" else event.get("usage")
+            usage.update(_ints(found))
 
 
 async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
@@ -150,16 +174,18 @@ async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
 
 
 async def _pump(resp: aiohttp.ClientResponse, provider: Provider, cutter: _Cutter,
-                first: bytes) -> AsyncIterator[bytes]:
+                first: bytes, usage: dict[str, int]) -> AsyncIterator[bytes]:
     """Bytes out as they came in (whole events only); a stream cut short ends with an error event."""
     try:
         yield first
         while data := await _read(resp, provider):
             complete = cutter.feed(data)
             if complete:
+                _note_usage(complete, usage)
                 yield complete
         rest = cutter.close()
         if rest:
+            _note_usage(rest, usage)
             yield rest
         if not cutter.ended:
             raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before the answer was complete")

@@ -45,11 +45,12 @@ async def relay(provider: Provider, model: str, label: str, body: dict[str, Any]
     if kind not in ("application/json", "text/event-stream") and not kind.endswith("+json"):
         raise upstream.unexpected_content(provider, resp, "JSON" if not streamed else "an event stream")
     if kind == "text/event-stream":  # asked for JSON, got a stream: gather it into one message
-        return Whole(await _collect(resp, provider, StreamTranslator(label, names, estimate_from_size(raw_size))))
+        message = await _collect(resp, provider, StreamTranslator(label, names, estimate_from_size(raw_size)))
+        return Whole(orjson.dumps(message), usage=message["usage"])
     message = translate_response(await _read_json(resp, provider), label, names)
     if streamed:  # the upstream ignored `stream`: replay its answer as events
-        return Stream(_once(message_as_events(message)))
-    return Whole(orjson.dumps(message))
+        return Stream(_once(message_as_events(message)), usage=message["usage"])
+    return Whole(orjson.dumps(message), usage=message["usage"])
 
 
 async def _read_json(resp: aiohttp.ClientResponse, provider: Provider) -> Any:
@@ -131,10 +132,11 @@ async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider, tr: St
     except BaseException:
         resp.close()
         raise
-    return Stream(_pump(events, tr, head))
+    usage: dict[str, int] = {}
+    return Stream(_pump(events, tr, head, usage), usage=usage)
 
 
-async def _pump(events: _Events, tr: StreamTranslator, head: bytes) -> AsyncIterator[bytes]:
+async def _pump(events: _Events, tr: StreamTranslator, head: bytes, usage: dict[str, int]) -> AsyncIterator[bytes]:
     try:
         yield head
         while (chunk := await events.next()) is not None:
@@ -143,7 +145,9 @@ async def _pump(events: _Events, tr: StreamTranslator, head: bytes) -> AsyncIter
                 yield out
         if not (events.done or tr.complete):
             raise _truncated(events.provider)
-        yield tr.finish()
+        tail = tr.finish()
+        usage.update(tr.final_usage)
+        yield tail
     except ProxyError as exc:
         log.warning("stream from %s failed: %s", events.provider.name, exc.message)
         yield error_event(exc)
@@ -154,7 +158,7 @@ async def _pump(events: _Events, tr: StreamTranslator, head: bytes) -> AsyncIter
         events.resp.close()
 
 
-async def _collect(resp: aiohttp.ClientResponse, provider: Provider, tr: StreamTranslator) -> bytes:
+async def _collect(resp: aiohttp.ClientResponse, provider: Provider, tr: StreamTranslator) -> dict[str, Any]:
     """A whole message out of a stream, by replaying the translated events into a snapshot."""
     events = _Events(resp, provider)
     parts = [tr.start()]
@@ -166,7 +170,7 @@ async def _collect(resp: aiohttp.ClientResponse, provider: Provider, tr: StreamT
     if not (events.done or tr.complete):
         raise _truncated(provider)
     parts.append(tr.finish())
-    return orjson.dumps(accumulate(b"".join(parts)))
+    return accumulate(b"".join(parts))
 
 
 def accumulate(stream: bytes) -> dict[str, Any]:

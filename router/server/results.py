@@ -11,6 +11,7 @@ class Whole:
     body: bytes
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)  # Anthropic-style, as the upstream reported it
 
 
 @dataclass(slots=True)
@@ -19,3 +20,4 @@ class Stream:
 
     chunks: AsyncIterator[bytes]
     headers: dict[str, str] = field(default_factory=dict)
+    usage: dict[str, int] = field(default_factory=dict)  # filled in by the time the stream ends
