@@ -99,11 +99,13 @@ def client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def get_health(host: str, port: int, timeout: float = 1.0) -> dict[str, Any] | None:
-    """GET /health over a plain socket: urllib would cost more to import than the whole command may take."""
+def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | None = None) -> Any:
+    """GET over a plain socket (urllib would cost more to import than the whole command may take); the JSON
+    body of a 200, else None."""
+    auth = f"x-api-key: {key}\r\n" if key else ""
     try:
         with socket.create_connection((client_host(host).strip("[]"), port), timeout=timeout) as sock:
-            sock.sendall(b"GET /health HTTP/1.0\r\nHost: ccr\r\n\r\n")
+            sock.sendall(f"GET {path} HTTP/1.0\r\nHost: ccr\r\n{auth}\r\n".encode())
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk
@@ -113,6 +115,11 @@ def get_health(host: str, port: int, timeout: float = 1.0) -> dict[str, Any] | N
     if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n", 1)[0]:
         return None
     try:
-        return dict(json.loads(body))
-    except (ValueError, TypeError):
+        return json.loads(body)
+    except ValueError:
         return None
+
+
+def get_health(host: str, port: int, timeout: float = 1.0) -> dict[str, Any] | None:
+    found = get_json(host, port, "/health", timeout)
+    return dict(found) if isinstance(found, dict) else None

@@ -23,6 +23,11 @@ def _parser() -> argparse.ArgumentParser:
     code = sub.add_parser("code", help="start the router if needed and run Claude Code through it")
     code.add_argument("args", nargs=argparse.REMAINDER, help="arguments passed to claude")
     sub.add_parser("activate", help='print shell exports for Claude Code: eval "$(ccr activate)"')
+    stats = sub.add_parser("stats", help="what the router decided and how it went, from the decision log")
+    stats.add_argument("--json", action="store_true", help="print JSON")
+    costs = sub.add_parser("costs", help="tokens and cost from the decision log, grouped")
+    costs.add_argument("--by", choices=["day", "model", "task_type", "key"], default="day")
+    costs.add_argument("--json", action="store_true", help="print JSON")
     config = sub.add_parser("config", help="show, validate or locate the config file")
     config.add_argument("action", choices=["show", "validate", "path"])
     config.add_argument("--config", help="config file to use")
@@ -43,6 +48,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from router.cli import config_cmd
 
         return config_cmd.run(args.action, args.config)
+    if args.command in ("stats", "costs"):
+        from router.cli import log_cmd
+
+        return int(getattr(log_cmd, f"cmd_{args.command}")(args))
     from router.cli import server_cmd
 
     try:

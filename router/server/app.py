@@ -21,6 +21,8 @@ from starlette.responses import Response
 
 from router import __version__, tokens
 from router.config.schema import Config, WireFormat
+from router.decisions import queries, records
+from router.decisions.store import DecisionLog
 from router.providers.provider import Providers
 from router.routing.decision import RoutingDecision
 from router.routing.deployments import Deployment
@@ -58,16 +60,14 @@ class State:
         self.providers = Providers(config)
         self.engine = RoutingEngine(config, self.providers, call_model=self.call_model)
         self.decisions: deque[RoutingDecision] = deque(maxlen=DECISIONS_KEPT)
+        self.log = DecisionLog()
         self.started = time.time()
 
     def check_auth(self, request: Request) -> None:
         expected = self.config.apikey
         if not expected:
             return
-        key = request.headers.get("x-api-key")
-        if key is None:
-            auth = request.headers.get("authorization", "")
-            key = auth[7:] if auth[:7].lower() == "bearer " else None
+        key = _client_key(request)
         if not key or not hmac.compare_digest(key.encode(), expected.encode()):
             raise Unauthorized("missing or wrong API key: send ccr's APIKEY as x-api-key or Authorization: Bearer "
                                "(`ccr code` and `ccr activate` set it for Claude Code)")
@@ -88,6 +88,28 @@ class State:
             result = await relay_openai.relay(dep.provider, dep.model, dep.target, body, 0, dep.key_index)
         assert isinstance(result, Whole)
         return dict(orjson.loads(result.body))
+
+
+def _client_key(request: Request) -> str | None:
+    key = request.headers.get("x-api-key")
+    if key is None:
+        auth = request.headers.get("authorization", "")
+        key = auth[7:] if auth[:7].lower() == "bearer " else None
+    return key
+
+
+async def _logged(chunks: AsyncIterator[bytes], done: Callable[[int], None]) -> AsyncIterator[bytes]:
+    """Log a streamed request once it has ended: 200, or 502 when it ended in an error event, or 499 when the
+    client left."""
+    status = 499
+    try:
+        failed = False
+        async for chunk in chunks:
+            failed = failed or chunk.startswith(b"event: error") or b"\nevent: error" in chunk
+            yield chunk
+        status = 502 if failed else 200
+    finally:
+        done(status)
 
 
 def _error_response(exc: ProxyError) -> Response:
@@ -138,6 +160,7 @@ def create_app(config: Config) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         warming = asyncio.get_running_loop().run_in_executor(None, tokens.warm)  # serves meanwhile
+        await asyncio.to_thread(state.log.start)
         checks = None
         if config.routing.health_check.enabled:
             checks = asyncio.create_task(run_checks(state.providers, state.engine.deployments,
@@ -149,6 +172,7 @@ def create_app(config: Config) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await checks
         await state.providers.close()
+        await asyncio.to_thread(state.log.stop)  # everything queued is written before the process ends
 
     app = FastAPI(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
@@ -173,21 +197,42 @@ def create_app(config: Config) -> FastAPI:
                                                    dep.key_index)
             return await relay_openai.relay(dep.provider, dep.model, dep.target, body, len(raw), dep.key_index)
 
+        client_key = _client_key(request)
+        streamed = bool(body.get("stream"))
+
+        def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
+                        error: ProxyError | None = None) -> None:
+            info = dep.provider.cfg.models.get(dep.model) if dep else None
+            state.log.record(
+                records.decision_row(decision, view.model, client_key),
+                records.outcome_row(decision, status=status, streamed=streamed, usage=usage,
+                                    latency_ms=(time.perf_counter() - started) * 1000,
+                                    cost=records.cost_usd(info, usage),
+                                    error_type=error.error_type if error else None,
+                                    error=error.message if error else None))
+
         try:
             outcome = await run_until_disconnect(execute(chain, run, config.routing.retry, decision), request.receive)
         except ProxyError as exc:
             exc.headers["x-ccr-route"] = decision.header()
+            log_outcome(exc.status, {}, error=exc)
             raise
         finally:
             state.decisions.append(decision)
         if outcome is None:
             access.info("%s client went away before the answer", decision.target)
+            log_outcome(499, {})
             return Response(status_code=499)
         result, dep = outcome
         state.engine.remember(view, decision, dep)
         access.info("%s via %s (%s) %s in %.0f ms", decision.target, dep.id, decision.signal,
                     "stream" if isinstance(result, Stream) else result.status, (time.perf_counter() - started) * 1e3)
         result.headers["x-ccr-route"] = decision.header()
+        if isinstance(result, Stream):
+            usage = result.usage
+            result.chunks = _logged(result.chunks, lambda status: log_outcome(status, usage, dep))
+        else:
+            log_outcome(result.status, result.usage, dep)
         return _respond(result)
 
     @app.post("/v1/messages/count_tokens")
@@ -221,6 +266,23 @@ def create_app(config: Config) -> FastAPI:
         return Response(orjson.dumps({"data": data, "has_more": False,
                                       "first_id": data[0]["id"] if data else None,
                                       "last_id": data[-1]["id"] if data else None}), media_type=_JSON)
+
+    @app.get("/v1/ccr/stats")
+    @anthropic_errors
+    async def stats(request: Request) -> Response:
+        state.check_auth(request)
+        result = await asyncio.to_thread(queries.stats, state.log.query)
+        return Response(orjson.dumps(result), media_type=_JSON)
+
+    @app.get("/v1/ccr/costs")
+    @anthropic_errors
+    async def costs(request: Request) -> Response:
+        state.check_auth(request)
+        by = request.query_params.get("by", "day")
+        if by not in queries.GROUPINGS:
+            raise InvalidRequest(f"by: must be one of {', '.join(queries.GROUPINGS)}, got {by!r}")
+        result = await asyncio.to_thread(queries.costs, state.log.query, by)
+        return Response(orjson.dumps(result), media_type=_JSON)
 
     @app.get("/health")
     async def health() -> Response:

@@ -106,7 +106,7 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
             continue
         decision.deployment = dep.id
         if isinstance(outcome, Stream):
-            return Stream(_watch(outcome.chunks, dep), outcome.headers), dep
+            return Stream(_watch(outcome.chunks, dep), outcome.headers, outcome.usage), dep
         dep.breaker.success()
         return outcome, dep
     assert last is not None

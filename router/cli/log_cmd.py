@@ -1,0 +1,83 @@
+"""`ccr stats` and `ccr costs`: answered from the decision log, through the running server (DuckDB has one
+writing process) or from the file itself when the router is stopped."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from router.cli.common import get_json, load_or_explain, read_state
+
+
+def _fetch(path: str) -> Any:
+    """The answer of the running server, or None when no server runs."""
+    state = read_state()
+    if state is None:
+        return None
+    config = load_or_explain(Path(state["config"]), quiet=True)
+    data = get_json(state["host"], state["port"], path, timeout=30, key=config.apikey if config else None)
+    if data is None:
+        raise SystemExit(f"ccr: the running router did not answer {path}; see its log (`ccr status` says where)")
+    return data
+
+
+def _from_file(ask: Any) -> Any:
+    from router.decisions.store import connect, log_path
+
+    path = log_path()
+    if not path.exists():
+        raise SystemExit(f"ccr: no decision log at {path} yet; it is created when the router first serves")
+    con = connect(path, read_only=True)
+    try:
+        return ask(lambda sql: con.execute(sql).fetchall())
+    finally:
+        con.close()
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    data = _fetch("/v1/ccr/stats")
+    if data is None:
+        from router.decisions import queries
+
+        data = _from_file(queries.stats)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    print(f"requests:        {data['requests']} ({data['errors']} failed, {data['with_fallback']} fell back, "
+          f"{data['streamed']} streamed)")
+    print(f"tokens:          {data['input_tokens']} in, {data['output_tokens']} out")
+    print(f"cost:            ${data['cost_usd']:.4f}")
+    print(f"latency:         p50 {data['latency_ms_p50']} ms, p95 {data['latency_ms_p95']} ms")
+    print(f"period:          {data['first'] or '-'} → {data['last'] or '-'}")
+    for title, key in (("decided by", "by_signal"), ("answered by", "by_deployment")):
+        print(f"{title}:")
+        for name, count in data[key].items():
+            print(f"  {count:>8}  {name}")
+    return 0
+
+
+def cmd_costs(args: argparse.Namespace) -> int:
+    data = _fetch(f"/v1/ccr/costs?by={args.by}")
+    if data is None:
+        from router.decisions import queries
+
+        data = _from_file(lambda run: queries.costs(run, args.by))
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    if not data:
+        print("no requests logged yet")
+        return 0
+    width = max(len(args.by), *(len(str(r["group"])) for r in data))
+    print(f"{args.by:<{width}}  {'requests':>8}  {'errors':>6}  {'input':>10}  {'output':>10}  {'cached':>10}  "
+          f"{'cost USD':>10}")
+    for r in data:
+        print(f"{r['group']:<{width}}  {r['requests']:>8}  {r['errors']:>6}  {r['input_tokens']:>10}  "
+              f"{r['output_tokens']:>10}  {r['cache_read_tokens']:>10}  {r['cost_usd']:>10.4f}")
+    total = sum(r["cost_usd"] for r in data)
+    print(f"{'total':<{width}}  {sum(r['requests'] for r in data):>8}  {'':>6}  {'':>10}  {'':>10}  {'':>10}  "
+          f"{total:>10.4f}", file=sys.stdout)
+    return 0

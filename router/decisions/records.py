@@ -1,0 +1,68 @@
+"""Rows for the log, built from a decision and what happened; the cost of a request from its model's prices."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from typing import Any
+
+import orjson
+
+from router.config.schema import ModelInfo
+from router.routing.decision import RoutingDecision
+
+DECISION_COLUMNS = (
+    "request_id", "ts", "session", "turn", "key_id", "requested_model", "signal", "target", "candidates",
+    "features", "notes", "task_type", "complexity", "difficulty", "probabilities", "expected_cost_usd",
+    "routing_ms", "dispatcher",
+)
+OUTCOME_COLUMNS = (
+    "request_id", "ts", "status", "error_type", "error", "deployment", "provider", "model", "streamed", "hops",
+    "fallback_hops", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
+    "latency_ms", "ttft_ms",
+)
+
+
+def key_id(credential: str | None) -> str | None:
+    """Which client key sent a request, without keeping the key."""
+    if not credential:
+        return None
+    return hashlib.sha256(credential.encode()).hexdigest()[:12]
+
+
+def cost_usd(info: ModelInfo | None, usage: dict[str, int]) -> float | None:
+    if info is None or info.pricing is None or not usage:
+        return None
+    p = info.pricing
+    return (usage.get("input_tokens", 0) * p.input + usage.get("output_tokens", 0) * p.output
+            + usage.get("cache_read_input_tokens", 0) * p.cache_read
+            + usage.get("cache_creation_input_tokens", 0) * p.cache_write) / 1_000_000
+
+
+def _json(value: Any) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def decision_row(d: RoutingDecision, requested_model: str, client_key: str | None) -> tuple[Any, ...]:
+    return (
+        d.request_id, dt.datetime.fromtimestamp(d.time, dt.UTC).replace(tzinfo=None), d.session, d.turn,
+        key_id(client_key), requested_model, d.signal, d.target, _json(d.candidates), _json(d.features),
+        _json(d.notes), None, None, None, None, None, d.elapsed_ms,
+        _json(d.dispatcher) if d.dispatcher is not None else None,
+    )
+
+
+def outcome_row(d: RoutingDecision, *, status: int, streamed: bool, latency_ms: float, usage: dict[str, int],
+                cost: float | None, error_type: str | None = None, error: str | None = None) -> tuple[Any, ...]:
+    provider, _, model = (d.deployment or "").partition(",")
+    answered = [h for h in d.hops if h.outcome == "ok"]
+    tried = list(dict.fromkeys(h.deployment for h in d.hops if h.outcome != "skipped"))
+    return (
+        d.request_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), status, error_type, error, d.deployment,
+        provider or None, model.split("#")[0] or None, streamed,
+        _json([{"deployment": h.deployment, "attempt": h.attempt, "outcome": h.outcome, "status": h.status,
+                "error": h.error, "latency_ms": h.latency_ms} for h in d.hops]),
+        max(0, len(tried) - 1), usage.get("input_tokens"), usage.get("output_tokens"),
+        usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens"), cost, round(latency_ms, 3),
+        answered[-1].latency_ms if answered else None,
+    )

@@ -1,0 +1,200 @@
+"""The DuckDB decision and cost log: its exact schema, one decision and one outcome per routed request with the
+upstream's tokens and the right cost, and nothing lost across a graceful restart."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import httpx
+import pytest
+
+from router.decisions.migrations import MIGRATIONS
+from router.decisions.store import connect, log_path
+from tests.e2e.agent import stream_step, whole_step
+from tests.support.router import RouterServer, free_port
+from tests.support.upstream import Reply, ScriptedUpstream, anthropic_sse
+
+MakeRouter = Callable[[dict[str, Any]], RouterServer]
+
+SCHEMA = {
+    "migrations": [("name", "VARCHAR"), ("applied_at", "TIMESTAMP")],
+    "decisions": [
+        ("request_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("session", "VARCHAR"), ("turn", "VARCHAR"),
+        ("key_id", "VARCHAR"), ("requested_model", "VARCHAR"), ("signal", "VARCHAR"), ("target", "VARCHAR"),
+        ("candidates", "VARCHAR"), ("features", "VARCHAR"), ("notes", "VARCHAR"), ("task_type", "VARCHAR"),
+        ("complexity", "VARCHAR"), ("difficulty", "DOUBLE"), ("probabilities", "VARCHAR"),
+        ("expected_cost_usd", "DOUBLE"), ("routing_ms", "DOUBLE"), ("dispatcher", "VARCHAR")],
+    "outcomes": [
+        ("request_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("status", "INTEGER"), ("error_type", "VARCHAR"),
+        ("error", "VARCHAR"), ("deployment", "VARCHAR"), ("provider", "VARCHAR"), ("model", "VARCHAR"),
+        ("streamed", "BOOLEAN"), ("hops", "VARCHAR"), ("fallback_hops", "INTEGER"), ("input_tokens", "BIGINT"),
+        ("output_tokens", "BIGINT"), ("cache_read_tokens", "BIGINT"), ("cache_write_tokens", "BIGINT"),
+        ("cost_usd", "DOUBLE"), ("latency_ms", "DOUBLE"), ("ttft_ms", "DOUBLE")],
+}
+
+
+def test_fresh_database_has_exactly_this_schema(tmp_path: Path) -> None:
+    con = connect(tmp_path / "log.duckdb")
+    rows = con.execute("""SELECT table_name, column_name, data_type FROM information_schema.columns
+                          ORDER BY table_name, ordinal_position""").fetchall()
+    found: dict[str, list[tuple[str, str]]] = {}
+    for table, column, kind in rows:
+        found.setdefault(table, []).append((column, kind))
+    assert found == SCHEMA
+    assert [r[0] for r in con.execute("SELECT name FROM migrations").fetchall()] == [m[0] for m in MIGRATIONS]
+    con.close()
+    again = connect(tmp_path / "log.duckdb")  # applied on every open, recorded once
+    assert again.execute("SELECT count(*) FROM migrations").fetchone() == (len(MIGRATIONS),)
+    again.close()
+
+
+PRICED = {"name": "gpt-test", "pricing": {"input": 2.0, "output": 8.0, "cache_read": 0.5, "cache_write": 2.5}}
+
+
+def config(openai_url: str, anthropic_url: str, **extra: Any) -> dict[str, Any]:
+    return {"Providers": [
+        {"name": "up", "api_base_url": f"{openai_url}/v1/chat/completions", "api_key": "k", "models": [PRICED]},
+        {"name": "ant", "api_base_url": f"{anthropic_url}/v1/messages", "api_key": "k", "transformer": {
+            "use": ["anthropic"]}, "models": [{**PRICED, "name": "claude-x"}]}],
+        "Router": {"default": "up,gpt-test"}, **extra}
+
+
+STEP = {"text": "hi", "usage": {"prompt_tokens": 1500, "completion_tokens": 40,
+                                "prompt_tokens_details": {"cached_tokens": 1000}}}
+ANT_USAGE = {"input_tokens": 300, "output_tokens": 20, "cache_creation_input_tokens": 100,
+             "cache_read_input_tokens": 2000}
+MESSAGE = {"id": "m", "type": "message", "role": "assistant", "model": "claude-x", "content": [
+    {"type": "text", "text": "hi"}], "stop_reason": "end_turn", "stop_sequence": None, "usage": ANT_USAGE}
+
+
+def openai_script(r: Any) -> Reply:
+    return Reply(chunks=stream_step(STEP)) if r.body.get("stream") else Reply(body=whole_step(STEP))
+
+
+def anthropic_script(r: Any) -> Reply:
+    if not r.body.get("stream"):
+        return Reply(body=MESSAGE)
+    return Reply(content_type="text/event-stream", chunks=anthropic_sse(
+        {"type": "message_start", "message": {**MESSAGE, "content": [], "usage": {**ANT_USAGE, "output_tokens": 1}}},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+        {"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": "hi"}},
+        {"type": "content_block_stop", "index": 0},
+        {"type": "message_delta", "delta": {"stop_reason": "end_turn"}, "usage": {"output_tokens": 20}},
+        {"type": "message_stop"}))
+
+
+@pytest.fixture
+def two_upstreams(upstream: ScriptedUpstream) -> Any:
+    upstream.script = openai_script
+    other = ScriptedUpstream(anthropic_script).start()
+    yield upstream, other
+    other.stop()
+
+
+def ask(router: RouterServer, model: str, stream: bool, key: str = "client-1") -> httpx.Response:
+    return httpx.post(router.url + "/v1/messages", headers={"x-api-key": key}, json={
+        "model": model, "max_tokens": 50, "stream": stream, "messages": [{"role": "user", "content": "hi"}]})
+
+
+def rows(sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(log_path()), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+# (model, stream, tokens in/out/cache read/cache write, cost)
+CASES = [
+    ("up,gpt-test", False, (500, 40, 1000, 0), (500 * 2 + 40 * 8 + 1000 * 0.5) / 1e6),
+    ("up,gpt-test", True, (500, 40, 1000, 0), (500 * 2 + 40 * 8 + 1000 * 0.5) / 1e6),
+    ("ant,claude-x", False, (300, 20, 2000, 100), (300 * 2 + 20 * 8 + 2000 * 0.5 + 100 * 2.5) / 1e6),
+    ("ant,claude-x", True, (300, 20, 2000, 100), (300 * 2 + 20 * 8 + 2000 * 0.5 + 100 * 2.5) / 1e6),
+]
+
+
+@pytest.mark.parametrize(("model", "stream", "tokens", "cost"), CASES)
+def test_each_request_logs_one_decision_and_one_outcome(
+    model: str, stream: bool, tokens: tuple[int, ...], cost: float, two_upstreams: Any, make_router: MakeRouter,
+) -> None:
+    openai_up, anthropic_up = two_upstreams
+    router = make_router(config(openai_up.url, anthropic_up.url))
+    resp = ask(router, model, stream)
+    assert resp.status_code == 200
+    _ = resp.text
+    router.stop()  # a graceful stop writes everything
+    decisions = rows("SELECT request_id, signal, target, key_id, requested_model FROM decisions")
+    outcomes = rows("""SELECT request_id, status, deployment, streamed, input_tokens, output_tokens,
+                       cache_read_tokens, cache_write_tokens, cost_usd, fallback_hops FROM outcomes""")
+    assert len(decisions) == len(outcomes) == 1
+    assert decisions[0][0] == outcomes[0][0]
+    assert decisions[0][1:3] == ("explicit", model) and decisions[0][4] == model and len(decisions[0][3]) == 12
+    assert outcomes[0][1:4] == (200, model, stream)
+    assert outcomes[0][4:8] == tokens
+    assert outcomes[0][8] == pytest.approx(cost)
+    assert outcomes[0][9] == 0
+
+
+def test_failures_and_fallbacks_are_logged(two_upstreams: Any, make_router: MakeRouter) -> None:
+    openai_up, anthropic_up = two_upstreams
+    down = f"http://127.0.0.1:{free_port()}"
+    cfg = config(openai_up.url, anthropic_up.url, retry={"retries": 0})
+    cfg["Providers"].append({"name": "down", "api_base_url": down, "api_key": "k", "models": ["m"]})
+    cfg["Router"] = {"default": "down,m", "fallback": {"default": ["up,gpt-test"]}}
+    router = make_router(cfg)
+    assert ask(router, "claude-sonnet-4-6", False).status_code == 200
+    assert ask(router, "down,m", False).status_code == 200  # explicit: falls back too
+    assert ask(router, "nope,x", False).status_code == 404  # never routed: no decision to log
+    router.stop()
+    logged = rows("SELECT status, deployment, fallback_hops, hops FROM outcomes ORDER BY ts")
+    assert [r[:3] for r in logged] == [(200, "up,gpt-test", 1), (200, "up,gpt-test", 1)]
+    assert json.loads(logged[0][3])[0]["deployment"] == "down,m"
+
+
+def test_nothing_is_lost_across_a_graceful_restart(two_upstreams: Any) -> None:
+    openai_up, anthropic_up = two_upstreams
+    first = RouterServer(config(openai_up.url, anthropic_up.url)).start()
+    for i in range(30):
+        assert ask(first, "up,gpt-test", i % 2 == 0).status_code == 200
+    first.stop()
+    assert rows("SELECT count(*) FROM outcomes") == [(30,)]
+    second = RouterServer(config(openai_up.url, anthropic_up.url)).start()
+    try:
+        for _ in range(5):
+            ask(second, "ant,claude-x", False)
+        stats = httpx.get(second.url + "/v1/ccr/stats").json()  # read through the running server
+        assert stats["requests"] == 35 and stats["by_deployment"] == {"up,gpt-test": 30, "ant,claude-x": 5}
+        by_model = httpx.get(second.url + "/v1/ccr/costs?by=model").json()
+        assert [(r["group"], r["requests"]) for r in by_model] == [("ant,claude-x", 5), ("up,gpt-test", 30)]
+        assert httpx.get(second.url + "/v1/ccr/costs?by=week").status_code == 400
+    finally:
+        second.stop()
+    assert rows("SELECT count(*) FROM decisions") == [(35,)]
+    assert rows("SELECT count(*) FROM migrations") == [(1,)]
+
+
+def test_cli_reads_the_file_when_the_router_is_stopped(two_upstreams: Any, ccr_home: Path) -> None:
+    openai_up, anthropic_up = two_upstreams
+    router = RouterServer(config(openai_up.url, anthropic_up.url)).start()
+    ask(router, "up,gpt-test", False)
+    ask(router, "ant,claude-x", True, key="client-2")
+    router.stop()
+    run = [sys.executable, "-m", "router"]
+    costs = json.loads(subprocess.run([*run, "costs", "--by", "key", "--json"], capture_output=True, text=True,
+                                      check=True).stdout)
+    assert len(costs) == 2 and {r["requests"] for r in costs} == {1}
+    table = subprocess.run([*run, "costs", "--by", "model"], capture_output=True, text=True, check=True).stdout
+    assert "ant,claude-x" in table and "up,gpt-test" in table and table.splitlines()[-1].startswith("total")
+    stats = subprocess.run([*run, "stats"], capture_output=True, text=True, check=True).stdout
+    assert "requests:        2 (0 failed" in stats
+
+
+def test_cli_without_a_log_says_so(ccr_home: Path) -> None:
+    result = subprocess.run([sys.executable, "-m", "router", "stats"], capture_output=True, text=True)
+    assert result.returncode == 1 and "no decision log" in result.stderr
