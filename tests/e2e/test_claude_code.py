@@ -120,6 +120,11 @@ def test_ccr_code_runs_claude_through_a_background_router(setup: Setup, ccr_home
     assert "done (pid" in proc.stderr, proc.stderr
     result = json.loads(proc.stdout)  # ccr's messages stay off claude's stdout
     assert completed(result) == "LINES=2 READ=alpha-42,beta-7"
+    # every request Claude Code made is in the decision log, with the tokens the provider reported
+    costs = json.loads(subprocess.run([sys.executable, "-m", "router", "costs", "--by", "model", "--json"],
+                                      env=env, capture_output=True, text=True, check=True).stdout)
+    assert [(c["group"], c["requests"], c["errors"]) for c in costs] == [("up,gpt-test", 4, 0)]
+    assert costs[0]["input_tokens"] == 4 * 200 and costs[0]["cache_read_tokens"] == 4 * 1000
 
 
 def test_primary_provider_down_and_the_fallback_completes_the_task(setup: Setup) -> None:
