@@ -30,7 +30,13 @@ def _from_file(ask: Any) -> Any:
     path = log_path()
     if not path.exists():
         raise SystemExit(f"ccr: no decision log at {path} yet; it is created when the router first serves")
-    con = connect(path, read_only=True)
+    import duckdb
+
+    try:
+        con = connect(path, read_only=True)
+    except duckdb.IOException as exc:
+        raise SystemExit(f"ccr: {path} is in use by another process (a router starting or running, or a duckdb "
+                         f"shell): {exc}. Ask the running router, or close the other program.") from None
     try:
         return ask(lambda sql: con.execute(sql).fetchall())
     finally:
@@ -46,8 +52,8 @@ def cmd_stats(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
-    print(f"requests:        {data['requests']} ({data['errors']} failed, {data['with_fallback']} fell back, "
-          f"{data['streamed']} streamed)")
+    print(f"requests:        {data['requests']} ({data['errors']} failed, {data['client_aborted']} left by the "
+          f"client, {data['with_fallback']} fell back, {data['streamed']} streamed)")
     print(f"tokens:          {data['input_tokens']} in, {data['output_tokens']} out")
     print(f"cost:            ${data['cost_usd']:.4f}")
     print(f"latency:         p50 {data['latency_ms_p50']} ms, p95 {data['latency_ms_p95']} ms")

@@ -4,11 +4,12 @@
 decisions: one row per routed request: what was decided and why.
 outcomes:  one row per routed request: what happened (status, hops, tokens the upstream reported, cost, time).
 JSON-valued columns (candidates, features, notes, probabilities, dispatcher, hops) are VARCHAR holding JSON,
-so the file opens without any DuckDB extension.
+so the file opens without any DuckDB extension. Every timestamp is UTC.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -76,7 +77,7 @@ def migrate(con: Connection) -> list[str]:
         con.execute("BEGIN TRANSACTION")
         try:
             step(con)
-            con.execute("INSERT INTO migrations VALUES (?, now())", [name])
+            con.execute("INSERT INTO migrations VALUES (?, ?)", [name, dt.datetime.now(dt.UTC).replace(tzinfo=None)])
             con.execute("COMMIT")
         except BaseException:
             con.execute("ROLLBACK")

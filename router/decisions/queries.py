@@ -1,4 +1,4 @@
-"""What `ccr stats` and `ccr costs` ask of the log. The same SQL runs in the server (through the writer's
+"""What `ccr stats` and `ccr costs` ask of the log (days are UTC days; a client that left, 499, is not an error). The same SQL runs in the server (through the writer's
 connection) and in the CLI (on the file, read-only, when the server is stopped)."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ COST_COLUMNS = ("group", "requests", "errors", "input_tokens", "output_tokens", 
 def costs(run: Query, by: str) -> list[dict[str, Any]]:
     group = GROUPINGS[by]
     rows = run(f"""
-        SELECT {group} AS grp, count(*), count(*) FILTER (WHERE o.status >= 400),
+        SELECT {group} AS grp, count(*), count(*) FILTER (WHERE o.status >= 400 AND o.status <> 499),
                coalesce(sum(o.input_tokens), 0), coalesce(sum(o.output_tokens), 0),
                coalesce(sum(o.cache_read_tokens), 0), coalesce(sum(o.cache_write_tokens), 0),
                round(coalesce(sum(o.cost_usd), 0), 6)
@@ -32,11 +32,11 @@ def costs(run: Query, by: str) -> list[dict[str, Any]]:
 
 def stats(run: Query) -> dict[str, Any]:
     total = run("""
-        SELECT count(*), count(*) FILTER (WHERE status >= 400), count(*) FILTER (WHERE fallback_hops > 0),
+        SELECT count(*), count(*) FILTER (WHERE status >= 400 AND status <> 499), count(*) FILTER (WHERE fallback_hops > 0),
                count(*) FILTER (WHERE streamed), round(coalesce(sum(cost_usd), 0), 6),
                coalesce(sum(input_tokens), 0), coalesce(sum(output_tokens), 0),
                round(coalesce(quantile_cont(latency_ms, 0.5), 0), 1), round(coalesce(quantile_cont(latency_ms, 0.95), 0), 1),
-               min(ts), max(ts)
+               min(ts), max(ts), count(*) FILTER (WHERE status = 499)
         FROM outcomes""")[0]
     signals = run("SELECT signal, count(*) FROM decisions GROUP BY signal ORDER BY count(*) DESC, signal")
     deployments = run("""SELECT coalesce(deployment, '(none)'), count(*) FROM outcomes
@@ -45,6 +45,7 @@ def stats(run: Query) -> dict[str, Any]:
         "requests": total[0], "errors": total[1], "with_fallback": total[2], "streamed": total[3],
         "cost_usd": total[4], "input_tokens": total[5], "output_tokens": total[6],
         "latency_ms_p50": total[7], "latency_ms_p95": total[8],
-        "first": str(total[9]) if total[9] else None, "last": str(total[10]) if total[10] else None,
+        "first": f"{total[9]} UTC" if total[9] else None, "last": f"{total[10]} UTC" if total[10] else None,
+        "client_aborted": total[11],
         "by_signal": {s: n for s, n in signals}, "by_deployment": {s: n for s, n in deployments},
     }

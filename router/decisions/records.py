@@ -64,5 +64,5 @@ def outcome_row(d: RoutingDecision, *, status: int, streamed: bool, latency_ms: 
                 "error": h.error, "latency_ms": h.latency_ms} for h in d.hops]),
         max(0, len(tried) - 1), usage.get("input_tokens"), usage.get("output_tokens"),
         usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens"), cost, round(latency_ms, 3),
-        answered[-1].latency_ms if answered else None,
+        answered[-1].latency_ms if answered and streamed else None,  # a whole answer has no first token
     )

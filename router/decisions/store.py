@@ -3,7 +3,8 @@ transaction per batch. A graceful stop writes everything; a crash loses at most 
 the last FLUSH_INTERVAL_S seconds of requests, or BATCH_ROWS requests, whichever is less.
 
 DuckDB allows one writing process: while the server runs, other processes read through its API
-(`/v1/ccr/stats`, `/v1/ccr/costs`); when it is stopped, they open the file read-only.
+(`/v1/ccr/stats`, `/v1/ccr/costs`); when it is stopped, they open the file read-only. If another process holds
+the file when the server starts, the server serves without the log and says so (log file and /health).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ log = logging.getLogger("ccr.decisions")
 
 BATCH_ROWS = 256
 FLUSH_INTERVAL_S = 1.0
+ROWS_PER_STATEMENT = 64  # multi-row VALUES: DuckDB's executemany runs row by row
 _STOP = object()
+Pair = tuple[tuple[Any, ...], tuple[Any, ...]]
 
 
 def log_path() -> Path:
@@ -41,43 +44,72 @@ def connect(path: Path, read_only: bool = False) -> Any:
     return con
 
 
-_INSERT_DECISION = f"INSERT INTO decisions VALUES ({', '.join('?' for _ in DECISION_COLUMNS)})"
-_INSERT_OUTCOME = f"INSERT INTO outcomes VALUES ({', '.join('?' for _ in OUTCOME_COLUMNS)})"
+def _insert(table: str, width: int, rows: int) -> str:
+    one = "(" + ", ".join("?" * width) + ")"
+    return f"INSERT INTO {table} VALUES " + ", ".join([one] * rows)
 
 
 class DecisionLog:
     def __init__(self, path: Path | None = None) -> None:
         self.path = path or log_path()
         self.con: Any = None
+        self.problem: str | None = "not started"
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ccr-decision-log", daemon=True)
-        self._lock = threading.Lock()  # the writer's connection, also used (through cursors) by readers
+        self._lock = threading.Lock()  # the writer's connection: one call at a time (readers take cursors)
         self.written = 0
 
     def start(self) -> None:
-        self.con = connect(self.path)
+        try:
+            self.con = connect(self.path)
+        except Exception as exc:  # e.g. another process holds the file: serve, without the log
+            self.problem = f"{type(exc).__name__}: {exc}"
+            log.error("decision log %s unavailable, serving without it: %s", self.path, self.problem)
+            return
+        self.problem = None
         self._thread.start()
 
     def record(self, decision: tuple[Any, ...], outcome: tuple[Any, ...]) -> None:
-        self._queue.put((decision, outcome))
+        if self.problem is None:
+            self._queue.put((decision, outcome))
 
-    def flush(self) -> None:
-        """Write what is queued now, and return when it is written (readers call it before a query)."""
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Write what is queued now; False if that did not finish in time (a large backlog)."""
         if not self._thread.is_alive():
-            return
+            return True
         done = threading.Event()
         self._queue.put(done)
-        done.wait(10)
+        if not done.wait(timeout):
+            log.warning("decision log flush still running after %.0f s; answering with what is written", timeout)
+            return False
+        return True
 
     def stop(self) -> None:
         if self._thread.is_alive():
             self._queue.put(_STOP)
-            self._thread.join(30)
-        if self.con is not None:
+            self._thread.join(60)
+            if self._thread.is_alive():
+                log.error("decision log writer did not finish in 60 s; some rows may be lost")
+                return  # never close a connection the writer still uses
+        if self.con is None:
+            return
+        leftovers: list[Pair] = []  # recorded while stopping
+        while True:
+            try:
+                item = self._queue.get_nowait()
+            except queue.Empty:
+                break
+            if isinstance(item, tuple):
+                leftovers.append(item)
+        self._write(leftovers)
+        self.problem = "stopped"
+        with self._lock:
             self.con.close()
             self.con = None
 
     def query(self, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
+        if self.con is None:
+            return []
         self.flush()
         with self._lock:
             cursor = self.con.cursor()
@@ -87,7 +119,7 @@ class DecisionLog:
             cursor.close()
 
     def _run(self) -> None:
-        pending: list[tuple[tuple[Any, ...], tuple[Any, ...]]] = []
+        pending: list[Pair] = []
         deadline = None
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
@@ -107,19 +139,31 @@ class DecisionLog:
             elif item is _STOP:
                 return
 
-    def _write(self, rows: list[tuple[tuple[Any, ...], tuple[Any, ...]]]) -> None:
+    def _write(self, rows: list[Pair]) -> None:
         if not rows:
             return
         try:
-            with self._lock:
-                self.con.execute("BEGIN TRANSACTION")
-                self.con.executemany(_INSERT_DECISION, [d for d, _ in rows])
-                self.con.executemany(_INSERT_OUTCOME, [o for _, o in rows])
-                self.con.execute("COMMIT")
-            self.written += len(rows)
+            self._insert(rows)
         except Exception:
-            log.exception("could not write %d decisions to %s", len(rows), self.path)
+            log.exception("writing %d decisions failed; writing them one by one", len(rows))
+            for row in rows:  # one bad row must not take its batch with it
+                try:
+                    self._insert([row])
+                except Exception:
+                    log.exception("decision %s could not be written", row[0][0])
+
+    def _insert(self, rows: list[Pair]) -> None:
+        with self._lock:
+            self.con.execute("BEGIN TRANSACTION")
             try:
+                for start in range(0, len(rows), ROWS_PER_STATEMENT):
+                    part = rows[start:start + ROWS_PER_STATEMENT]
+                    self.con.execute(_insert("decisions", len(DECISION_COLUMNS), len(part)),
+                                     [v for d, _ in part for v in d])
+                    self.con.execute(_insert("outcomes", len(OUTCOME_COLUMNS), len(part)),
+                                     [v for _, o in part for v in o])
+                self.con.execute("COMMIT")
+            except BaseException:
                 self.con.execute("ROLLBACK")
-            except Exception:
-                log.debug("rollback after a failed write failed too", exc_info=True)
+                raise
+        self.written += len(rows)

@@ -165,14 +165,16 @@ def create_app(config: Config) -> FastAPI:
         if config.routing.health_check.enabled:
             checks = asyncio.create_task(run_checks(state.providers, state.engine.deployments,
                                                     config.routing.health_check))
-        yield
-        await warming
-        if checks is not None:
-            checks.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await checks
-        await state.providers.close()
-        await asyncio.to_thread(state.log.stop)  # everything queued is written before the process ends
+        try:
+            yield
+        finally:
+            if checks is not None:
+                checks.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await checks
+            await warming
+            await state.providers.close()
+            await asyncio.to_thread(state.log.stop)  # everything queued is written before the process ends
 
     app = FastAPI(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
@@ -216,6 +218,12 @@ def create_app(config: Config) -> FastAPI:
         except ProxyError as exc:
             exc.headers["x-ccr-route"] = decision.header()
             log_outcome(exc.status, {}, error=exc)
+            raise
+        except asyncio.CancelledError:  # the server is shutting down under it
+            log_outcome(499, {})
+            raise
+        except Exception:  # a bug: the client gets a 500 from anthropic_errors, the log gets the row
+            log_outcome(500, {}, error=ProxyError(INTERNAL_MESSAGE))
             raise
         finally:
             state.decisions.append(decision)
@@ -290,6 +298,7 @@ def create_app(config: Config) -> FastAPI:
             "status": "ok", "version": __version__, "pid": os.getpid(),
             "uptime_s": round(time.time() - state.started, 1), "config": config.path,
             "providers": list(config.providers),
+            "decision_log": state.log.problem or "ok",
         }
         return Response(orjson.dumps(info), media_type=_JSON)
 

@@ -47,10 +47,13 @@ async def relay(provider: Provider, model: str, label: str, body: dict[str, Any]
     if kind == "text/event-stream":  # asked for JSON, got a stream: gather it into one message
         message = await _collect(resp, provider, StreamTranslator(label, names, estimate_from_size(raw_size)))
         return Whole(orjson.dumps(message), usage=message["usage"])
-    message = translate_response(await _read_json(resp, provider), label, names)
+    data = await _read_json(resp, provider)
+    message = translate_response(data, label, names)
+    # the log keeps what the provider reported, nothing when it reported nothing
+    usage = message["usage"] if isinstance(data, dict) and data.get("usage") else {}
     if streamed:  # the upstream ignored `stream`: replay its answer as events
-        return Stream(_once(message_as_events(message)), usage=message["usage"])
-    return Whole(orjson.dumps(message), usage=message["usage"])
+        return Stream(_once(message_as_events(message)), usage=usage)
+    return Whole(orjson.dumps(message), usage=usage)
 
 
 async def _read_json(resp: aiohttp.ClientResponse, provider: Provider) -> Any:

@@ -3,6 +3,7 @@ upstream's tokens and the right cost, and nothing lost across a graceful restart
 
 from __future__ import annotations
 
+import datetime
 import json
 import subprocess
 import sys
@@ -198,3 +199,51 @@ def test_cli_reads_the_file_when_the_router_is_stopped(two_upstreams: Any, ccr_h
 def test_cli_without_a_log_says_so(ccr_home: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "router", "stats"], capture_output=True, text=True)
     assert result.returncode == 1 and "no decision log" in result.stderr
+
+
+def test_a_bad_row_does_not_take_its_batch_with_it(tmp_path: Path) -> None:
+    from router.decisions.store import DecisionLog
+
+    store = DecisionLog(tmp_path / "log.duckdb")
+    store.start()
+    now = datetime.datetime(2026, 11, 21, 12, 0)
+    row = (("r1", now, None, None, None, "m", "default", "t", "[]", "{}", "[]", None, None, None, None, None, 0.1,
+            None),
+           ("r1", now, 200, None, None, None, None, None, False, "[]", 0, None, None, None, None, None, 1.0, None))
+    store.record(*row)
+    store.record(*row)  # the same request id again: this row cannot be written
+    store.record((("r2", *row[0][1:])), (("r2", *row[1][1:])))
+    store.stop()
+    con = duckdb.connect(str(tmp_path / "log.duckdb"), read_only=True)
+    assert con.execute("SELECT request_id FROM outcomes ORDER BY 1").fetchall() == [("r1",), ("r2",)]
+    con.close()
+
+
+def test_a_log_held_by_another_process_does_not_stop_the_router(two_upstreams: Any, ccr_home: Path) -> None:
+    holder = subprocess.Popen([sys.executable, "-c", (
+        "import duckdb, sys, time; con = duckdb.connect(sys.argv[1]); print('held', flush=True); time.sleep(30)"),
+        str(log_path())], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
+        openai_up, anthropic_up = two_upstreams
+        router = RouterServer(config(openai_up.url, anthropic_up.url)).start()
+        try:
+            assert ask(router, "up,gpt-test", False).status_code == 200
+            assert "lock" in httpx.get(router.url + "/health").json()["decision_log"].lower()
+        finally:
+            router.stop()
+    finally:
+        holder.kill()
+        holder.wait()
+        if holder.stdout is not None:
+            holder.stdout.close()
+
+
+def test_no_usage_from_the_provider_is_logged_as_unknown(two_upstreams: Any, make_router: MakeRouter) -> None:
+    openai_up, anthropic_up = two_upstreams
+    openai_up.script = lambda r: Reply(body={"choices": [{"index": 0, "message": {"content": "hi"},
+                                                          "finish_reason": "stop"}]})
+    router = make_router(config(openai_up.url, anthropic_up.url))
+    assert ask(router, "up,gpt-test", False).status_code == 200
+    router.stop()
+    assert rows("SELECT input_tokens, output_tokens, cost_usd FROM outcomes") == [(None, None, None)]

@@ -75,7 +75,7 @@ class StreamTranslator:
         self.saw_tool_call = False
         self.output_chars = 0
         self.finished = False
-        self.final_usage: dict[str, int] = {}  # what message_delta said, for the decision log
+        self.final_usage: dict[str, int] = {}  # the provider's own counts, for the decision log
 
     # ---- lifecycle -------------------------------------------------------------------------------------
 
@@ -137,7 +137,7 @@ class StreamTranslator:
         else:  # stream ended without usage: say what we know rather than zero
             usage = {"input_tokens": self.input_estimate, "output_tokens": max(1, self.output_chars // 4),
                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-        self.final_usage = usage
+        self.final_usage = usage if self.usage is not None else {}  # estimates are not for the log
         reason = "refusal" if self.refused and not self.saw_tool_call else stop_reason(
             self.finish_reason, self.saw_tool_call)
         out.append(event("message_delta", {"type": "message_delta",
