@@ -45,6 +45,7 @@ from router.wire.errors import (
     error_body,
     type_for_status,
 )
+from router.wire.sse import has_event
 
 log = logging.getLogger("ccr.server")
 access = logging.getLogger("ccr.access")
@@ -63,14 +64,14 @@ class State:
         self.log = DecisionLog()
         self.started = time.time()
 
-    def check_auth(self, request: Request) -> None:
-        expected = self.config.apikey
-        if not expected:
-            return
+    def check_auth(self, request: Request) -> str | None:
+        """The client's key (checked when APIKEY is set; recorded, hashed, for per-key costs either way)."""
         key = _client_key(request)
-        if not key or not hmac.compare_digest(key.encode(), expected.encode()):
+        expected = self.config.apikey
+        if expected and (not key or not hmac.compare_digest(key.encode(), expected.encode())):
             raise Unauthorized("missing or wrong API key: send ccr's APIKEY as x-api-key or Authorization: Bearer "
                                "(`ccr code` and `ccr activate` set it for Claude Code)")
+        return key
 
     def first_deployment(self, model: str) -> Deployment:
         """For requests that need no decision (count_tokens): the model's resolution, its best deployment."""
@@ -105,7 +106,7 @@ async def _logged(chunks: AsyncIterator[bytes], done: Callable[[int], None]) -> 
     try:
         failed = False
         async for chunk in chunks:
-            failed = failed or chunk.startswith(b"event: error") or b"\nevent: error" in chunk
+            failed = failed or has_event(chunk, b"error")
             yield chunk
         status = 502 if failed else 200
     finally:
@@ -184,7 +185,7 @@ def create_app(config: Config) -> FastAPI:
     @anthropic_errors
     async def messages(request: Request) -> Response:
         started = time.perf_counter()
-        state.check_auth(request)
+        client_key = state.check_auth(request)
         raw = await read_body(request, config.max_body_bytes)
         body = parse_body(raw)
         check_messages_request(body)
@@ -199,7 +200,6 @@ def create_app(config: Config) -> FastAPI:
                                                    dep.key_index)
             return await relay_openai.relay(dep.provider, dep.model, dep.target, body, len(raw), dep.key_index)
 
-        client_key = _client_key(request)
         streamed = bool(body.get("stream"))
 
         def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,

@@ -20,6 +20,7 @@ from router.routing.decision import Hop, RoutingDecision
 from router.routing.deployments import Deployment
 from router.server.results import Stream, Whole
 from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+from router.wire.sse import has_event
 
 Run = Callable[[Deployment], Awaitable[Whole | Stream]]
 
@@ -123,9 +124,7 @@ async def _watch(chunks: AsyncIterator[bytes], dep: Deployment) -> AsyncIterator
     failed = finished = False
     try:
         async for chunk in chunks:
-            # an event line can only start a chunk or follow a newline (JSON strings escape theirs)
-            if chunk.startswith(b"event: error") or b"\nevent: error" in chunk:
-                failed = True
+            failed = failed or has_event(chunk, b"error")
             yield chunk
         finished = True
     finally:

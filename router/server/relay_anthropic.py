@@ -21,12 +21,12 @@ from router.wire.errors import (
     UpstreamUnavailable,
     error_event,
 )
-from router.wire.sse import SSEDecoder
+from router.wire.sse import SSEDecoder, has_event
 
 log = logging.getLogger("ccr.relay")
 
 _PASS_RESPONSE_HEADERS = ("request-id", "retry-after")
-_ENDINGS = (b"event: message_stop", b"event: error")
+_ENDINGS = (b"message_stop", b"error")
 
 
 def _headers(provider: Provider, client: Mapping[str, str], key_index: int = 0) -> dict[str, str]:
@@ -103,7 +103,7 @@ class _Cutter:
         end = max(lf + 2 if lf >= 0 else 0, crlf + 4 if crlf >= 0 else 0)
         complete, self.tail = buf[:end], buf[end:]
         if complete and not self.ended:
-            self.ended = any(complete.startswith(m) or b"\n" + m in complete for m in _ENDINGS)
+            self.ended = any(has_event(complete, name) for name in _ENDINGS)
         return complete
 
     def close(self) -> bytes:

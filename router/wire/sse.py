@@ -87,6 +87,13 @@ def _parse(block: bytes) -> tuple[bytes | None, bytes] | None:
     return name, joined
 
 
+def has_event(data: bytes, name: bytes) -> bool:
+    """Whether whole SSE events hold an `event: NAME` line. Such a line can only open the data or follow a
+    newline: JSON strings escape theirs, so text that merely mentions it never matches."""
+    line = b"event: " + name
+    return data.startswith(line) or b"\n" + line in data
+
+
 def event(kind: str, data: dict[str, Any]) -> bytes:
     return b"event: " + kind.encode() + b"\ndata: " + orjson.dumps(data) + b"\n\n"
 

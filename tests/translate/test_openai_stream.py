@@ -15,7 +15,6 @@ import pytest
 
 from router.translate.common import parse_reasoning_signature
 from router.translate.openai_chat import StreamTranslator, ToolNames
-from router.translate.openai_chat.request import ToolNames as Names
 from router.wire.errors import UpstreamError
 from tests.translate.stream_helpers import check_anthropic_stream, message_of, translate_bytes
 
@@ -63,7 +62,7 @@ def test_thinking_block_ends_with_signature_delta() -> None:
 
 def test_long_tool_names_are_restored() -> None:
     long_name = "mcp__a_very_long_server_name_for_testing__and_an_even_longer_tool_name_here"
-    names = Names()
+    names = ToolNames()
     short = names.short(long_name)
     assert short != long_name and len(short) <= 64
     chunk = {"choices": [{"index": 0, "delta": {"tool_calls": [
