@@ -5,10 +5,14 @@ BIN    := $(VENV)/bin
 
 .PHONY: install run test lint unit e2e-deps clean
 
-# the virtualenv is rebuilt when the dependencies change
+# the virtualenv is rebuilt when the dependencies change; torch's CPU build goes first, or sentence-transformers
+# pulls a multi-GB CUDA build
+TORCH ?= torch==2.13.0
+
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet '$(TORCH)'
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
@@ -18,7 +22,7 @@ run: install
 	$(BIN)/ccr start --foreground
 
 lint: install
-	$(BIN)/ruff check router tests
+	$(BIN)/ruff check router classifier tests notebooks
 	$(BIN)/mypy
 
 e2e-deps: install

@@ -25,3 +25,9 @@ def pid_path() -> Path:
 def state_path() -> Path:
     """JSON written by a running server: pid, host, port, start time, config path."""
     return data_dir() / "server.json"
+
+
+def repo_data_dir() -> Path:
+    """The repository's data/ (seed prompts, held-out set, model catalog); CCR_DATA_DIR overrides it for an
+    installed copy elsewhere."""
+    return Path(os.environ.get("CCR_DATA_DIR") or Path(__file__).resolve().parent.parent / "data")

@@ -99,13 +99,17 @@ def client_host(host: str) -> str:
     return f"[{host}]" if ":" in host else host
 
 
-def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | None = None) -> Any:
-    """GET over a plain socket (urllib would cost more to import than the whole command may take); the JSON
-    body of a 200, else None."""
+def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | None = None,
+             post: Any = None) -> Any:
+    """GET (or POST `post` as JSON) over a plain socket (urllib would cost more to import than the whole command
+    may take); the JSON body of a 200, else None."""
     auth = f"x-api-key: {key}\r\n" if key else ""
+    payload = json.dumps(post).encode() if post is not None else b""
+    method = "POST" if post is not None else "GET"
+    extra = f"content-type: application/json\r\ncontent-length: {len(payload)}\r\n" if post is not None else ""
     try:
         with socket.create_connection((client_host(host).strip("[]"), port), timeout=timeout) as sock:
-            sock.sendall(f"GET {path} HTTP/1.0\r\nHost: ccr\r\n{auth}\r\n".encode())
+            sock.sendall(f"{method} {path} HTTP/1.0\r\nHost: ccr\r\n{auth}{extra}\r\n".encode() + payload)
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk

@@ -12,19 +12,19 @@ from typing import Any
 from router.cli.common import get_json, load_or_explain, read_state
 
 
-def _fetch(path: str) -> Any:
+def fetch(path: str, post: Any = None) -> Any:
     """The answer of the running server, or None when no server runs."""
     state = read_state()
     if state is None:
         return None
     config = load_or_explain(Path(state["config"]), quiet=True)
-    data = get_json(state["host"], state["port"], path, timeout=30, key=config.apikey if config else None)
+    data = get_json(state["host"], state["port"], path, timeout=30, key=config.apikey if config else None, post=post)
     if data is None:
         raise SystemExit(f"ccr: the running router did not answer {path}; see its log (`ccr status` says where)")
     return data
 
 
-def _from_file(ask: Any) -> Any:
+def from_file(ask: Any, write: bool = False) -> Any:
     from router.decisions.store import connect, log_path
 
     path = log_path()
@@ -33,22 +33,22 @@ def _from_file(ask: Any) -> Any:
     import duckdb
 
     try:
-        con = connect(path, read_only=True)
+        con = connect(path, read_only=not write)
     except duckdb.IOException as exc:
         raise SystemExit(f"ccr: {path} is in use by another process (a router starting or running, or a duckdb "
                          f"shell): {exc}. Ask the running router, or close the other program.") from None
     try:
-        return ask(lambda sql: con.execute(sql).fetchall())
+        return ask(lambda sql, params=None: con.execute(sql, params or []).fetchall())
     finally:
         con.close()
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    data = _fetch("/v1/ccr/stats")
+    data = fetch("/v1/ccr/stats")
     if data is None:
         from router.decisions import queries
 
-        data = _from_file(queries.stats)
+        data = from_file(queries.stats)
     if args.json:
         print(json.dumps(data, indent=2))
         return 0
@@ -66,11 +66,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 
 def cmd_costs(args: argparse.Namespace) -> int:
-    data = _fetch(f"/v1/ccr/costs?by={args.by}")
+    data = fetch(f"/v1/ccr/costs?by={args.by}")
     if data is None:
         from router.decisions import queries
 
-        data = _from_file(lambda run: queries.costs(run, args.by))
+        data = from_file(lambda run: queries.costs(run, args.by))
     if args.json:
         print(json.dumps(data, indent=2))
         return 0

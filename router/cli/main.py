@@ -28,6 +28,29 @@ def _parser() -> argparse.ArgumentParser:
     costs = sub.add_parser("costs", help="tokens and cost from the decision log, grouped")
     costs.add_argument("--by", choices=["day", "model", "task_type", "key"], default="day")
     costs.add_argument("--json", action="store_true", help="print JSON")
+    classify = sub.add_parser("classify", help="task type, complexity and difficulty of a prompt, as JSON")
+    classify.add_argument("prompt", nargs="?", help="the prompt to classify")
+    classify.add_argument("--input", help="JSONL file with id and prompt on each line")
+    classify.add_argument("--output", help="JSONL file to write (default: stdout)")
+    evaluate = sub.add_parser("eval", help="precision, recall, F1 and confusion matrix of the active classifier")
+    evaluate.add_argument("--data", help="labelled JSONL file (default: the seed set's validation split)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON")
+    train = sub.add_parser("train", help="retrain the classifier on the seed set and labels from the log")
+    train.add_argument("--force", action="store_true", help="activate the new model even if it scores worse")
+    train.add_argument("--rollback", nargs="?", const="", metavar="VERSION",
+                       help="activate the previous model (or VERSION, or 'default')")
+    train.add_argument("--list", action="store_true", help="list kept versions")
+    train.add_argument("--seed-only", action="store_true", help="ignore the log")
+    train.add_argument("--config", help="config file (for model tiers when the router is stopped)")
+    label = sub.add_parser("label", help="review and label logged prompts for `ccr train`")
+    label.add_argument("prompt_id", nargs="?", help="label this prompt (else: review the newest, interactively)")
+    label.add_argument("--task-type", help="generate, debug, refactor, review, explain, test, document, plan, other")
+    label.add_argument("--complexity", help="low, medium or high")
+    label.add_argument("--strong", action=argparse.BooleanOptionalAction, default=None,
+                       help="a strong model is needed (--no-strong: it is not)")
+    label.add_argument("--list", action="store_true", help="list prompts with the classifier's labels")
+    label.add_argument("--all", action="store_true", help="include prompts already labelled")
+    label.add_argument("--limit", type=int, default=20, help="how many prompts (default 20)")
     config = sub.add_parser("config", help="show, validate or locate the config file")
     config.add_argument("action", choices=["show", "validate", "path"])
     config.add_argument("--config", help="config file to use")
@@ -52,6 +75,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         from router.cli import log_cmd
 
         return int(getattr(log_cmd, f"cmd_{args.command}")(args))
+    if args.command in ("classify", "eval", "train", "label"):
+        from router.cli import ml_cmd
+
+        try:
+            return int(getattr(ml_cmd, f"cmd_{args.command}")(args))
+        except KeyboardInterrupt:
+            return 130
     from router.cli import server_cmd
 
     try:

@@ -13,8 +13,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from router.config import jsonc
+from router.config.catalog import TIER_NAMES, complete
 from router.config.checks import Report, expect, is_url, number, type_name, unknown_keys
-from router.config.routing import check_target, parse_groups, parse_routing
+from router.config.ml import parse_ml
+from router.config.routing import TASK_TYPES, check_target, parse_groups, parse_routing
 from router.config.schema import (
     Capabilities,
     Config,
@@ -33,7 +35,7 @@ _TOP_KEYS = {
     "Providers", "providers", "Router", "router", "APIKEY", "HOST", "PORT", "PROXY_URL", "LOG", "LOG_LEVEL",
     "API_TIMEOUT_MS", "NON_INTERACTIVE_MODE", "CLAUDE_PATH", "Aliases", "MAX_BODY_BYTES", "CUSTOM_ROUTER_PATH",
     "CUSTOM_ROUTER_TIMEOUT_MS", "ModelGroups", "routingRules", "fallback", "fallbackModel", "retry",
-    "circuitBreaker", "healthCheck", "RouterMode",
+    "circuitBreaker", "healthCheck", "RouterMode", "Classifier", "Policy", "Budgets",
 }
 _TOP_KEYS_IGNORED = {
     "transformers": "JavaScript transformer plugins cannot run in ccr; ignored",
@@ -45,7 +47,7 @@ _ROUTER_KEYS = {
     "webSearch": "web_search", "image": "image",
 }
 _PROVIDER_KEYS = {"name", "api_base_url", "api_key", "models", "transformer"}
-_MODEL_KEYS = {"name", "pricing", "context_window", "max_output_tokens", "capabilities"}
+_MODEL_KEYS = {"name", "pricing", "context_window", "max_output_tokens", "capabilities", "tier", "tiers"}
 _PRICING_KEYS = {"input", "output", "cache_read", "cache_write"}
 _CAPABILITY_KEYS = {"tools", "vision", "reasoning"}
 
@@ -132,7 +134,7 @@ def _model(raw: Any, path: str, rep: Report) -> ModelInfo | None:
         if not raw:
             rep.error(path, "model name must not be empty")
             return None
-        return ModelInfo(name=raw)
+        return complete(ModelInfo(name=raw), set())
     if not isinstance(raw, dict):
         rep.error(path, f'must be a model name or an object with "name", got {type_name(raw)}')
         return None
@@ -156,13 +158,32 @@ def _model(raw: Any, path: str, rep: Report) -> ModelInfo | None:
             if expect(c[k], bool, f"{path}.capabilities.{k}", "true or false", rep):
                 flags[k] = c[k]
         caps = Capabilities(**flags)
-    return ModelInfo(
+    tiers: dict[str, int] = {}
+    if "tiers" in raw and expect(raw["tiers"], dict, f"{path}.tiers", "an object of task type → tier", rep):
+        for task, value in raw["tiers"].items():
+            if task not in TASK_TYPES:
+                rep.error(f"{path}.tiers.{task}", f"unknown task type; one of {', '.join(TASK_TYPES)}")
+            elif (t := _tier(value, f"{path}.tiers.{task}", rep)) is not None:
+                tiers[task] = t
+    info = ModelInfo(
         name=name,
         pricing=pricing,
         context_window=number(raw, "context_window", path, rep, integer=True),
         max_output_tokens=number(raw, "max_output_tokens", path, rep, integer=True),
         capabilities=caps,
+        tier=_tier(raw["tier"], f"{path}.tier", rep) if "tier" in raw else None,
+        tiers=tiers,
     )
+    return complete(info, {k for k in raw if k in _MODEL_KEYS})
+
+
+def _tier(value: Any, path: str, rep: Report) -> int | None:
+    if value in TIER_NAMES:
+        return TIER_NAMES[value]
+    if isinstance(value, int) and not isinstance(value, bool) and 1 <= value <= 3:
+        return value
+    rep.error(path, f'must be 1, 2 or 3 (or "small", "medium", "strong"), got {value!r}')
+    return None
 
 
 def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
@@ -293,6 +314,7 @@ def parse_config(data: Any, path: str | None = None) -> Config:
             if target:
                 aliases[alias] = target
     routing = parse_routing(data, raw_router, providers, groups, rep)
+    classifier, policy, budgets = parse_ml(data, providers, groups, rep)
 
     apikey = data.get("APIKEY") or None
     if apikey is not None and expect(apikey, str, "APIKEY", "a string", rep) and "APIKEY" in rep.missing_vars:
@@ -323,7 +345,7 @@ def parse_config(data: Any, path: str | None = None) -> Config:
         providers=providers, router=router, aliases=aliases, apikey=apikey, host=host, port=port,
         proxy_url=proxy_url, log=log, routing=routing, log_level={"warn": "warning", "fatal": "critical", "trace": "debug"}.get(
             log_level, log_level), api_timeout_ms=timeout, max_body_bytes=max_body, path=path,
-        warnings=tuple(rep.warnings),
+        warnings=tuple(rep.warnings), classifier=classifier, policy=policy, budgets=budgets,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
 from router.config.checks import Report, expect, number, unknown_keys
 from router.config.schema import (
     STRATEGIES,
@@ -26,8 +27,8 @@ from router.config.schema import (
 )
 
 SCENARIOS = ("default", "background", "think", "longContext", "webSearch", "image")
-TASK_TYPES = ("generate", "debug", "refactor", "review", "explain", "test", "document", "plan", "other")
-COMPLEXITIES = ("low", "medium", "high")
+TASK_TYPES = TASK_NAMES
+COMPLEXITIES = COMPLEXITY_NAMES
 
 _RULE_KEYS = {"name", "priority", "targetModel", "conditions", "fallback", "description"}
 _CONDITION_KEYS = {"messageContains", "fileTypes", "tokenCount", "expression", "taskType", "complexity", "scenario"}

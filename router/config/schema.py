@@ -38,6 +38,16 @@ class ModelInfo:
     context_window: int | None = None
     max_output_tokens: int | None = None
     capabilities: Capabilities = field(default_factory=Capabilities)
+    tier: int | None = None  # quality: 1 small, 2 medium, 3 strong
+    tiers: dict[str, int] = field(default_factory=dict)  # per task type, over `tier`
+    from_catalog: tuple[str, ...] = ()  # fields filled from ccr's built-in catalog (data/catalog.json)
+
+    def tier_for(self, task_type: str | None) -> int | None:
+        return self.tiers.get(task_type or "", self.tier)
+
+    @property
+    def free(self) -> bool:
+        return self.pricing is not None and self.pricing.input == 0 and self.pricing.output == 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +176,45 @@ class RoutingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class ClassifierConfig:
+    enabled: bool = True
+    threads: int = 1  # torch threads for inference: the event loop keeps the other core
+    log_prompts: bool = True  # the latest human prompt of each turn, for `ccr train` and `ccr label`
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyConfig:
+    """The budget-aware choice by the classifier: cheapest deployment whose tier meets what the prompt needs."""
+
+    enabled: bool = False
+    override_scenarios: bool = False  # True: also decides background/think/webSearch/image requests
+    difficulty_threshold: float | None = None
+    strong_share: float | None = None  # the threshold that sends this share of prompts to strong models
+    expected_output_tokens: int = 1000  # until the log has learned it per task type
+    candidates: tuple[str, ...] = ()  # "provider,model"; empty: every model with a price and a tier
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetLimits:
+    daily: float | None = None  # USD
+    monthly: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetConfig:
+    total: BudgetLimits = field(default_factory=BudgetLimits)
+    per_key: BudgetLimits = field(default_factory=BudgetLimits)
+    keys: dict[str, BudgetLimits] = field(default_factory=dict)  # key id (as `ccr costs --by key` shows) → own caps
+    soft_limit: float = 0.8  # share of a cap above which the policy downgrades
+    on_exceeded: str = "block"  # block | freeOnly
+
+    @property
+    def active(self) -> bool:
+        return any(lim.daily is not None or lim.monthly is not None
+                   for lim in (self.total, self.per_key, *self.keys.values()))
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     providers: dict[str, ProviderConfig]
     router: RouterConfig
@@ -181,3 +230,6 @@ class Config:
     path: str | None = None
     warnings: tuple[str, ...] = ()
     routing: RoutingConfig = field(default_factory=RoutingConfig)
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    budgets: BudgetConfig = field(default_factory=BudgetConfig)

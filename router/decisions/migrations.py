@@ -3,6 +3,8 @@
 
 decisions: one row per routed request: what was decided and why.
 outcomes:  one row per routed request: what happened (status, hops, tokens the upstream reported, cost, time).
+prompts:   one row per user turn (prompt_id): the latest human prompt, for `ccr train` and `ccr label`.
+labels:    labels given to prompts: by `ccr label` (manual); newest wins.
 JSON-valued columns (candidates, features, notes, probabilities, dispatcher, hops) are VARCHAR holding JSON,
 so the file opens without any DuckDB extension. Every timestamp is UTC.
 """
@@ -61,8 +63,31 @@ def _decisions_and_outcomes(con: Connection) -> None:
         )""")
 
 
+def _prompts_and_labels(con: Connection) -> None:
+    con.execute("ALTER TABLE decisions ADD COLUMN prompt_id VARCHAR")
+    con.execute("""
+        CREATE TABLE prompts (
+            prompt_id      VARCHAR PRIMARY KEY,
+            ts             TIMESTAMP NOT NULL,
+            session        VARCHAR,
+            prompt         VARCHAR NOT NULL,
+            depth          INTEGER NOT NULL,
+            context_tokens BIGINT NOT NULL
+        )""")
+    con.execute("""
+        CREATE TABLE labels (
+            prompt_id  VARCHAR NOT NULL,
+            ts         TIMESTAMP NOT NULL,
+            task_type  VARCHAR,
+            complexity VARCHAR,
+            strong     BOOLEAN,
+            source     VARCHAR NOT NULL
+        )""")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_decisions_and_outcomes", _decisions_and_outcomes),
+    ("0002_prompts_and_labels", _prompts_and_labels),
 ]
 
 

@@ -49,3 +49,24 @@ def stats(run: Query) -> dict[str, Any]:
         "client_aborted": total[11],
         "by_signal": {s: n for s, n in signals}, "by_deployment": {s: n for s, n in deployments},
     }
+
+
+def month_spend(run: Callable[..., list[tuple[Any, ...]]], month_start: str) -> list[tuple[Any, ...]]:
+    """(key id, UTC day, USD) since `month_start` ('YYYY-MM-01'): what the budgets start from."""
+    return run("""
+        SELECT d.key_id, strftime(CAST(o.ts AS DATE), '%Y-%m-%d'), sum(o.cost_usd)
+        FROM outcomes o JOIN decisions d USING (request_id)
+        WHERE o.ts >= CAST(? AS TIMESTAMP) AND o.cost_usd IS NOT NULL
+        GROUP BY 1, 2""", [month_start])
+
+
+def learned(run: Query) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """Output tokens per task type, and cache-read share per model, over answered requests."""
+    outputs = run("""
+        SELECT d.task_type, count(*), sum(o.output_tokens) FROM outcomes o JOIN decisions d USING (request_id)
+        WHERE o.status = 200 AND o.output_tokens IS NOT NULL AND d.task_type IS NOT NULL GROUP BY 1""")
+    caches = run("""
+        SELECT provider || ',' || model, sum(coalesce(cache_read_tokens, 0)),
+               sum(coalesce(input_tokens, 0) + coalesce(cache_read_tokens, 0) + coalesce(cache_write_tokens, 0))
+        FROM outcomes WHERE status = 200 AND provider IS NOT NULL GROUP BY 1""")
+    return outputs, caches

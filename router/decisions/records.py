@@ -14,8 +14,10 @@ from router.routing.decision import RoutingDecision
 DECISION_COLUMNS = (
     "request_id", "ts", "session", "turn", "key_id", "requested_model", "signal", "target", "candidates",
     "features", "notes", "task_type", "complexity", "difficulty", "probabilities", "expected_cost_usd",
-    "routing_ms", "dispatcher",
+    "routing_ms", "dispatcher", "prompt_id",
 )
+PROMPT_COLUMNS = ("prompt_id", "ts", "session", "prompt", "depth", "context_tokens")
+PROMPT_CHARS = 16_000  # a pasted log is kept in part: enough to classify, not a copy of the conversation
 OUTCOME_COLUMNS = (
     "request_id", "ts", "status", "error_type", "error", "deployment", "provider", "model", "streamed", "hops",
     "fallback_hops", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
@@ -43,13 +45,23 @@ def _json(value: Any) -> str:
     return orjson.dumps(value, default=str).decode()
 
 
-def decision_row(d: RoutingDecision, requested_model: str, client_key: str | None) -> tuple[Any, ...]:
+def _utc(ts: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(ts, dt.UTC).replace(tzinfo=None)
+
+
+def decision_row(d: RoutingDecision, requested_model: str, key: str | None) -> tuple[Any, ...]:
+    """`key`: the client key's id (key_id), never the key."""
+    ml = d.ml or {}
     return (
-        d.request_id, dt.datetime.fromtimestamp(d.time, dt.UTC).replace(tzinfo=None), d.session, d.turn,
-        key_id(client_key), requested_model, d.signal, d.target, _json(d.candidates), _json(d.features),
-        _json(d.notes), None, None, None, None, None, d.elapsed_ms,
-        _json(d.dispatcher) if d.dispatcher is not None else None,
+        d.request_id, _utc(d.time), d.session, d.turn, key, requested_model, d.signal, d.target,
+        _json(d.candidates), _json(d.features), _json(d.notes), ml.get("task_type"), ml.get("complexity"),
+        ml.get("difficulty"), _json(ml["probabilities"]) if "probabilities" in ml else None, d.expected_cost,
+        d.elapsed_ms, _json(d.dispatcher) if d.dispatcher is not None else None, d.prompt_id,
     )
+
+
+def prompt_row(d: RoutingDecision, prompt: str, depth: int, context_tokens: int) -> tuple[Any, ...]:
+    return (d.prompt_id, _utc(d.time), d.session, prompt[:PROMPT_CHARS], depth, context_tokens)
 
 
 def outcome_row(d: RoutingDecision, *, status: int, streamed: bool, latency_ms: float, usage: dict[str, int],

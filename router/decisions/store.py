@@ -18,7 +18,7 @@ from typing import Any
 
 from router import paths
 from router.decisions.migrations import migrate
-from router.decisions.records import DECISION_COLUMNS, OUTCOME_COLUMNS
+from router.decisions.records import DECISION_COLUMNS, OUTCOME_COLUMNS, PROMPT_COLUMNS
 
 log = logging.getLogger("ccr.decisions")
 
@@ -26,7 +26,8 @@ BATCH_ROWS = 256
 FLUSH_INTERVAL_S = 1.0
 ROWS_PER_STATEMENT = 64  # multi-row VALUES: DuckDB's executemany runs row by row
 _STOP = object()
-Pair = tuple[tuple[Any, ...], tuple[Any, ...]]
+Row = tuple[Any, ...]
+Pair = tuple[Row, Row, Row | None]  # decision, outcome, and the turn's prompt on its first request
 
 
 def log_path() -> Path:
@@ -44,9 +45,9 @@ def connect(path: Path, read_only: bool = False) -> Any:
     return con
 
 
-def _insert(table: str, width: int, rows: int) -> str:
+def _insert(table: str, width: int, rows: int, verb: str = "INSERT") -> str:
     one = "(" + ", ".join("?" * width) + ")"
-    return f"INSERT INTO {table} VALUES " + ", ".join([one] * rows)
+    return f"{verb} INTO {table} VALUES " + ", ".join([one] * rows)
 
 
 class DecisionLog:
@@ -69,9 +70,16 @@ class DecisionLog:
         self.problem = None
         self._thread.start()
 
-    def record(self, decision: tuple[Any, ...], outcome: tuple[Any, ...]) -> None:
+    def record(self, decision: Row, outcome: Row, prompt: Row | None = None) -> None:
         if self.problem is None:
-            self._queue.put((decision, outcome))
+            self._queue.put((decision, outcome, prompt))
+
+    def execute(self, sql: str, params: list[Any]) -> None:
+        """A small write of the server's own (a label), on the writer's connection."""
+        if self.con is None:
+            raise RuntimeError(f"the decision log is not open ({self.problem})")
+        with self._lock:
+            self.con.execute(sql, params)
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write what is queued now; False if that did not finish in time (a large backlog)."""
@@ -159,9 +167,13 @@ class DecisionLog:
                 for start in range(0, len(rows), ROWS_PER_STATEMENT):
                     part = rows[start:start + ROWS_PER_STATEMENT]
                     self.con.execute(_insert("decisions", len(DECISION_COLUMNS), len(part)),
-                                     [v for d, _ in part for v in d])
+                                     [v for d, _, _ in part for v in d])
                     self.con.execute(_insert("outcomes", len(OUTCOME_COLUMNS), len(part)),
-                                     [v for _, o in part for v in o])
+                                     [v for _, o, _ in part for v in o])
+                    prompts = list({p[0]: p for _, _, p in part if p is not None}.values())
+                    if prompts:  # a turn seen again after a restart keeps its first row
+                        self.con.execute(_insert("prompts", len(PROMPT_COLUMNS), len(prompts), "INSERT OR IGNORE"),
+                                         [v for p in prompts for v in p])
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")

@@ -34,6 +34,10 @@ class RoutingDecision:
     hops: list[Hop] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # rules skipped and why, hook failures, …
     dispatcher: dict[str, Any] | None = None  # Router mode: its choice, latency and cost
+    ml: dict[str, Any] | None = None  # the classifier's prediction (task_type, complexity, difficulty, probabilities)
+    expected_cost: float | None = None  # USD, for the first deployment of the chain
+    blocked: str | None = None  # a hard budget limit refused the request: the message the client gets
+    prompt_id: str | None = None
 
     def header(self) -> str:
         """The `x-ccr-route` debug header."""

@@ -11,7 +11,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-from router.config.schema import Config
+from router.config.schema import Config, ModelInfo
 from router.providers.provider import Provider, Providers
 from router.routing.health import CircuitBreaker
 
@@ -35,6 +35,10 @@ class Deployment:
     @property
     def target(self) -> str:
         return f"{self.provider.name},{self.model}"
+
+    @property
+    def info(self) -> ModelInfo | None:
+        return self.provider.cfg.models.get(self.model)
 
     def observe_ttft(self, ms: float) -> None:
         self.ttft_ms = ms if self.ttft_ms is None else EWMA_ALPHA * ms + (1 - EWMA_ALPHA) * self.ttft_ms

@@ -45,9 +45,10 @@ def _is_human_turn(msg: Any) -> bool:
 class RequestView:
     """A Messages request as routing sees it. Built per request; every feature is computed on first use."""
 
-    def __init__(self, body: dict[str, Any], headers: Mapping[str, str] | None = None) -> None:
+    def __init__(self, body: dict[str, Any], headers: Mapping[str, str] | None = None, size: int = 0) -> None:
         self.body = body
         self.headers = headers or {}
+        self.size = size  # bytes of the request body: a free estimate of its tokens
         self.messages: list[Any] = body.get("messages") or []
         self.model: str = body.get("model", "")
 
@@ -91,6 +92,32 @@ class RequestView:
             return None
         digest = hashlib.blake2b(self.prompt.encode(), digest_size=8).hexdigest()
         return f"{self.session}:{self.prompt_index}:{digest}:{self.model}"
+
+    @cached_property
+    def prompt_id(self) -> str | None:
+        """One user turn of one conversation, whatever model is asked: the classifier's cache key and the
+        `prompts` row of the log."""
+        if self.prompt_index < 0 or not self.prompt:
+            return None
+        digest = hashlib.blake2b(f"{self.session}:{self.prompt_index}:{self.prompt}".encode(),
+                                 digest_size=12).hexdigest()
+        return f"p_{digest}"
+
+    @cached_property
+    def depth(self) -> int:
+        """Human turns before the latest one."""
+        return sum(1 for m in self.messages[:max(self.prompt_index, 0)] if _is_human_turn(m))
+
+    @property
+    def estimated_tokens(self) -> int:
+        """The tokenizer's count when it has run, else the body's size / 4."""
+        return int(self.__dict__.get("token_count", self.size // 4))
+
+    @cached_property
+    def needs_reasoning(self) -> bool:
+        """An explicit thinking budget (Claude Code's "think hard"); adaptive thinking does not require it."""
+        thinking = self.body.get("thinking")
+        return isinstance(thinking, dict) and thinking.get("type") == "enabled"
 
     @cached_property
     def tool_rounds(self) -> int:

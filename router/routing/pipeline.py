@@ -2,7 +2,10 @@
 
 Order (claude-code-router's, with ccr's additions marked +):
   sticky+ → custom router → explicit provider,model → longContext → subagent tag → rules+ → Router mode+
-  → background → webSearch → image → think → alias / configured model name → Router.default
+  → [policy+ with overrideScenarios] → background → webSearch → image → think → alias / configured model name
+  → policy+ → Router.default
+The classifier runs first (once per user turn, cached): its prediction feeds rules, the policy and the log.
+A budget over its hard limit blocks the request, or keeps only free deployments (onExceeded: freeOnly).
 The chain to try is the chosen target's deployments (by its balancing strategy, healthy first), then the
 rule's fallbacks, the scenario's fallback list, and the global fallbackModel.
 """
@@ -15,6 +18,9 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
+from router.budget.learned import Learned
+from router.budget.policy import Need, Policy, expected_cost
+from router.budget.spend import OK, Spend, Verdict
 from router.config.routing import SCENARIOS
 from router.config.schema import Config
 from router.providers.provider import Providers
@@ -32,8 +38,13 @@ log = logging.getLogger("ccr.routing")
 
 
 class RoutingEngine:
-    def __init__(self, config: Config, providers: Providers, call_model: CallModel | None = None) -> None:
+    def __init__(self, config: Config, providers: Providers, call_model: CallModel | None = None,
+                 classifier: Any = None, spend: Spend | None = None, learned: Learned | None = None) -> None:
         self.config = config
+        self.classifier = classifier  # classifier.runtime.Classifier, or None when it is off
+        self.spend = spend if spend is not None and config.budgets.active else None
+        self.learned = learned or Learned(config.policy.expected_output_tokens)
+        self.policy = Policy(config, self.learned) if config.policy.enabled else None
         self.selector = RouteSelector(config)
         self.deployments = Deployments(config, providers)
         self.turns = TurnCache()
@@ -54,25 +65,59 @@ class RoutingEngine:
 
     # ---- deciding ----------------------------------------------------------------------------------------
 
-    async def decide(self, view: RequestView) -> tuple[RoutingDecision, list[Deployment]]:
+    async def decide(self, view: RequestView, key: str | None = None) -> tuple[RoutingDecision, list[Deployment]]:
+        """`key`: the client key's id, for per-key budgets."""
         started = time.perf_counter()
         notes: list[str] = []
         tag = take_subagent_tag(view.body)  # removed on every request, sticky or not
         dispatch: dict[str, Any] | None = None
         extra: tuple[str, ...] = ()
+        ml = await self._classify(view)
+        verdict = self.spend.check(key) if self.spend is not None else OK
+        policy: dict[str, Any] | None = None
         choice = self.turns.get(view.turn_key) if view.turn_key else None
         if choice is not None:
             target, signal, scenario, extra = choice.target, "sticky", choice.signal, choice.fallback
         else:
-            target, signal, extra, dispatch = await self._pipeline(view, tag, notes)
-            scenario = signal
+            target, signal, extra, dispatch, policy = await self._pipeline(view, tag, notes, ml, verdict)
+            scenario = "default" if signal == "policy" else signal
         chain = self._chain(target, scenario, extra, choice.deployment_id if choice else None)
+        blocked = None
+        if verdict.over:
+            free = [d for d in chain if d.info is not None and d.info.free]
+            if self.config.budgets.on_exceeded == "freeOnly" and free:
+                chain = free
+                notes.append(f"{verdict.message} Only free models are used until then.")
+            else:
+                blocked = verdict.message
+        elif verdict.state == "soft":
+            notes.append(f"budget: {verdict.message}")
+        features = view.summary()
+        if policy is not None:
+            features["policy"] = policy
         decision = RoutingDecision(
-            target=target, signal=signal, candidates=[d.id for d in chain], features=view.summary(), fallback=extra,
+            target=target, signal=signal, candidates=[d.id for d in chain], features=features, fallback=extra,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 3), session=view.session,
-            turn=view.turn_key, notes=notes, dispatcher=dispatch,
+            turn=view.turn_key, notes=notes, dispatcher=dispatch, ml=ml.to_dict() if ml is not None else None,
+            expected_cost=self._expected_cost(chain, view, ml), blocked=blocked, prompt_id=view.prompt_id,
         )
         return decision, chain
+
+    async def _classify(self, view: RequestView) -> Any:
+        """The classifier's prediction for this turn (computed on its first request, then cached), or None."""
+        if self.classifier is None or not self.classifier.ready or view.prompt_id is None:
+            return None
+        from classifier.features import Conversation
+
+        return await self.classifier.classify(
+            view.prompt_id, view.prompt, lambda: Conversation(view.depth, view.tool_rounds, view.estimated_tokens))
+
+    def _expected_cost(self, chain: list[Deployment], view: RequestView, ml: Any) -> float | None:
+        info = chain[0].info if chain else None
+        if info is None or info.pricing is None:
+            return None
+        return round(expected_cost(self.learned, chain[0].target, info, view.estimated_tokens,
+                                   ml.task_type if ml is not None else None), 8)
 
     def remember(self, view: RequestView, decision: RoutingDecision, deployment: Deployment) -> None:
         """The deployment that answered serves the rest of this turn."""
@@ -101,47 +146,82 @@ class RoutingEngine:
         provider, comma, _ = target.partition(",")
         return bool(comma) and provider in self.config.providers
 
-    async def _pipeline(self, view: RequestView, tag: str | None, notes: list[str]
-                        ) -> tuple[str, str, tuple[str, ...], dict[str, Any] | None]:
+    async def _pipeline(self, view: RequestView, tag: str | None, notes: list[str], ml: Any, verdict: Verdict
+                        ) -> tuple[str, str, tuple[str, ...], dict[str, Any] | None, dict[str, Any] | None]:
         if self.custom is not None:
             answer, note = await self.custom(view.body, lambda: self._hook_context(view))
             if note:
                 notes.append(note)
             if answer:
                 if self._valid_target(answer):
-                    return answer, "custom", (), None
+                    return answer, "custom", (), None, None
                 notes.append(f"custom router chose {answer!r}, which is not configured; ignored")
         explicit = self.selector.explicit(view.model)
         if explicit is not None:
-            return explicit.target, "explicit", (), None
+            return explicit.target, "explicit", (), None, None
         router = self.config.router
         in_scenario = self._in_scenario(view)
-        if self.needs_tokens:
+        if self.needs_tokens or self.policy is not None:
             await view.count_tokens()
         if router.long_context and in_scenario("longContext"):
-            return router.long_context, "longContext", (), None
+            return router.long_context, "longContext", (), None, None
         if tag:
             if self._valid_target(tag):
-                return tag, "subagent", (), None
+                return tag, "subagent", (), None, None
             notes.append(f"subagent tag names {tag!r}, which is not configured; ignored")
+        labels = ml.to_dict() if ml is not None else None
         for rule in self.config.routing.rules:
-            matched, skipped = match(rule, view, in_scenario)
+            matched, skipped = match(rule, view, in_scenario, labels)
             if skipped:
                 notes.append(skipped)
             if matched:
-                return rule.target, f"rule:{rule.name}", rule.fallback, None
+                return rule.target, f"rule:{rule.name}", rule.fallback, None, None
         dispatch = None
         if self.dispatcher is not None:
             chosen, dispatch = await self.dispatcher.choose(view)
             if chosen:
-                return chosen, f"router_mode:{dispatch['route']}", (), dispatch
+                return chosen, f"router_mode:{dispatch['route']}", (), dispatch, None
             notes.append(f"Router mode gave no route ({dispatch.get('error')}); rules decided")
+        policy = self._policy_step(view, ml, verdict, notes) if self.config.policy.override_scenarios else None
+        if policy is not None and policy[0]:
+            return policy[0], "policy", policy[1], dispatch, policy[2]
         for name, target in (("background", router.background), ("webSearch", router.web_search),
                              ("image", router.image), ("think", router.think)):
             if target and in_scenario(name):
-                return target, name, (), dispatch
-        route = self.selector.named(view.model) or self.selector.default(view.model)
-        return route.target, route.reason, (), dispatch
+                return target, name, (), dispatch, None
+        route = self.selector.named(view.model)
+        if route is None and policy is None:
+            policy = self._policy_step(view, ml, verdict, notes)
+        if policy is not None and policy[0] and route is None:
+            return policy[0], "policy", policy[1], dispatch, policy[2]
+        route = route or self.selector.default(view.model)
+        return route.target, route.reason, (), dispatch, policy[2] if policy else None
+
+    def _policy_step(self, view: RequestView, ml: Any, verdict: Verdict, notes: list[str]
+                     ) -> tuple[str | None, tuple[str, ...], dict[str, Any]] | None:
+        if self.policy is None:
+            return None
+        if ml is None:
+            state = self.classifier.state if self.classifier is not None else "off"
+            notes.append(f"policy skipped: the classifier is {state}")
+            return None
+        need = Need(tools=bool(view.body.get("tools")), vision=view.has_image, reasoning=view.needs_reasoning,
+                    input_tokens=view.token_count)
+        choice = self.policy.choose(need, ml.task_type, ml.complexity, ml.difficulty, self._threshold(),
+                                    soft=verdict.state == "soft")
+        if choice.note:
+            notes.append(choice.note)
+        return choice.target, choice.fallback, choice.summary()
+
+    def _threshold(self) -> float:
+        p = self.config.policy
+        if p.difficulty_threshold is not None:
+            return p.difficulty_threshold
+        if p.strong_share is not None and self.classifier is not None and self.classifier.meta:
+            from classifier.model import threshold_for_share
+
+            return threshold_for_share(self.classifier.meta, p.strong_share)
+        return 0.5
 
     def _hook_context(self, view: RequestView) -> dict[str, Any]:
         return {

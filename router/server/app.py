@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import hmac
 import logging
 import os
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import wraps
@@ -19,22 +20,25 @@ from fastapi import FastAPI, Request
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from classifier.runtime import Classifier
 from router import __version__, tokens
+from router.budget.spend import Spend
 from router.config.schema import Config, WireFormat
-from router.decisions import queries, records
+from router.decisions import queries
+from router.decisions import training as training_data
 from router.decisions.store import DecisionLog
 from router.providers.provider import Providers
 from router.routing.decision import RoutingDecision
 from router.routing.deployments import Deployment
-from router.routing.features import RequestView
 from router.routing.pipeline import RoutingEngine
 from router.routing.probes import run_checks
 from router.server import relay_anthropic, relay_openai
-from router.server.attempts import execute
-from router.server.results import Stream, Whole
-from router.server.streaming import SSEResponse, run_until_disconnect
+from router.server.messages import handle as handle_messages
+from router.server.messages import respond
+from router.server.results import Whole
+from router.server.streaming import run_until_disconnect
 from router.tokens import count_request
-from router.wire.anthropic import check_messages_request, parse_body
+from router.wire.anthropic import parse_body
 from router.wire.errors import (
     INTERNAL_MESSAGE,
     InvalidRequest,
@@ -45,7 +49,6 @@ from router.wire.errors import (
     error_body,
     type_for_status,
 )
-from router.wire.sse import has_event
 
 log = logging.getLogger("ccr.server")
 access = logging.getLogger("ccr.access")
@@ -53,16 +56,45 @@ access = logging.getLogger("ccr.access")
 Handler = Callable[[Request], Awaitable[Response]]
 _JSON = "application/json"
 DECISIONS_KEPT = 1000  # in memory for tests and debugging; the decision log persists them
+TURNS_REMEMBERED = 8192
 
 
 class State:
     def __init__(self, config: Config) -> None:
         self.config = config
         self.providers = Providers(config)
-        self.engine = RoutingEngine(config, self.providers, call_model=self.call_model)
+        self.classifier = Classifier(config.classifier.threads) if config.classifier.enabled else None
+        self.spend = Spend(config.budgets) if config.budgets.active else None
+        self.engine = RoutingEngine(config, self.providers, call_model=self.call_model, classifier=self.classifier,
+                                    spend=self.spend)
         self.decisions: deque[RoutingDecision] = deque(maxlen=DECISIONS_KEPT)
         self.log = DecisionLog()
         self.started = time.time()
+        self._turns_logged: OrderedDict[str, None] = OrderedDict()
+
+    def first_of_turn(self, prompt_id: str) -> bool:
+        """True once per user turn: its prompt is logged with its first request."""
+        if prompt_id in self._turns_logged:
+            return False
+        self._turns_logged[prompt_id] = None
+        if len(self._turns_logged) > TURNS_REMEMBERED:
+            self._turns_logged.popitem(last=False)
+        return True
+
+    def load_history(self) -> None:
+        """Spend this month and the learned estimates, from the log (at start, in a worker thread)."""
+        if self.log.problem is not None:
+            return
+        if self.spend is not None:
+            month_start = dt.datetime.now(dt.UTC).strftime("%Y-%m-01")
+            self.spend.load(queries.month_spend(self.log.query, month_start))
+        self.engine.learned.load(*queries.learned(self.log.query))
+
+    def tier_of(self, target: str) -> int | None:
+        provider, _, model = target.partition(",")
+        p = self.config.providers.get(provider)
+        info = p.models.get(model) if p else None
+        return info.tier if info else None
 
     def check_auth(self, request: Request) -> str | None:
         """The client's key (checked when APIKEY is set; recorded, hashed, for per-key costs either way)."""
@@ -97,20 +129,6 @@ def _client_key(request: Request) -> str | None:
         auth = request.headers.get("authorization", "")
         key = auth[7:] if auth[:7].lower() == "bearer " else None
     return key
-
-
-async def _logged(chunks: AsyncIterator[bytes], done: Callable[[int], None]) -> AsyncIterator[bytes]:
-    """Log a streamed request once it has ended: 200, or 502 when it ended in an error event, or 499 when the
-    client left."""
-    status = 499
-    try:
-        failed = False
-        async for chunk in chunks:
-            failed = failed or has_event(chunk, b"error")
-            yield chunk
-        status = 502 if failed else 200
-    finally:
-        done(status)
 
 
 def _error_response(exc: ProxyError) -> Response:
@@ -149,19 +167,19 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def _respond(result: Whole | Stream) -> Response:
-    if isinstance(result, Stream):
-        return SSEResponse(result.chunks, result.headers)
-    return Response(result.body, result.status, headers=result.headers, media_type=_JSON)
-
-
 def create_app(config: Config) -> FastAPI:
     state = State(config)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         warming = asyncio.get_running_loop().run_in_executor(None, tokens.warm)  # serves meanwhile
+        if state.classifier is not None:
+            state.classifier.start()  # loads in the background; rules route until it is ready
         await asyncio.to_thread(state.log.start)
+        try:
+            await asyncio.to_thread(state.load_history)
+        except Exception as exc:  # budgets then start from zero: say so, keep serving
+            log.error("spend and estimates not read from the decision log: %s: %s", type(exc).__name__, exc)
         checks = None
         if config.routing.health_check.enabled:
             checks = asyncio.create_task(run_checks(state.providers, state.engine.deployments,
@@ -176,6 +194,8 @@ def create_app(config: Config) -> FastAPI:
             await warming
             await state.providers.close()
             await asyncio.to_thread(state.log.stop)  # everything queued is written before the process ends
+            if state.classifier is not None:
+                state.classifier.close()
 
     app = FastAPI(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
@@ -184,64 +204,7 @@ def create_app(config: Config) -> FastAPI:
     @app.post("/v1/messages")
     @anthropic_errors
     async def messages(request: Request) -> Response:
-        started = time.perf_counter()
-        client_key = state.check_auth(request)
-        raw = await read_body(request, config.max_body_bytes)
-        body = parse_body(raw)
-        check_messages_request(body)
-        view = RequestView(body, request.headers)
-        decision, chain = await state.engine.decide(view)
-        # the subagent tag was taken out of the body: the raw bytes no longer match it
-        original: bytes | None = raw if b"CCR-SUBAGENT-MODEL" not in raw else None
-
-        async def run(dep: Deployment) -> Whole | Stream:
-            if dep.provider.wire is WireFormat.ANTHROPIC:
-                return await relay_anthropic.relay(dep.provider, dep.model, body, original, request.headers,
-                                                   dep.key_index)
-            return await relay_openai.relay(dep.provider, dep.model, dep.target, body, len(raw), dep.key_index)
-
-        streamed = bool(body.get("stream"))
-
-        def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
-                        error: ProxyError | None = None) -> None:
-            info = dep.provider.cfg.models.get(dep.model) if dep else None
-            state.log.record(
-                records.decision_row(decision, view.model, client_key),
-                records.outcome_row(decision, status=status, streamed=streamed, usage=usage,
-                                    latency_ms=(time.perf_counter() - started) * 1000,
-                                    cost=records.cost_usd(info, usage),
-                                    error_type=error.error_type if error else None,
-                                    error=error.message if error else None))
-
-        try:
-            outcome = await run_until_disconnect(execute(chain, run, config.routing.retry, decision), request.receive)
-        except ProxyError as exc:
-            exc.headers["x-ccr-route"] = decision.header()
-            log_outcome(exc.status, {}, error=exc)
-            raise
-        except asyncio.CancelledError:  # the server is shutting down under it
-            log_outcome(499, {})
-            raise
-        except Exception:  # a bug: the client gets a 500 from anthropic_errors, the log gets the row
-            log_outcome(500, {}, error=ProxyError(INTERNAL_MESSAGE))
-            raise
-        finally:
-            state.decisions.append(decision)
-        if outcome is None:
-            access.info("%s client went away before the answer", decision.target)
-            log_outcome(499, {})
-            return Response(status_code=499)
-        result, dep = outcome
-        state.engine.remember(view, decision, dep)
-        access.info("%s via %s (%s) %s in %.0f ms", decision.target, dep.id, decision.signal,
-                    "stream" if isinstance(result, Stream) else result.status, (time.perf_counter() - started) * 1e3)
-        result.headers["x-ccr-route"] = decision.header()
-        if isinstance(result, Stream):
-            usage = result.usage
-            result.chunks = _logged(result.chunks, lambda status: log_outcome(status, usage, dep))
-        else:
-            log_outcome(result.status, result.usage, dep)
-        return _respond(result)
+        return await handle_messages(state, request)
 
     @app.post("/v1/messages/count_tokens")
     @anthropic_errors
@@ -258,7 +221,7 @@ def create_app(config: Config) -> FastAPI:
             result = await run_until_disconnect(
                 relay_anthropic.count_tokens(dep.provider, dep.model, body, raw, request.headers, dep.key_index),
                 request.receive)
-            return _respond(result) if result is not None else Response(status_code=499)
+            return respond(result) if result is not None else Response(status_code=499)
         count = await asyncio.to_thread(count_request, body)  # a long conversation takes tiktoken a while
         return Response(orjson.dumps({"input_tokens": count}), media_type=_JSON)
 
@@ -292,6 +255,34 @@ def create_app(config: Config) -> FastAPI:
         result = await asyncio.to_thread(queries.costs, state.log.query, by)
         return Response(orjson.dumps(result), media_type=_JSON)
 
+    @app.get("/v1/ccr/training")
+    @anthropic_errors
+    async def training(request: Request) -> Response:
+        state.check_auth(request)
+        result = await asyncio.to_thread(training_data.derive, state.log.query, state.tier_of)
+        return Response(orjson.dumps(result), media_type=_JSON)
+
+    @app.get("/v1/ccr/prompts")
+    @anthropic_errors
+    async def prompts(request: Request) -> Response:
+        state.check_auth(request)
+        limit = request.query_params.get("limit", "20")
+        if not limit.isdigit():
+            raise InvalidRequest(f"limit: must be a whole number, got {limit!r}")
+        every = request.query_params.get("all") == "1"
+        result = await asyncio.to_thread(training_data.to_label, state.log.query, int(limit), every)
+        return Response(orjson.dumps(result), media_type=_JSON)
+
+    @app.post("/v1/ccr/labels")
+    @anthropic_errors
+    async def labels(request: Request) -> Response:
+        state.check_auth(request)
+        label = training_data.check_label(parse_body(await read_body(request, 1 << 20)))
+        if state.log.problem is not None:
+            raise ProxyError(f"the decision log is not available ({state.log.problem})")
+        await asyncio.to_thread(state.log.execute, training_data.LABEL_SQL, training_data.label_params(label))
+        return Response(orjson.dumps({"ok": True}), media_type=_JSON)
+
     @app.get("/health")
     async def health() -> Response:
         info: dict[str, Any] = {
@@ -299,6 +290,7 @@ def create_app(config: Config) -> FastAPI:
             "uptime_s": round(time.time() - state.started, 1), "config": config.path,
             "providers": list(config.providers),
             "decision_log": state.log.problem or "ok",
+            "classifier": state.classifier.health() if state.classifier is not None else {"state": "off"},
         }
         return Response(orjson.dumps(info), media_type=_JSON)
 

@@ -30,13 +30,20 @@ SCHEMA = {
         ("key_id", "VARCHAR"), ("requested_model", "VARCHAR"), ("signal", "VARCHAR"), ("target", "VARCHAR"),
         ("candidates", "VARCHAR"), ("features", "VARCHAR"), ("notes", "VARCHAR"), ("task_type", "VARCHAR"),
         ("complexity", "VARCHAR"), ("difficulty", "DOUBLE"), ("probabilities", "VARCHAR"),
-        ("expected_cost_usd", "DOUBLE"), ("routing_ms", "DOUBLE"), ("dispatcher", "VARCHAR")],
+        ("expected_cost_usd", "DOUBLE"), ("routing_ms", "DOUBLE"), ("dispatcher", "VARCHAR"),
+        ("prompt_id", "VARCHAR")],
     "outcomes": [
         ("request_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("status", "INTEGER"), ("error_type", "VARCHAR"),
         ("error", "VARCHAR"), ("deployment", "VARCHAR"), ("provider", "VARCHAR"), ("model", "VARCHAR"),
         ("streamed", "BOOLEAN"), ("hops", "VARCHAR"), ("fallback_hops", "INTEGER"), ("input_tokens", "BIGINT"),
         ("output_tokens", "BIGINT"), ("cache_read_tokens", "BIGINT"), ("cache_write_tokens", "BIGINT"),
         ("cost_usd", "DOUBLE"), ("latency_ms", "DOUBLE"), ("ttft_ms", "DOUBLE")],
+    "prompts": [
+        ("prompt_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("session", "VARCHAR"), ("prompt", "VARCHAR"),
+        ("depth", "INTEGER"), ("context_tokens", "BIGINT")],
+    "labels": [
+        ("prompt_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("task_type", "VARCHAR"), ("complexity", "VARCHAR"),
+        ("strong", "BOOLEAN"), ("source", "VARCHAR")],
 }
 
 
@@ -177,7 +184,7 @@ def test_nothing_is_lost_across_a_graceful_restart(two_upstreams: Any) -> None:
     finally:
         second.stop()
     assert rows("SELECT count(*) FROM decisions") == [(35,)]
-    assert rows("SELECT count(*) FROM migrations") == [(1,)]
+    assert rows("SELECT count(*) FROM migrations") == [(len(MIGRATIONS),)]
 
 
 def test_cli_reads_the_file_when_the_router_is_stopped(two_upstreams: Any, ccr_home: Path) -> None:
@@ -208,7 +215,7 @@ def test_a_bad_row_does_not_take_its_batch_with_it(tmp_path: Path) -> None:
     store.start()
     now = datetime.datetime(2026, 11, 21, 12, 0)
     row = (("r1", now, None, None, None, "m", "default", "t", "[]", "{}", "[]", None, None, None, None, None, 0.1,
-            None),
+            None, None),
            ("r1", now, 200, None, None, None, None, None, False, "[]", 0, None, None, None, None, None, 1.0, None))
     store.record(*row)
     store.record(*row)  # the same request id again: this row cannot be written

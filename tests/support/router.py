@@ -22,6 +22,8 @@ def free_port() -> int:
 
 class RouterServer:
     def __init__(self, config: dict[str, Any]) -> None:
+        # the classifier loads torch (seconds, hundreds of MB): only the tests that are about it turn it on
+        config = {"Classifier": {"enabled": False}, **config}
         self.config = parse_config(config, "<test>")
         self.port = free_port()
         self.app = create_app(self.config)

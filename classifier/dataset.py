@@ -1,0 +1,89 @@
+"""Labelled examples: the seed set in data/seed/, the held-out set, files given to `ccr eval`, and labels
+derived from the decision log. The split is fixed by a hash of each example's id."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
+
+VALIDATION_SHARE = 5  # one in five examples, by id hash
+
+
+@dataclass(frozen=True, slots=True)
+class Example:
+    id: str
+    prompt: str
+    task_type: str | None = None  # None: this example teaches only the heads it has labels for
+    complexity: str | None = None
+    strong: bool | None = None
+    source: str = "seed"  # seed | override | escalation | retry | manual
+
+
+class DataError(ValueError):
+    """A labelled file that cannot be used, with the line that is wrong."""
+
+
+def data_root() -> Path:
+    """The repository's data/ directory (CCR_DATA_DIR overrides, for an installed copy elsewhere)."""
+    return Path(os.environ.get("CCR_DATA_DIR") or Path(__file__).resolve().parent.parent / "data")
+
+
+def seed_files() -> list[Path]:
+    return sorted((data_root() / "seed").glob("*.jsonl"))
+
+
+def heldout_file() -> Path:
+    return data_root() / "heldout.jsonl"
+
+
+def load_jsonl(path: Path, source: str = "seed") -> list[Example]:
+    examples = []
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        where = f"{path}:{n}"
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DataError(f"{where}: not JSON ({exc.msg})") from None
+        if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
+            raise DataError(f'{where}: each line needs a "prompt" string')
+        task, level, strong = raw.get("task_type"), raw.get("complexity"), raw.get("strong")
+        if task is not None and task not in TASK_NAMES:
+            raise DataError(f"{where}: task_type {task!r} is not one of {', '.join(TASK_NAMES)}")
+        if level is not None and level not in COMPLEXITY_NAMES:
+            raise DataError(f"{where}: complexity {level!r} is not one of {', '.join(COMPLEXITY_NAMES)}")
+        if strong is not None and not isinstance(strong, bool):
+            raise DataError(f"{where}: strong must be true or false")
+        examples.append(Example(str(raw.get("id", f"{path.stem}-{n}")), raw["prompt"], task, level, strong,
+                                source))
+    return examples
+
+
+def load_seed() -> list[Example]:
+    files = seed_files()
+    if not files:
+        raise DataError(f"no seed data in {data_root() / 'seed'}; set CCR_DATA_DIR to the repository's data/")
+    return [ex for path in files for ex in load_jsonl(path)]
+
+
+def is_validation(example_id: str) -> bool:
+    return int(hashlib.blake2b(example_id.encode(), digest_size=4).hexdigest(), 16) % VALIDATION_SHARE == 0
+
+
+def split(examples: list[Example]) -> tuple[list[Example], list[Example]]:
+    train = [ex for ex in examples if not is_validation(ex.id)]
+    val = [ex for ex in examples if is_validation(ex.id)]
+    return train, val
+
+
+def data_hash(examples: list[Example]) -> str:
+    digest = hashlib.sha256()
+    for ex in sorted(examples, key=lambda e: e.id):
+        digest.update(json.dumps(asdict(ex), sort_keys=True).encode())
+    return digest.hexdigest()[:16]

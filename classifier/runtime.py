@@ -1,0 +1,81 @@
+"""The classifier inside the router: loaded in a background thread at start (the router routes by its rules
+until then, and /health says which), run in one worker thread (never on the event loop), and asked at most
+once per user turn: the tool rounds of a turn reuse the first round's answer."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from classifier.features import Conversation
+
+log = logging.getLogger("ccr.classifier")
+TURNS_KEPT = 4096
+
+
+class Classifier:
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
+        self.state = "not started"  # not started | loading | ready | failed: …
+        self.version: str | None = None
+        self.meta: dict[str, Any] = {}
+        self._heads: Any = None
+        self._embedder: Any = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccr-classifier")
+        self._turns: OrderedDict[str, Any] = OrderedDict()
+
+    @property
+    def ready(self) -> bool:
+        return self.state == "ready"
+
+    def start(self) -> None:
+        self.state = "loading"
+        threading.Thread(target=self._load, name="ccr-classifier-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            from classifier.embed import shared
+            from classifier.train import load_active
+
+            embedder = shared(self.threads)
+            embedder.load()
+            self._heads, self.meta, self.version = load_active(embedder, lambda line: log.info("%s", line))
+            self._embedder = embedder
+            self.state = "ready"
+            log.info("classifier %s ready", self.version)
+        except Exception as exc:  # the router keeps routing by its rules
+            self.state = f"failed: {type(exc).__name__}: {exc}"
+            log.error("classifier not loaded, routing without it: %s", self.state)
+
+    def _predict(self, prompt: str, conversation: Conversation) -> Any:
+        from classifier.train import predict_texts
+
+        return predict_texts(self._heads, self._embedder, [prompt], [conversation])[0]
+
+    async def classify(self, turn: str, prompt: str, conversation: Callable[[], Conversation]) -> Any:
+        """The prediction for this turn (classifier.model.Prediction), or None while the model is not ready or
+        when there is no prompt to classify. `conversation` is called only when the turn is new."""
+        if not self.ready or not prompt:
+            return None
+        cached = self._turns.get(turn)
+        if cached is not None:
+            self._turns.move_to_end(turn)
+            return cached
+        loop = asyncio.get_running_loop()
+        prediction = await loop.run_in_executor(self._pool, self._predict, prompt, conversation())
+        self._turns[turn] = prediction
+        if len(self._turns) > TURNS_KEPT:
+            self._turns.popitem(last=False)
+        return prediction
+
+    def health(self) -> dict[str, Any]:
+        return {"state": self.state, "version": self.version,
+                "score": self.meta.get("score") if self.meta else None}
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)

@@ -1,0 +1,1 @@
+"""Spend tracking and the budget-aware choice of a model."""

@@ -1,0 +1,283 @@
+"""`ccr classify`, `ccr eval`, `ccr train` and `ccr label`: the classifier from the command line. Progress goes
+to stderr; results to stdout."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from router.cli.common import config_file, load_or_explain
+from router.cli.log_cmd import fetch, from_file
+
+
+class Progress:
+    """One status line on a terminal, a line every few seconds otherwise (CI logs)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stderr.isatty()
+        self.last = 0.0
+        self.width = 0
+
+    def __call__(self, line: str) -> None:
+        now = time.monotonic()
+        if self.tty:
+            sys.stderr.write("\r" + line.ljust(self.width))
+            self.width = len(line)
+            sys.stderr.flush()
+        elif now - self.last >= 2 or not line.startswith("embedding"):
+            print(line, file=sys.stderr, flush=True)
+            self.last = now
+
+    def done(self) -> None:
+        if self.tty and self.width:
+            sys.stderr.write("\r" + " " * self.width + "\r")
+            sys.stderr.flush()
+            self.width = 0
+
+
+def _load(say: Progress) -> tuple[Any, Any, dict[str, Any], str]:
+    from classifier.embed import shared
+    from classifier.train import load_active
+
+    say("loading the embedding model")
+    embedder = shared()
+    heads, meta, name = load_active(embedder, say)
+    say.done()
+    return embedder, heads, meta, name
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from classifier.dataset import DataError
+    from classifier.train import predict_texts
+
+    if (args.input is None) == (args.prompt is None):
+        print("ccr: give a prompt, or --input FILE.jsonl (with --output FILE.jsonl)", file=sys.stderr)
+        return 2
+    say = Progress()
+    try:
+        embedder, heads, _, _ = _load(say)
+    except DataError as exc:
+        print(f"ccr: {exc}", file=sys.stderr)
+        return 1
+    if args.prompt is not None:
+        print(json.dumps(predict_texts(heads, embedder, [args.prompt])[0].to_dict(), indent=2))
+        return 0
+    rows = []
+    for n, line in enumerate(Path(args.input).read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            print(f"ccr: {args.input}:{n}: not JSON ({exc.msg})", file=sys.stderr)
+            return 1
+        if not isinstance(row, dict) or not isinstance(row.get("prompt"), str) or "id" not in row:
+            print(f'ccr: {args.input}:{n}: each line needs "id" and a "prompt" string', file=sys.stderr)
+            return 1
+        rows.append(row)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    try:
+        for start in range(0, len(rows), 64):
+            batch = rows[start:start + 64]
+            for row, p in zip(batch, predict_texts(heads, embedder, [r["prompt"] for r in batch]), strict=True):
+                out.write(json.dumps({"id": row["id"], **p.to_dict()}, ensure_ascii=False) + "\n")
+            say(f"classified {min(start + 64, len(rows))}/{len(rows)}")
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    say.done()
+    print(f"classified {len(rows)} prompts" + (f" into {args.output}" if args.output else ""), file=sys.stderr)
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from classifier.dataset import DataError, load_jsonl, load_seed, split
+    from classifier.evaluate import render
+    from classifier.train import evaluate
+
+    say = Progress()
+    try:
+        embedder, heads, meta, name = _load(say)
+        if args.data:
+            examples, title = load_jsonl(Path(args.data), "eval"), f"{args.data} (model {name})"
+        else:
+            examples, title = split(load_seed())[1], f"validation split (model {name})"
+    except (DataError, OSError) as exc:
+        print(f"ccr: {exc}", file=sys.stderr)
+        return 1
+    report = evaluate(heads, examples, embedder, say)
+    say.done()
+    if args.json:
+        print(json.dumps(report, indent=2))
+        return 0
+    print(render(report, title))
+    if not args.data and meta.get("heldout"):
+        h = meta["heldout"]
+        print(f"\nheld-out set at training time: task_type macro-F1 {h['task_type']['macro_f1']:.3f}, "
+              f"complexity macro-F1 {h['complexity']['macro_f1']:.3f} (ccr eval --data data/heldout.jsonl)")
+    return 0
+
+
+def _tier_of(config: Any) -> Any:
+    def tier_of(target: str) -> int | None:
+        provider, _, model = target.partition(",")
+        p = config.providers.get(provider) if config else None
+        info = p.models.get(model) if p else None
+        return info.tier if info else None
+
+    return tier_of
+
+
+def _derived(args: argparse.Namespace) -> list[dict[str, Any]]:
+    data = fetch("/v1/ccr/training")
+    if data is not None:
+        return list(data)
+    from router.decisions import training
+    from router.decisions.store import log_path
+
+    if not log_path().exists():
+        return []
+    config = load_or_explain(config_file(args.config), quiet=True)
+    return list(from_file(lambda run: training.derive(run, _tier_of(config)), write=True))
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from classifier import versions
+
+    if args.list:
+        active = versions.active_name()
+        print(f"{'*' if active == versions.DEFAULT else ' '} default   seed data only")
+        for v in versions.listing():
+            mark = "*" if v["name"] == active else " "
+            print(f"{mark} {v['name']}     {v['created']}  score {v['score']:.3f}  {v['train_examples']} examples "
+                  f"({', '.join(f'{k} {n}' for k, n in v['train_sources'].items())})")
+        return 0
+    if args.rollback is not None:
+        target = args.rollback or versions.previous()
+        if target is None:
+            print("ccr: nothing to roll back to: the default model is active and no other was", file=sys.stderr)
+            return 1
+        try:
+            versions.activate(target, "rollback")
+        except ValueError as exc:
+            print(f"ccr: {exc}", file=sys.stderr)
+            return 1
+        print(f"active classifier: {target} (restart the router to use it: ccr restart)")
+        return 0
+    from classifier.dataset import Example
+    from classifier.embed import shared
+    from classifier.evaluate import headline
+    from classifier.train import retrain
+
+    say = Progress()
+    derived = [] if args.seed_only else _derived(args)
+    extra = [Example(d["id"], d["prompt"], d["task_type"], d["complexity"], d["strong"], d["source"])
+             for d in derived]
+    counts: dict[str, int] = {}
+    for ex in extra:
+        counts[ex.source] = counts.get(ex.source, 0) + 1
+    print("labels from the log: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"),
+          file=sys.stderr)
+    result = retrain(extra, shared(), say, force=args.force)
+    say.done()
+    before, after = result["before"], result["after"]
+    print(f"{'':<24}{'before':>8}{'after':>8}")
+    for name in ("task_type", "complexity"):
+        print(f"{name + ' macro-F1':<24}{before[name]['macro_f1']:>8.3f}{after[name]['macro_f1']:>8.3f}")
+    if "difficulty" in before and "difficulty" in after:
+        print(f"{'difficulty Brier':<24}{before['difficulty']['brier']:>8.3f}{after['difficulty']['brier']:>8.3f}")
+    print(f"{'score':<24}{headline(before):>8.3f}{headline(after):>8.3f}")
+    if result["heldout"]:
+        h = result["heldout"]
+        print(f"held-out: task_type macro-F1 {h['task_type']['macro_f1']:.3f}, complexity macro-F1 "
+              f"{h['complexity']['macro_f1']:.3f}")
+    if result["activated"]:
+        print(f"activated {result['version']} (was {result['previous']}); restart the router to use it: ccr restart")
+        return 0
+    print(f"kept {result['version']} but did not activate it: it scores worse than {result['previous']} on the "
+          f"validation split. `ccr train --force` activates it anyway; `ccr train --rollback {result['version']}` "
+          "too.", file=sys.stderr)
+    return 1
+
+
+def _ask_label(item: dict[str, Any]) -> dict[str, Any] | str | None:
+    from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
+
+    text = item["prompt"] if len(item["prompt"]) < 1200 else item["prompt"][:1200] + " …"
+    print(f"\n{item['prompt_id']}  {item['ts']}\n{text}\n")
+    guess = f"{item['task_type']} {item['complexity']} difficulty {item['difficulty']}" if item["task_type"] else "none"
+    print(f"classifier said: {guess}")
+    answer = input("label as TASK COMPLEXITY [strong|weak]; Enter accepts, s skips, q quits: ").strip().lower()
+    if answer == "q":
+        return "quit"
+    if answer == "s":
+        return None
+    words = answer.split() if answer else [item["task_type"], item["complexity"]]
+    label: dict[str, Any] = {"prompt_id": item["prompt_id"], "task_type": None, "complexity": None, "strong": None}
+    for w in words:
+        if w in TASK_NAMES:
+            label["task_type"] = w
+        elif w in COMPLEXITY_NAMES:
+            label["complexity"] = w
+        elif w in ("strong", "weak"):
+            label["strong"] = w == "strong"
+        else:
+            print(f"  '{w}' is not a task type ({', '.join(TASK_NAMES)}), a complexity ({', '.join(COMPLEXITY_NAMES)}) "
+                  "or strong/weak; skipped this prompt")
+            return None
+    return label
+
+
+def _save_label(label: dict[str, Any]) -> None:
+    from router.decisions import training
+
+    if fetch("/v1/ccr/labels", post=label) is None:
+        checked = training.check_label(label)
+        from_file(lambda run: run(training.LABEL_SQL, training.label_params(checked)), write=True)
+
+
+def _prompts(limit: int, every: bool) -> list[dict[str, Any]]:
+    data = fetch(f"/v1/ccr/prompts?limit={limit}{'&all=1' if every else ''}")
+    if data is not None:
+        return list(data)
+    from router.decisions import training
+
+    return list(from_file(lambda run: training.to_label(run, limit, every), write=True))
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from router.wire.errors import InvalidRequest
+
+    if args.prompt_id:
+        label = {"prompt_id": args.prompt_id, "task_type": args.task_type, "complexity": args.complexity,
+                 "strong": args.strong}
+        try:
+            _save_label(label)
+        except InvalidRequest as exc:
+            print(f"ccr: {exc.message}", file=sys.stderr)
+            return 2
+        print(f"labelled {args.prompt_id}")
+        return 0
+    items = _prompts(args.limit, args.all)
+    if args.list or not sys.stdin.isatty():
+        for item in items:
+            first = " ".join(item["prompt"].split())[:90]
+            print(f"{item['prompt_id']}  {item['task_type'] or '-':<9} {item['complexity'] or '-':<7} "
+                  f"{'labelled ' if item['labelled'] else ''}{first}")
+        if not items:
+            print("no prompts to label (the router logs each turn's prompt while Classifier.logPrompts is on)")
+        return 0
+    done = 0
+    for item in items:
+        answer = _ask_label(item)
+        if answer == "quit":
+            break
+        if isinstance(answer, dict):
+            _save_label(answer)
+            done += 1
+    print(f"\n{done} labels saved; `ccr train` uses them")
+    return 0

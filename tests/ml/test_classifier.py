@@ -1,0 +1,193 @@
+"""The classifier on its own: the seed set's shape, the fixed split, accuracy on the validation split and on the
+independently written held-out set (reported, and held to floors), deterministic training, offline loading,
+what is classified, and the `ccr classify` / `ccr eval` commands."""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from classifier.dataset import DataError, is_validation, load_jsonl, load_seed, split
+from classifier.features import Conversation, embedding_text, structural
+from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
+from router.paths import repo_data_dir
+
+# floors under the measured figures (README, "The classifier"): a change that loses more fails
+VALIDATION_FLOORS = {"task_type": 0.70, "complexity": 0.60}
+HELDOUT_FLOORS = {"task_type": 0.60, "complexity": 0.50}
+
+
+def test_the_seed_set_covers_every_label_with_real_variety() -> None:
+    seed = load_seed()
+    assert len(seed) >= 2000
+    grid = collections.Counter((ex.task_type, ex.complexity) for ex in seed)
+    for task in TASK_NAMES:
+        assert sum(grid[(task, c)] for c in COMPLEXITY_NAMES) >= 120, task
+        for level in COMPLEXITY_NAMES:
+            assert grid[(task, level)] >= 10, (task, level)
+    prompts = [ex.prompt.strip().lower() for ex in seed]
+    assert len(set(prompts)) == len(prompts), "duplicate prompts"
+    assert len({ex.id for ex in seed}) == len(seed)
+    lengths = sorted(len(p) for p in prompts)
+    assert sum(n < 60 for n in lengths) > len(seed) * 0.1 and sum(n > 400 for n in lengths) > len(seed) * 0.15
+    # no template: no 4-word opening shared by more than 1% of the prompts
+    openings = collections.Counter(" ".join(p.split()[:4]) for p in prompts)
+    assert openings.most_common(1)[0][1] <= len(seed) * 0.01, openings.most_common(3)
+
+
+def test_the_held_out_set_is_separate_and_complete() -> None:
+    heldout = load_jsonl(repo_data_dir() / "heldout.jsonl", "heldout")
+    assert len(heldout) >= 300
+    assert {ex.task_type for ex in heldout} == set(TASK_NAMES)
+    seed_prompts = {ex.prompt.strip().lower() for ex in load_seed()}
+    assert not [ex.id for ex in heldout if ex.prompt.strip().lower() in seed_prompts]
+
+
+def test_the_split_is_fixed_by_id() -> None:
+    train, val = split(load_seed())
+    assert 0.15 < len(val) / (len(train) + len(val)) < 0.25
+    assert all(is_validation(ex.id) for ex in val) and not any(is_validation(ex.id) for ex in train)
+    assert is_validation("web-0005") == is_validation("web-0005")  # a function of the id alone
+
+
+def _score(default_model: Any, examples: list[Any]) -> dict[str, Any]:
+    from classifier.train import evaluate
+
+    embedder, heads, _ = default_model
+    return evaluate(heads, examples, embedder)
+
+
+def test_accuracy_on_the_validation_split_and_the_held_out_set(default_model: Any) -> None:
+    val = _score(default_model, split(load_seed())[1])
+    heldout = _score(default_model, load_jsonl(repo_data_dir() / "heldout.jsonl", "heldout"))
+    figures = {name: (val[name]["macro_f1"], heldout[name]["macro_f1"]) for name in VALIDATION_FLOORS}
+    print("macro-F1 (validation, held-out):", figures)
+    for name, floor in VALIDATION_FLOORS.items():
+        assert val[name]["macro_f1"] >= floor, (name, figures)
+    for name, floor in HELDOUT_FLOORS.items():
+        assert heldout[name]["macro_f1"] >= floor, (name, figures)
+    assert val["difficulty"]["auc"] >= 0.75
+    _, _, meta = default_model
+    assert meta["heldout"]["task_type"]["macro_f1"] == heldout["task_type"]["macro_f1"]  # what training recorded
+
+
+def test_training_is_deterministic(default_model: Any) -> None:
+    from classifier.model import Heads
+    from classifier.train import matrix
+
+    embedder, _, _ = default_model
+    examples = split(load_seed())[0][:400]
+    X = matrix(examples, embedder)
+    one, two = Heads().fit(X, examples), Heads().fit(X, examples)
+    for a, b in ((one.task, two.task), (one.complexity, two.complexity)):
+        assert np.array_equal(a[-1].coef_, b[-1].coef_)
+    assert [p.to_dict() for p in one.predict(X[:50])] == [p.to_dict() for p in two.predict(X[:50])]
+
+
+def test_the_embedding_model_loads_offline(tmp_path: Path) -> None:
+    """No hub, no network: every address a download could use points at a closed port."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
+    env.update(HF_ENDPOINT="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
+               HF_HOME=str(tmp_path / "hf"))
+    code = ("from classifier.embed import Embedder; v = Embedder().encode(['fix the failing test']); "
+            "import numpy; print(v.shape, round(float(numpy.linalg.norm(v[0])), 3))")
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "(1, 384) 1.0"
+    assert not (tmp_path / "hf").exists() or not any((tmp_path / "hf").rglob("*.safetensors"))
+
+
+@pytest.mark.parametrize(("prompt", "expected"), [
+    ("short question?", "short question?"),
+    ("fix this:\n```py\n" + "x = 1\n" * 300 + "```\nit crashes", "fix this:\n [code] \nit crashes"),
+])
+def test_the_embedding_reads_the_prose(prompt: str, expected: str) -> None:
+    assert embedding_text(prompt) == expected
+
+
+def test_a_long_prompt_keeps_its_head_and_tail() -> None:
+    log = "ERROR something\n" * 500
+    text = embedding_text("here is my log\n" + log + "why does the worker die?")
+    assert text.startswith("here is my log") and text.endswith("why does the worker die?") and len(text) < 1300
+
+
+def test_structural_features() -> None:
+    trace = 'Traceback (most recent call last):\n  File "app/main.py", line 3\nKeyError: x\nsee src/db.py?'
+    names = ("chars", "lines", "code", "trace", "files", "question", "depth", "tool_rounds", "context_tokens")
+    features = dict(zip(names, structural(trace, Conversation(depth=3, tool_rounds=0, context_tokens=5000)),
+                        strict=True))
+    assert features["trace"] == 1.0 and features["question"] == 1.0 and features["code"] == 0.0
+    assert features["files"] == pytest.approx(np.log1p(2) / 2)
+    assert features["depth"] == pytest.approx(np.log1p(3) / 3)
+    assert structural("plain words")[3] == 0.0
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ('{"id": "a", "prompt": "x", "task_type": "fix"}', "task_type 'fix' is not one of"),
+    ('{"id": "a", "prompt": "x", "complexity": "huge"}', "complexity 'huge' is not one of"),
+    ('{"id": "a", "prompt": "x", "strong": "yes"}', "strong must be true or false"),
+    ('{"id": "a"}', 'each line needs a "prompt" string'),
+    ("{not json", "not JSON"),
+])
+def test_a_bad_labelled_file_names_its_line(tmp_path: Path, line: str, problem: str) -> None:
+    path = tmp_path / "bad.jsonl"
+    path.write_text('{"id": "ok", "prompt": "fine", "task_type": "debug"}\n' + line + "\n")
+    with pytest.raises(DataError) as err:
+        load_jsonl(path)
+    assert f"{path}:2: " in str(err.value) and problem in str(err.value)
+
+
+def _ccr(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "router", *args], capture_output=True, text=True, timeout=300,
+                          input=stdin)
+
+
+def test_ccr_classify_prints_json(default_model: Any) -> None:
+    done = _ccr("classify", "the login test fails with a 500 since the last merge, find out why")
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert set(result) == {"task_type", "complexity", "difficulty", "probabilities"}
+    assert result["task_type"] in TASK_NAMES and result["complexity"] in COMPLEXITY_NAMES
+    assert 0 <= result["difficulty"] <= 1
+    assert set(result["probabilities"]["task_type"]) == set(TASK_NAMES)
+
+
+def test_ccr_classify_scores_a_file(tmp_path: Path, default_model: Any) -> None:
+    src, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "prompt": p}) + "\n" for i, p in enumerate(
+        ["write a README for this repo", "what's 17 * 23", "add a unit test for parse_date"])))
+    done = _ccr("classify", "--input", str(src), "--output", str(out))
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [line["id"] for line in lines] == [0, 1, 2]
+    assert all({"task_type", "complexity", "difficulty", "probabilities"} <= set(line) for line in lines)
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"prompt": "no id"}\n')
+    done = _ccr("classify", "--input", str(bad))
+    assert done.returncode == 1 and 'bad.jsonl:1: each line needs "id" and a "prompt" string' in done.stderr
+
+
+def test_ccr_eval_prints_per_class_scores_and_a_confusion_matrix(tmp_path: Path, default_model: Any) -> None:
+    done = _ccr("eval")
+    assert done.returncode == 0, done.stderr
+    assert "validation split (model default)" in done.stdout
+    assert "macro-F1" in done.stdout and "confusion (rows: truth, columns: predicted)" in done.stdout
+    for task in TASK_NAMES:
+        assert f"\n  {task:<10} " in done.stdout
+    assert "held-out set at training time" in done.stdout
+    labelled = tmp_path / "mine.jsonl"
+    labelled.write_text(json.dumps({"id": "1", "prompt": "explain closures in JS", "task_type": "explain",
+                                    "complexity": "low", "strong": False}) + "\n")
+    done = _ccr("eval", "--data", str(labelled), "--json")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["examples"] == 1
+    done = _ccr("eval", "--data", str(tmp_path / "missing.jsonl"))
+    assert done.returncode == 1 and "No such file" in done.stderr

@@ -1,0 +1,108 @@
+"""`ccr train` and `ccr label`: labels derived from the logged history (overrides, escalations, retries, manual
+labels) through a real router and DuckDB log; a worse model is kept but not activated; versions and rollback."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+from classifier import versions
+from classifier.dataset import load_seed, split
+from classifier.train import retrain
+from tests.ml.test_ml_routing import MODELS, answer, send
+from tests.support.router import RouterServer
+from tests.support.upstream import Received, Reply, ScriptedUpstream
+
+MakeRouter = Callable[[dict[str, Any]], RouterServer]
+
+
+def flaky_small(r: Received) -> Reply:
+    if r.body["model"] == "small":
+        return Reply(status=503, body={"error": {"message": "overloaded", "type": "server_error"}})
+    return answer(r)
+
+
+def test_labels_are_derived_from_overrides_escalations_retries_and_manual_labels(
+        upstream: ScriptedUpstream, make_router: MakeRouter) -> None:
+    upstream.script = answer
+    router = make_router({
+        "Providers": [{"name": "up", "api_base_url": f"{upstream.url}/v1/chat/completions", "api_key": "k",
+                       "models": MODELS}],
+        "Router": {"default": "up,small"}, "fallback": {"default": ["up,strong"]}, "retry": {"retries": 0}})
+    # the user forces a model: its tier says what they wanted
+    assert send(router, "rewrite the scheduler", session="o1", model="up,strong").status_code == 200
+    assert send(router, "rename a variable", session="o2", model="up,small").status_code == 200
+    # the same prompt again, as a new turn of the session, after small answered: a retry
+    assert send(router, "why is the cache stale", session="r").status_code == 200
+    again = {"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": [
+        {"role": "user", "content": "why is the cache stale"}, {"role": "assistant", "content": "ok"},
+        {"role": "user", "content": "why is the cache stale"}]}
+    assert httpx.post(router.url + "/v1/messages", json=again,
+                      headers={"x-claude-code-session-id": "r"}).status_code == 200
+    # small fails, strong answers: an escalation
+    upstream.script = flaky_small
+    assert send(router, "port the parser to rust", session="e").status_code == 200
+    upstream.script = answer
+    prompts = httpx.get(router.url + "/v1/ccr/prompts?limit=50").json()
+    assert {p["prompt"] for p in prompts} == {"rewrite the scheduler", "rename a variable", "why is the cache stale",
+                                              "port the parser to rust"}
+    manual = next(p for p in prompts if p["prompt"] == "rename a variable")
+    label = {"prompt_id": manual["prompt_id"], "task_type": "refactor", "complexity": "low", "strong": False}
+    assert httpx.post(router.url + "/v1/ccr/labels", json=label).json() == {"ok": True}
+    bad = httpx.post(router.url + "/v1/ccr/labels", json={**label, "task_type": "fixing"})
+    assert bad.status_code == 400 and "task_type: must be one of generate" in bad.json()["error"]["message"]
+    derived = {d["prompt"]: d for d in httpx.get(router.url + "/v1/ccr/training").json()}
+    assert {p: (d["source"], d["task_type"], d["complexity"], d["strong"]) for p, d in derived.items()} == {
+        "rewrite the scheduler": ("override", None, None, True),
+        "rename a variable": ("manual", "refactor", "low", False),  # a manual label beats the override
+        "why is the cache stale": ("retry", None, None, True),
+        "port the parser to rust": ("escalation", None, None, True),
+    }
+    left = httpx.get(router.url + "/v1/ccr/prompts?limit=50").json()  # the labelled one is done
+    assert len(prompts) == 5 and manual["prompt_id"] not in {p["prompt_id"] for p in left} and len(left) == 4
+
+
+def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(default_model: Any) -> None:
+    embedder, _, _ = default_model
+    train, _ = split(load_seed())
+    # poisoned history: every training prompt again, labelled "other"/"low", twice over
+    poison = [dataclasses.replace(ex, id=f"bad-{i}-{ex.id}", task_type="other", complexity="low", source="manual")
+              for i in range(2) for ex in train]
+    result = retrain(poison, embedder)
+    assert not result["activated"] and result["version"] == "v0001"
+    assert result["after"]["task_type"]["macro_f1"] < result["before"]["task_type"]["macro_f1"]
+    assert versions.active_name() == "default" and [v["name"] for v in versions.listing()] == ["v0001"]
+    assert versions.listing()[0]["train_sources"] == {"seed": len(train), "manual": 2 * len(train)}
+    forced = retrain(poison, embedder, force=True)
+    assert forced["activated"] and versions.active_name() == "v0002"
+    assert versions.history()[-1]["reason"] == "trained, forced"
+    done = subprocess.run([sys.executable, "-m", "router", "train", "--rollback"], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "active classifier: default" in done.stdout and versions.active_name() == "default"
+    listing = subprocess.run([sys.executable, "-m", "router", "train", "--list"], capture_output=True, text=True,
+                             timeout=60).stdout
+    assert listing.splitlines()[0].startswith("* default") and "v0001" in listing and "v0002" in listing
+    done = subprocess.run([sys.executable, "-m", "router", "train", "--rollback", "v0009"], capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 1 and "no classifier version 'v0009' (kept: v0001, v0002; or 'default')" in done.stderr
+
+
+def test_a_good_retrain_is_activated_and_the_router_uses_it(upstream: ScriptedUpstream, make_router: MakeRouter,
+                                                           default_model: Any) -> None:
+    embedder, _, _ = default_model
+    result = retrain([], embedder)  # the same data: scores the same, so it is activated
+    assert result["activated"] and versions.active_name() == "v0001"
+    upstream.script = answer
+    from tests.ml.conftest import wait_ready
+
+    router = make_router({"Providers": [{"name": "up", "api_base_url": f"{upstream.url}/v1/chat/completions",
+                                         "api_key": "k", "models": MODELS}],
+                          "Router": {"default": "up,mid"}, "Classifier": {"enabled": True}})
+    wait_ready(router)
+    assert httpx.get(router.url + "/health").json()["classifier"]["version"] == "v0001"
