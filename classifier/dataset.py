@@ -41,6 +41,17 @@ def heldout_file() -> Path:
     return data_root() / "heldout.jsonl"
 
 
+def label_problem(task: object, level: object, strong: object) -> str | None:
+    """What is wrong with a label (None: nothing); every field may be absent."""
+    if task is not None and task not in TASK_NAMES:
+        return f"task_type: must be one of {', '.join(TASK_NAMES)}, got {task!r}"
+    if level is not None and level not in COMPLEXITY_NAMES:
+        return f"complexity: must be one of {', '.join(COMPLEXITY_NAMES)}, got {level!r}"
+    if strong is not None and not isinstance(strong, bool):
+        return "strong: must be true or false"
+    return None
+
+
 def load_jsonl(path: Path, source: str = "seed") -> list[Example]:
     examples = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
@@ -54,12 +65,9 @@ def load_jsonl(path: Path, source: str = "seed") -> list[Example]:
         if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
             raise DataError(f'{where}: each line needs a "prompt" string')
         task, level, strong = raw.get("task_type"), raw.get("complexity"), raw.get("strong")
-        if task is not None and task not in TASK_NAMES:
-            raise DataError(f"{where}: task_type {task!r} is not one of {', '.join(TASK_NAMES)}")
-        if level is not None and level not in COMPLEXITY_NAMES:
-            raise DataError(f"{where}: complexity {level!r} is not one of {', '.join(COMPLEXITY_NAMES)}")
-        if strong is not None and not isinstance(strong, bool):
-            raise DataError(f"{where}: strong must be true or false")
+        problem = label_problem(task, level, strong)
+        if problem:
+            raise DataError(f"{where}: {problem}")
         examples.append(Example(str(raw.get("id", f"{path.stem}-{n}")), raw["prompt"], task, level, strong,
                                 source))
     return examples

@@ -17,6 +17,18 @@ def ccr_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
     return home
 
 
+@pytest.fixture(scope="session")
+def default_model() -> Any:
+    """The default classifier, trained from data/ once per machine (cached) and loaded once per test run."""
+    from classifier.embed import shared
+    from classifier.model import load
+    from classifier.train import ensure_default
+
+    embedder = shared()
+    heads, meta = load(ensure_default(embedder))
+    return embedder, heads, meta
+
+
 @pytest.fixture
 def upstream() -> Iterator[ScriptedUpstream]:
     server = ScriptedUpstream().start()

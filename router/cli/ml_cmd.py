@@ -122,16 +122,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tier_of(config: Any) -> Any:
-    def tier_of(target: str) -> int | None:
-        provider, _, model = target.partition(",")
-        p = config.providers.get(provider) if config else None
-        info = p.models.get(model) if p else None
-        return info.tier if info else None
-
-    return tier_of
-
-
 def _derived(args: argparse.Namespace) -> list[dict[str, Any]]:
     data = fetch("/v1/ccr/training")
     if data is not None:
@@ -142,7 +132,9 @@ def _derived(args: argparse.Namespace) -> list[dict[str, Any]]:
     if not log_path().exists():
         return []
     config = load_or_explain(config_file(args.config), quiet=True)
-    return list(from_file(lambda run: training.derive(run, _tier_of(config)), write=True))
+    if config is None:
+        raise SystemExit("ccr: the config is needed for the models' tiers; fix it, or train with --seed-only")
+    return list(from_file(lambda run: training.derive(run, config.tier_of), write=True))
 
 
 def cmd_train(args: argparse.Namespace) -> int:

@@ -233,3 +233,10 @@ class Config:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     budgets: BudgetConfig = field(default_factory=BudgetConfig)
+
+    def tier_of(self, target: str) -> int | None:
+        """The quality tier of "provider,model" (a deployment id's "#keyN" ignored)."""
+        provider, _, model = target.split("#")[0].partition(",")
+        p = self.providers.get(provider)
+        info = p.models.get(model) if p else None
+        return info.tier if info else None

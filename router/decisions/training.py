@@ -18,7 +18,7 @@ from typing import Any
 import orjson
 
 Run = Callable[..., list[tuple[Any, ...]]]
-TierOf = Callable[[str], int | None]  # "provider,model" → tier
+TierOf = Callable[[str], int | None]  # "provider,model" or a deployment id → tier
 STRONG = 3
 _FORCED = ("explicit", "subagent", "custom")
 
@@ -60,8 +60,7 @@ def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
         for r in requests:
             if r[7] > 0 and r[6] and r[8] == 200:
                 tried = orjson.loads(r[5])
-                first_tier, answered_tier = tier_of(tried[0].split("#")[0]) if tried else None, tier_of(
-                    r[6].split("#")[0])
+                first_tier, answered_tier = tier_of(tried[0]) if tried else None, tier_of(r[6])
                 if first_tier is not None and answered_tier is not None and answered_tier > first_tier:
                     put(pid, "escalation", strong=answered_tier >= STRONG)
     seen: dict[tuple[str | None, str], str] = {}
@@ -70,7 +69,7 @@ def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
         if key[0] is not None and key in seen:
             earlier = seen[key]
             answered = by_prompt[earlier][-1][6]
-            tier = tier_of(answered.split("#")[0]) if answered else None
+            tier = tier_of(answered) if answered else None
             if tier is not None and tier < STRONG:
                 put(earlier, "retry", strong=True)
         seen[key] = pid
@@ -98,18 +97,15 @@ LABEL_SQL = "INSERT INTO labels VALUES (?, ?, ?, ?, ?, 'manual')"  # prompt_id, 
 
 def check_label(raw: Any) -> dict[str, Any]:
     """A label as `ccr label` sends it; InvalidRequest naming what is wrong."""
-    from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
+    from classifier.dataset import label_problem
     from router.wire.errors import InvalidRequest
 
     if not isinstance(raw, dict) or not isinstance(raw.get("prompt_id"), str):
         raise InvalidRequest("prompt_id: field required (a string, as `ccr label --list` shows)")
     task, level, strong = raw.get("task_type"), raw.get("complexity"), raw.get("strong")
-    if task is not None and task not in TASK_NAMES:
-        raise InvalidRequest(f"task_type: must be one of {', '.join(TASK_NAMES)}, got {task!r}")
-    if level is not None and level not in COMPLEXITY_NAMES:
-        raise InvalidRequest(f"complexity: must be one of {', '.join(COMPLEXITY_NAMES)}, got {level!r}")
-    if strong is not None and not isinstance(strong, bool):
-        raise InvalidRequest("strong: must be true or false")
+    problem = label_problem(task, level, strong)
+    if problem:
+        raise InvalidRequest(problem)
     if task is None and level is None and strong is None:
         raise InvalidRequest("give at least one of task_type, complexity, strong")
     return {"prompt_id": raw["prompt_id"], "task_type": task, "complexity": level, "strong": strong}

@@ -15,6 +15,7 @@ import orjson
 
 from router.tokens import count_request
 
+_THINK_HARD = re.compile(r"\bultrathink\b|\bthink (?:very |really )?hard(?:er)?\b|\bthink longer\b", re.I)
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
 _WORD = re.compile(r"[\w./-]+")  # linear: no backtracking over a long pasted blob
 _MAX_PATH = 512
@@ -115,9 +116,12 @@ class RequestView:
 
     @cached_property
     def needs_reasoning(self) -> bool:
-        """An explicit thinking budget (Claude Code's "think hard"); adaptive thinking does not require it."""
-        thinking = self.body.get("thinking")
-        return isinstance(thinking, dict) and thinking.get("type") == "enabled"
+        """The user asked for deep thinking: effort xhigh/max, or "ultrathink" / "think hard" in the prompt. Not
+        Claude Code's default thinking, which it sends on every request (a 31,999-token budget for Sonnet 4.5)."""
+        effort = self.body.get("output_config")
+        if isinstance(effort, dict) and effort.get("effort") in ("xhigh", "max"):
+            return True
+        return bool(_THINK_HARD.search(self.prompt))
 
     @cached_property
     def tool_rounds(self) -> int:

@@ -90,12 +90,6 @@ class State:
             self.spend.load(queries.month_spend(self.log.query, month_start))
         self.engine.learned.load(*queries.learned(self.log.query))
 
-    def tier_of(self, target: str) -> int | None:
-        provider, _, model = target.partition(",")
-        p = self.config.providers.get(provider)
-        info = p.models.get(model) if p else None
-        return info.tier if info else None
-
     def check_auth(self, request: Request) -> str | None:
         """The client's key (checked when APIKEY is set; recorded, hashed, for per-key costs either way)."""
         key = _client_key(request)
@@ -259,7 +253,7 @@ def create_app(config: Config) -> FastAPI:
     @anthropic_errors
     async def training(request: Request) -> Response:
         state.check_auth(request)
-        result = await asyncio.to_thread(training_data.derive, state.log.query, state.tier_of)
+        result = await asyncio.to_thread(training_data.derive, state.log.query, config.tier_of)
         return Response(orjson.dumps(result), media_type=_JSON)
 
     @app.get("/v1/ccr/prompts")

@@ -115,3 +115,21 @@ def test_policy_config_errors_name_the_path(policy: dict[str, Any], problem: str
     with pytest.raises(ConfigError) as err:
         _config(**policy)
     assert problem in str(err.value)
+
+
+@pytest.mark.parametrize(("body", "needed"), [
+    # what Claude Code 2.1.330 sends by default: neither asks for a reasoning model
+    ({"thinking": {"type": "enabled", "budget_tokens": 31999}}, False),
+    ({"thinking": {"type": "adaptive"}, "output_config": {"effort": "high"}}, False),
+    ({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}, True),
+    ({"output_config": {"effort": "xhigh"}}, True),
+    ({"prompt": "ultrathink about the cache invalidation"}, True),
+    ({"prompt": "Think hard before you change the scheduler"}, True),
+    ({"prompt": "I think hardware is the issue"}, False),
+])
+def test_what_asks_for_a_reasoning_model(body: dict[str, Any], needed: bool) -> None:
+    from router.routing.features import RequestView
+
+    prompt = body.pop("prompt", "fix it")
+    view = RequestView({"model": "m", "messages": [{"role": "user", "content": prompt}], **body})
+    assert view.needs_reasoning is needed

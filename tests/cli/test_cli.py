@@ -99,8 +99,9 @@ def test_config_commands(ccr_home: Path, tmp_path: Path) -> None:
 
 def test_commands_that_do_not_serve_import_nothing_heavy() -> None:
     probe = ("import sys, router.cli.main, router.cli.server_cmd, router.cli.config_cmd, router.cli.common, "
-             "router.cli.log_cmd; print([m for m in ('fastapi', 'starlette', 'aiohttp', 'uvicorn', 'tiktoken', "
-             "'httpx', 'duckdb', 'urllib.request') if m in sys.modules])")
+             "router.cli.log_cmd, router.cli.ml_cmd, classifier, classifier.taxonomy, classifier.versions; "
+             "print([m for m in ('fastapi', 'starlette', 'aiohttp', 'uvicorn', 'tiktoken', 'httpx', 'duckdb', "
+             "'urllib.request', 'torch', 'sentence_transformers', 'sklearn', 'numpy') if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

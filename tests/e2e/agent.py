@@ -134,7 +134,8 @@ class Agent:
                                                    "description": "Count lines"})]}
         if len(results) == 2:
             return {"calls": [("call_r1", "Read", {"file_path": self.path("notes.txt")})]}
-        lines = results[1]["content"].strip()
+        # Claude Code appends <system-reminder> notes to some tool results (e.g. tokens left, for Claude models)
+        lines = re.sub(r"<system-reminder>.*?</system-reminder>", "", results[1]["content"], flags=re.S).strip()
         read = results[2]["content"]
         found = re.findall(r"(alpha-\d+|beta-\d+)", read)
         return {"text": f"LINES={lines} READ={','.join(found)}"}

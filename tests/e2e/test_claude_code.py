@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import openai_config
 from tests.e2e.agent import Agent
 from tests.e2e.claude import claude_binary, run_claude
-from tests.support.router import RouterServer, free_port
+from tests.support.router import RouterServer, free_port, wait_ready
 from tests.support.upstream import ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
@@ -138,3 +138,41 @@ def test_primary_provider_down_and_the_fallback_completes_the_task(setup: Setup)
     main = [d for d in setup.router.decisions if d.target == "primary,gpt-test"]
     assert len(main) == 4 and all(d.deployment == "up,gpt-test" for d in main)
     assert main[0].hops[0].deployment == "primary,gpt-test" and main[0].hops[0].outcome == "error"
+
+
+def test_classified_and_policy_routed_requests_land_in_duckdb_and_ccr_costs(
+        setup: Setup, ccr_home: Path, default_model: Any) -> None:
+    """Classifier and policy on: Claude Code's turn is classified once, routed to the cheapest adequate model,
+    and every request lands in the log with its labels, expected and actual cost."""
+    priced = {"pricing": {"input": 1.0, "output": 4.0, "cache_read": 0.1}, "context_window": 200000}
+    config = openai_config(setup.upstream.url, models=[
+        {"name": "gpt-test", "tier": 2, **priced},
+        {"name": "gpt-strong", "tier": 3, **priced, "pricing": {"input": 5.0, "output": 20.0}}],
+        # a threshold no prompt reaches: tier 2 is always enough, and gpt-test is the cheaper tier-2 model
+        Classifier={"enabled": True}, Policy={"enabled": True, "difficultyThreshold": 1.0})
+    setup.router = setup.make_router(config)
+    wait_ready(setup.router)
+    result = run_claude(setup.router.url, "TASK:files Please do the task.", "claude-sonnet-4-5", setup.workdir,
+                        setup.home)
+    assert completed(result) == "LINES=2 READ=alpha-42,beta-7"
+    decisions = setup.router.decisions
+    assert [d.signal for d in decisions] == ["policy", "sticky", "sticky", "sticky"], [
+        (d.signal, d.notes, d.ml, d.features) for d in decisions]
+    assert decisions[0].target == "up,gpt-test"
+    task = decisions[0].ml["task_type"] if decisions[0].ml else None
+    assert task is not None and all(d.ml == decisions[0].ml for d in decisions)
+    setup.router.stop()  # the log is written at stop; then the CLI reads the file itself
+    env = {**os.environ, "CCR_HOME": str(ccr_home)}
+    costs = json.loads(subprocess.run([sys.executable, "-m", "router", "costs", "--by", "task_type", "--json"],
+                                      env=env, capture_output=True, text=True, check=True).stdout)
+    assert [(c["group"], c["requests"], c["errors"]) for c in costs] == [(task, 4, 0)]
+    assert costs[0]["cost_usd"] == pytest.approx(4 * (200 * 1.0 + 40 * 4.0 + 1000 * 0.1) / 1e6)
+    import duckdb
+
+    con = duckdb.connect(str(ccr_home / "ccr.duckdb"), read_only=True)
+    try:
+        logged = con.execute("""SELECT count(*), count(d.expected_cost_usd), count(DISTINCT d.prompt_id),
+                                       any_value(p.prompt) FROM decisions d JOIN prompts p USING (prompt_id)""").fetchone()
+    finally:
+        con.close()
+    assert logged == (4, 4, 1, "TASK:files Please do the task.")

@@ -131,9 +131,9 @@ def test_structural_features() -> None:
 
 
 @pytest.mark.parametrize(("line", "problem"), [
-    ('{"id": "a", "prompt": "x", "task_type": "fix"}', "task_type 'fix' is not one of"),
-    ('{"id": "a", "prompt": "x", "complexity": "huge"}', "complexity 'huge' is not one of"),
-    ('{"id": "a", "prompt": "x", "strong": "yes"}', "strong must be true or false"),
+    ('{"id": "a", "prompt": "x", "task_type": "fix"}', "task_type: must be one of generate, debug"),
+    ('{"id": "a", "prompt": "x", "complexity": "huge"}', "complexity: must be one of low, medium, high, got 'huge'"),
+    ('{"id": "a", "prompt": "x", "strong": "yes"}', "strong: must be true or false"),
     ('{"id": "a"}', 'each line needs a "prompt" string'),
     ("{not json", "not JSON"),
 ])

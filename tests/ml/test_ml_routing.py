@@ -12,8 +12,7 @@ import httpx
 import pytest
 
 from router.budget.policy import required_tier
-from tests.ml.conftest import wait_ready
-from tests.support.router import RouterServer
+from tests.support.router import RouterServer, wait_ready
 from tests.support.upstream import Received, Reply, ScriptedUpstream
 
 MakeRouter = Callable[[dict[str, Any]], RouterServer]

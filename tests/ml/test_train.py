@@ -99,7 +99,7 @@ def test_a_good_retrain_is_activated_and_the_router_uses_it(upstream: ScriptedUp
     result = retrain([], embedder)  # the same data: scores the same, so it is activated
     assert result["activated"] and versions.active_name() == "v0001"
     upstream.script = answer
-    from tests.ml.conftest import wait_ready
+    from tests.support.router import wait_ready
 
     router = make_router({"Providers": [{"name": "up", "api_base_url": f"{upstream.url}/v1/chat/completions",
                                          "api_key": "k", "models": MODELS}],

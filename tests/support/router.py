@@ -53,3 +53,12 @@ class RouterServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
+
+
+def wait_ready(router: RouterServer, timeout: float = 300) -> None:
+    """Until the router's classifier has loaded (the first run on a machine trains the default model)."""
+    classifier = router.app.state.ccr.classifier
+    deadline = time.monotonic() + timeout
+    while classifier.state in ("loading", "not started") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert classifier.state == "ready", classifier.state
