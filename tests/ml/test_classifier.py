@@ -191,3 +191,20 @@ def test_ccr_eval_prints_per_class_scores_and_a_confusion_matrix(tmp_path: Path,
     assert json.loads(done.stdout)["examples"] == 1
     done = _ccr("eval", "--data", str(tmp_path / "missing.jsonl"))
     assert done.returncode == 1 and "No such file" in done.stderr
+
+
+def test_the_numpy_port_gives_sentence_transformers_embeddings() -> None:
+    from classifier.embed import Embedder, fast
+
+    texts = ["fix the bug in my parser", "Traceback (most recent call last):\n  KeyError: 'id'\nwhy?",
+             "ça ne marche pas, 为什么?", "word " * 600]  # the last one is cut at 256 tokens by both
+    reference, ported = Embedder().encode(texts), fast().encode(texts)
+    assert np.abs(reference - ported).max() < 1e-5
+
+
+def test_the_router_classifies_without_torch(default_model: Any) -> None:
+    code = ("import sys, time; from classifier.runtime import Classifier; c = Classifier(); c.start()\n"
+            "while c.state == 'loading': time.sleep(0.05)\n"
+            "print(c.state, [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.stdout.strip() == "ready []", done.stderr
