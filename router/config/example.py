@@ -68,6 +68,13 @@ EXAMPLE_CONFIG = """\
   //    "conditions": {"tokenCount": "tokenCount < 500"}}
   // ],
 
+  // ccr: the classifier labels every user turn (task type, complexity, difficulty) for rules, the policy
+  // and the log. The policy sends each turn to the cheapest model whose quality tier is enough for it
+  // (models carry "tier": 1 small, 2 medium, 3 strong; ccr's catalog knows common ones). Budgets in USD.
+  // "Classifier": {"enabled": true},
+  // "Policy": {"enabled": true, "strongShare": 0.25},
+  // "Budgets": {"daily": 20, "monthly": 300, "perKey": {"daily": 5}, "softLimit": 0.8, "onExceeded": "block"},
+
   // ccr: what Claude Code's model names resolve to (requests for claude-opus-*, claude-sonnet-*,
   // claude-haiku-* and the bare words opus / sonnet / haiku)
   "Aliases": {

@@ -2,8 +2,8 @@
 
 Order (claude-code-router's, with ccr's additions marked +):
   sticky+ → custom router → explicit provider,model → longContext → subagent tag → rules+ → Router mode+
-  → [policy+ with overrideScenarios] → background → webSearch → image → think → alias / configured model name
-  → policy+ → Router.default
+  → [policy+ with overrideScenarios] → background → webSearch → image → think → policy+
+  → alias / configured model name → Router.default
 The classifier runs first (once per user turn, cached): its prediction feeds rules, the policy and the log.
 A budget over its hard limit blocks the request, or keeps only free deployments (onExceeded: freeOnly).
 The chain to try is the chosen target's deployments (by its balancing strategy, healthy first), then the
@@ -189,12 +189,11 @@ class RoutingEngine:
                              ("image", router.image), ("think", router.think)):
             if target and in_scenario(name):
                 return target, name, (), dispatch, None
-        route = self.selector.named(view.model)
-        if route is None and policy is None:
+        if policy is None:
             policy = self._policy_step(view, ml, verdict, notes)
-        if policy is not None and policy[0] and route is None:
+        if policy is not None and policy[0]:
             return policy[0], "policy", policy[1], dispatch, policy[2]
-        route = route or self.selector.default(view.model)
+        route = self.selector.named(view.model) or self.selector.default(view.model)
         return route.target, route.reason, (), dispatch, policy[2] if policy else None
 
     def _policy_step(self, view: RequestView, ml: Any, verdict: Verdict, notes: list[str]

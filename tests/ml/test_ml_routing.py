@@ -196,3 +196,12 @@ def test_the_soft_limit_downgrades_the_policy(upstream: ScriptedUpstream, ml_rou
     last = router.decisions[-1]
     assert last.features["policy"]["required_tier"] == 2 and last.target == "up,mid"
     assert any(n.startswith("budget: daily budget of global") for n in last.notes)
+
+
+def test_the_policy_comes_before_aliases_and_after_explicit_choices(upstream: ScriptedUpstream,
+                                                                    ml_router: MakeRouter) -> None:
+    upstream.script = answer
+    router = ml_router(config(upstream.url, Policy=POLICY, Aliases={"sonnet": "up,strong"}))
+    assert send(router, "what is a closure", session="a").status_code == 200
+    assert send(router, "what is a closure", session="b", model="up,strong").status_code == 200
+    assert [d.signal for d in router.decisions] == ["policy", "explicit"]

@@ -106,3 +106,40 @@ def test_a_good_retrain_is_activated_and_the_router_uses_it(upstream: ScriptedUp
                           "Router": {"default": "up,mid"}, "Classifier": {"enabled": True}})
     wait_ready(router)
     assert httpx.get(router.url + "/health").json()["classifier"]["version"] == "v0001"
+
+
+def test_ccr_label_and_ccr_train_on_a_stopped_routers_log(upstream: ScriptedUpstream, ccr_home: Any,
+                                                          default_model: Any) -> None:
+    import json
+
+    upstream.script = answer
+    config = {"Providers": [{"name": "up", "api_base_url": f"{upstream.url}/v1/chat/completions", "api_key": "k",
+                             "models": MODELS}], "Router": {"default": "up,mid"}}
+    (ccr_home / "config.json").write_text(json.dumps(config))
+    router = RouterServer(config).start()
+    try:
+        assert send(router, "the cron job runs twice after DST changes, why", session="c").status_code == 200
+        assert send(router, "rewrite it all in Go", session="d", model="up,strong").status_code == 200
+    finally:
+        router.stop()
+
+    def ccr(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "router", *args], capture_output=True, text=True, timeout=600,
+                              stdin=subprocess.DEVNULL)
+
+    listed = ccr("label", "--list")
+    assert listed.returncode == 0, listed.stderr
+    line = next(line for line in listed.stdout.splitlines() if "cron job" in line)
+    prompt_id = line.split()[0]
+    done = ccr("label", prompt_id, "--task-type", "debug", "--complexity", "high", "--strong")
+    assert done.returncode == 0 and f"labelled {prompt_id}" in done.stdout, done.stderr
+    wrong = ccr("label", prompt_id, "--complexity", "huge")
+    assert wrong.returncode == 2 and "complexity: must be one of low, medium, high, got 'huge'" in wrong.stderr
+    assert "cron job" not in ccr("label", "--list").stdout  # labelled: no longer waiting
+    trained = ccr("train")
+    assert "labels from the log: 1 manual, 1 override" in trained.stderr
+    assert "task_type macro-F1" in trained.stdout and "before" in trained.stdout
+    assert trained.returncode in (0, 1)  # activated, or kept and not activated: both say so
+    assert ("activated v0001" in trained.stdout) or ("did not activate it" in trained.stderr)
+    assert [v["name"] for v in versions.listing()] == ["v0001"]
+    assert versions.listing()[0]["train_sources"]["manual"] == 1
