@@ -43,7 +43,7 @@ def _classifier(c: float) -> Any:
 class Heads:
     """Three estimators with fit / predict / predict_proba, trained on the same feature rows."""
 
-    def __init__(self, c_task: float = 0.02, c_complexity: float = 0.01, c_difficulty: float = 0.02) -> None:
+    def __init__(self, c_task: float = 0.01, c_complexity: float = 0.01, c_difficulty: float = 0.01) -> None:
         # strong regularization: chosen on the seed validation split (never on the held-out set)
         from sklearn.calibration import CalibratedClassifierCV
 

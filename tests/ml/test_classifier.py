@@ -21,8 +21,8 @@ from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
 from router.paths import repo_data_dir
 
 # floors under the measured figures (README, "The classifier"): a change that loses more fails
-VALIDATION_FLOORS = {"task_type": 0.70, "complexity": 0.60}
-HELDOUT_FLOORS = {"task_type": 0.60, "complexity": 0.50}
+VALIDATION_FLOORS = {"task_type": 0.75, "complexity": 0.62}
+HELDOUT_FLOORS = {"task_type": 0.75, "complexity": 0.70}
 
 
 def test_the_seed_set_covers_every_label_with_real_variety() -> None:
@@ -74,7 +74,7 @@ def test_accuracy_on_the_validation_split_and_the_held_out_set(default_model: An
         assert val[name]["macro_f1"] >= floor, (name, figures)
     for name, floor in HELDOUT_FLOORS.items():
         assert heldout[name]["macro_f1"] >= floor, (name, figures)
-    assert val["difficulty"]["auc"] >= 0.75
+    assert val["difficulty"]["auc"] >= 0.85 and heldout["difficulty"]["auc"] >= 0.85
     _, _, meta = default_model
     assert meta["heldout"]["task_type"]["macro_f1"] == heldout["task_type"]["macro_f1"]  # what training recorded
 
