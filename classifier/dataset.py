@@ -22,6 +22,8 @@ class Example:
     complexity: str | None = None
     strong: bool | None = None
     source: str = "seed"  # seed | override | escalation | retry | manual
+    depth: int = 0  # the conversation around a logged prompt (the seed prompts stand alone)
+    context_tokens: int = 0
 
 
 class DataError(ValueError):

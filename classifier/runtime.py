@@ -26,8 +26,9 @@ class Classifier:
         self.meta: dict[str, Any] = {}
         self._heads: Any = None
         self._embedder: Any = None
+        self._blas: Any = None
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ccr-classifier")
-        self._turns: OrderedDict[str, Any] = OrderedDict()
+        self._turns: OrderedDict[str, asyncio.Future[Any]] = OrderedDict()  # touched on the event loop only
 
     @property
     def ready(self) -> bool:
@@ -39,11 +40,14 @@ class Classifier:
 
     def _load(self) -> None:
         try:
+            from threadpoolctl import ThreadpoolController
+
             from classifier.embed import fast
             from classifier.train import load_active
 
             self._heads, self.meta, self.version = load_active(say=lambda line: log.info("%s", line))
             self._embedder = fast()
+            self._blas = ThreadpoolController()  # found once: scanning the loaded libraries costs ~0.5 ms
             self.state = "ready"
             log.info("classifier %s ready", self.version)
         except Exception as exc:  # the router keeps routing by its rules
@@ -51,28 +55,24 @@ class Classifier:
             log.error("classifier not loaded, routing without it: %s", self.state)
 
     def _predict(self, prompt: str, conversation: Conversation) -> Any:
-        from threadpoolctl import threadpool_limits
-
         from classifier.train import predict_texts
 
-        with threadpool_limits(self.threads):  # BLAS leaves the event loop its core
+        with self._blas.limit(limits=self.threads):  # BLAS leaves the event loop its core
             return predict_texts(self._heads, self._embedder, [prompt], [conversation])[0]
 
-    async def classify(self, turn: str, prompt: str, conversation: Callable[[], Conversation]) -> Any:
-        """The prediction for this turn (classifier.model.Prediction), or None while the model is not ready or
-        when there is no prompt to classify. `conversation` is called only when the turn is new."""
-        if not self.ready or not prompt:
-            return None
+    def predict(self, turn: str, prompt: str, conversation: Callable[[], Conversation]) -> asyncio.Future[Any]:
+        """The prediction for this turn (a classifier.model.Prediction), as a future shared by every request of
+        the turn, running or done: a turn is classified once. `conversation` is called only for a new turn.
+        Call on the event loop, once the classifier is ready."""
         cached = self._turns.get(turn)
         if cached is not None:
             self._turns.move_to_end(turn)
             return cached
-        loop = asyncio.get_running_loop()
-        prediction = await loop.run_in_executor(self._pool, self._predict, prompt, conversation())
-        self._turns[turn] = prediction
+        future = asyncio.get_running_loop().run_in_executor(self._pool, self._predict, prompt, conversation())
+        self._turns[turn] = future
         if len(self._turns) > TURNS_KEPT:
             self._turns.popitem(last=False)
-        return prediction
+        return future
 
     def health(self) -> dict[str, Any]:
         return {"state": self.state, "version": self.version,

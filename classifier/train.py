@@ -32,12 +32,13 @@ def _cache() -> EmbeddingCache:
 
 
 def matrix(examples: list[Example], embedder: Encoder, say: Say = _quiet) -> np.ndarray:
-    """Feature rows for labelled examples (no conversation around them: the seed prompts stand alone)."""
+    """Feature rows for labelled examples. The seed prompts stand alone; a logged prompt brings its conversation
+    (human turns before it, context size), so those features carry weight once the log teaches them."""
     def progress(done: int, total: int) -> None:
         say(f"embedding {done}/{total}")
 
     vectors = _cache().embed(embedder, [embedding_text(ex.prompt) for ex in examples], progress)
-    return features(vectors, [structural(ex.prompt) for ex in examples])
+    return features(vectors, [structural(ex.prompt, Conversation(ex.depth, 0, ex.context_tokens)) for ex in examples])
 
 
 def predict_texts(heads: Heads, embedder: Encoder, prompts: list[str],

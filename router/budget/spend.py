@@ -67,6 +67,16 @@ class Spend:
             when, _ = self._periods(at)
             self._add(key, when, usd, day, month)
 
+    def settle(self, key: str | None, reserved: float, actual: float) -> None:
+        """Replace a reservation made at decision time by the request's actual cost (in exact nano-dollars)."""
+        delta = nanos(actual) - nanos(reserved)
+        if delta:
+            with self._lock:
+                day, month = self._roll()
+                for period in (day, month):
+                    for who in (None, key) if key else (None,):
+                        self._spent[(period, who)] = self._spent.get((period, who), 0) + delta
+
     def _add(self, key: str | None, when: str, usd: float, day: str, month: str) -> None:
         amount = nanos(usd)
         periods = ([day] if when == day else []) + ([month] if when[:7] == month else [])

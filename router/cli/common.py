@@ -100,9 +100,10 @@ def client_host(host: str) -> str:
 
 
 def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | None = None,
-             post: Any = None) -> Any:
+             post: Any = None, errors: bool = False) -> Any:
     """GET (or POST `post` as JSON) over a plain socket (urllib would cost more to import than the whole command
-    may take); the JSON body of a 200, else None."""
+    may take); the JSON body of a 200, else None (with `errors`, an Anthropic-format error answer exits with its
+    message)."""
     auth = f"x-api-key: {key}\r\n" if key else ""
     payload = json.dumps(post).encode() if post is not None else b""
     method = "POST" if post is not None else "GET"
@@ -117,6 +118,12 @@ def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | N
         return None
     head, _, body = data.partition(b"\r\n\r\n")
     if not head.startswith(b"HTTP/1.") or b" 200 " not in head.split(b"\r\n", 1)[0]:
+        if errors:
+            try:
+                message = json.loads(body)["error"]["message"]
+            except (ValueError, KeyError, TypeError):
+                return None
+            raise SystemExit(f"ccr: the router says: {message}")
         return None
     try:
         return json.loads(body)

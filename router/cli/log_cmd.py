@@ -18,7 +18,8 @@ def fetch(path: str, post: Any = None) -> Any:
     if state is None:
         return None
     config = load_or_explain(Path(state["config"]), quiet=True)
-    data = get_json(state["host"], state["port"], path, timeout=30, key=config.apikey if config else None, post=post)
+    data = get_json(state["host"], state["port"], path, timeout=30, key=config.apikey if config else None, post=post,
+                    errors=True)
     if data is None:
         raise SystemExit(f"ccr: the running router did not answer {path}; see its log (`ccr status` says where)")
     return data

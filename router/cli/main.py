@@ -7,6 +7,12 @@ import sys
 from collections.abc import Sequence
 
 
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return int(text)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="ccr", description="Route Claude Code to any model provider.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -50,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a strong model is needed (--no-strong: it is not)")
     label.add_argument("--list", action="store_true", help="list prompts with the classifier's labels")
     label.add_argument("--all", action="store_true", help="include prompts already labelled")
-    label.add_argument("--limit", type=int, default=20, help="how many prompts (default 20)")
+    label.add_argument("--limit", type=_positive, default=20, help="how many prompts (default 20)")
     config = sub.add_parser("config", help="show, validate or locate the config file")
     config.add_argument("action", choices=["show", "validate", "path"])
     config.add_argument("--config", help="config file to use")
@@ -76,12 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return int(getattr(log_cmd, f"cmd_{args.command}")(args))
     if args.command in ("classify", "eval", "train", "label"):
+        from classifier.dataset import DataError
         from router.cli import ml_cmd
 
         try:
             return int(getattr(ml_cmd, f"cmd_{args.command}")(args))
         except KeyboardInterrupt:
             return 130
+        except (DataError, RuntimeError) as exc:  # missing seed data, the model package not installed
+            print(f"ccr: {exc}", file=sys.stderr)
+            return 1
     from router.cli import server_cmd
 
     try:

@@ -67,7 +67,13 @@ def cmd_classify(args: argparse.Namespace) -> int:
         print(json.dumps(predict_texts(heads, embedder, [args.prompt])[0].to_dict(), indent=2))
         return 0
     rows = []
-    for n, line in enumerate(Path(args.input).read_text(encoding="utf-8").splitlines(), 1):
+    try:
+        lines = Path(args.input).read_text(encoding="utf-8").splitlines()
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+    except OSError as exc:
+        print(f"ccr: {exc.filename}: {exc.strerror}", file=sys.stderr)
+        return 1
+    for n, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -79,7 +85,6 @@ def cmd_classify(args: argparse.Namespace) -> int:
             print(f'ccr: {args.input}:{n}: each line needs "id" and a "prompt" string', file=sys.stderr)
             return 1
         rows.append(row)
-    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     try:
         for start in range(0, len(rows), 64):
             batch = rows[start:start + 64]
@@ -166,8 +171,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     say = Progress()
     derived = [] if args.seed_only else _derived(args)
-    extra = [Example(d["id"], d["prompt"], d["task_type"], d["complexity"], d["strong"], d["source"])
-             for d in derived]
+    extra = [Example(d["id"], d["prompt"], d["task_type"], d["complexity"], d["strong"], d["source"],
+                     int(d.get("depth") or 0), int(d.get("context_tokens") or 0)) for d in derived]
     counts: dict[str, int] = {}
     for ex in extra:
         counts[ex.source] = counts.get(ex.source, 0) + 1
@@ -202,7 +207,10 @@ def _ask_label(item: dict[str, Any]) -> dict[str, Any] | str | None:
     print(f"\n{item['prompt_id']}  {item['ts']}\n{text}\n")
     guess = f"{item['task_type']} {item['complexity']} difficulty {item['difficulty']}" if item["task_type"] else "none"
     print(f"classifier said: {guess}")
-    answer = input("label as TASK COMPLEXITY [strong|weak]; Enter accepts, s skips, q quits: ").strip().lower()
+    try:
+        answer = input("label as TASK COMPLEXITY [strong|weak]; Enter accepts, s skips, q quits: ").strip().lower()
+    except EOFError:
+        return "quit"
     if answer == "q":
         return "quit"
     if answer == "s":
@@ -226,9 +234,9 @@ def _ask_label(item: dict[str, Any]) -> dict[str, Any] | str | None:
 def _save_label(label: dict[str, Any]) -> None:
     from router.decisions import training
 
-    if fetch("/v1/ccr/labels", post=label) is None:
-        checked = training.check_label(label)
-        from_file(lambda run: run(training.LABEL_SQL, training.label_params(checked)), write=True)
+    checked = training.check_label(label)  # before asking anyone: the message is the same either way
+    if fetch("/v1/ccr/labels", post=checked) is None:
+        from_file(lambda run: training.save_label(run, run, checked), write=True)
 
 
 def _prompts(limit: int, every: bool) -> list[dict[str, Any]]:
@@ -241,14 +249,14 @@ def _prompts(limit: int, every: bool) -> list[dict[str, Any]]:
 
 
 def cmd_label(args: argparse.Namespace) -> int:
-    from router.wire.errors import InvalidRequest
+    from router.wire.errors import InvalidRequest, NotFound
 
     if args.prompt_id:
         label = {"prompt_id": args.prompt_id, "task_type": args.task_type, "complexity": args.complexity,
                  "strong": args.strong}
         try:
             _save_label(label)
-        except InvalidRequest as exc:
+        except (InvalidRequest, NotFound) as exc:
             print(f"ccr: {exc.message}", file=sys.stderr)
             return 2
         print(f"labelled {args.prompt_id}")

@@ -31,13 +31,14 @@ def entry(name: str) -> dict[str, Any] | None:
     return models.get(name) or models.get(name.rsplit("/", 1)[-1])
 
 
-def complete(info: ModelInfo, explicit: set[str]) -> ModelInfo:
-    """`info` with the catalog's values for the fields config.json did not give (`explicit`)."""
-    known = entry(info.name)
-    if known is None:
-        return info
+def complete(info: ModelInfo, explicit: set[str], local: bool = False) -> ModelInfo:
+    """`info` with the catalog's values for the fields config.json did not give (`explicit`). A model served
+    locally (`local`) is free unless priced: the catalog's prices are for hosted APIs."""
+    known = entry(info.name) or {}
     filled: dict[str, Any] = {}
-    if "pricing" not in explicit and "pricing" in known:
+    if "pricing" not in explicit and local:
+        filled["pricing"] = Pricing()
+    elif "pricing" not in explicit and "pricing" in known:
         filled["pricing"] = Pricing(**{k: float(v) for k, v in known["pricing"].items()})
     if "context_window" not in explicit and "context_window" in known:
         filled["context_window"] = int(known["context_window"])
@@ -49,4 +50,6 @@ def complete(info: ModelInfo, explicit: set[str]) -> ModelInfo:
         filled["tier"] = int(known["tier"])
     if "tiers" not in explicit and "tiers" in known:
         filled["tiers"] = {k: int(v) for k, v in known["tiers"].items()}
-    return dataclasses.replace(info, **filled, from_catalog=tuple(filled)) if filled else info
+    if not filled:
+        return info
+    return dataclasses.replace(info, **filled, from_catalog=tuple(k for k in filled if k in known))

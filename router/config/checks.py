@@ -43,6 +43,20 @@ def is_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
+def is_local(url: str) -> bool:
+    """A loopback or private-network host: a model served there has no per-token price."""
+    import ipaddress
+
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".local"):
+        return True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return address.is_loopback or address.is_private
+
+
 def number(obj: dict[str, Any], key: str, path: str, rep: Report, *, integer: bool = False) -> Any:
     if key not in obj:
         return None

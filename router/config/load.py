@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from router.config import jsonc
 from router.config.catalog import TIER_NAMES, complete
-from router.config.checks import Report, expect, is_url, number, type_name, unknown_keys
+from router.config.checks import Report, expect, is_local, is_url, number, type_name, unknown_keys
 from router.config.ml import parse_ml
 from router.config.routing import TASK_TYPES, check_target, parse_groups, parse_routing
 from router.config.schema import (
@@ -129,12 +129,14 @@ def _wire_format(url: str, transformers: tuple[TransformerUse, ...]) -> WireForm
     return WireFormat.OPENAI_CHAT
 
 
-def _model(raw: Any, path: str, rep: Report) -> ModelInfo | None:
+def _model(raw: Any, path: str, rep: Report, local: bool = False) -> ModelInfo | None:
+    """`local`: the provider runs on this machine or network (Ollama, vLLM): its models cost nothing unless
+    priced, whatever the catalog says of a hosted model of the same name."""
     if isinstance(raw, str):
         if not raw:
             rep.error(path, "model name must not be empty")
             return None
-        return complete(ModelInfo(name=raw), set())
+        return complete(ModelInfo(name=raw), set(), local)
     if not isinstance(raw, dict):
         rep.error(path, f'must be a model name or an object with "name", got {type_name(raw)}')
         return None
@@ -174,7 +176,7 @@ def _model(raw: Any, path: str, rep: Report) -> ModelInfo | None:
         tier=_tier(raw["tier"], f"{path}.tier", rep) if "tier" in raw else None,
         tiers=tiers,
     )
-    return complete(info, {k for k in raw if k in _MODEL_KEYS})
+    return complete(info, {k for k in raw if k in _MODEL_KEYS}, local)
 
 
 def _tier(value: Any, path: str, rep: Report) -> int | None:
@@ -231,7 +233,7 @@ def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
         ok = False
     else:
         for i, m in enumerate(raw_models):
-            info = _model(m, f"{path}.models[{i}]", rep)
+            info = _model(m, f"{path}.models[{i}]", rep, local=isinstance(url, str) and is_local(url))
             if info is None:
                 ok = False
             elif info.name in models:

@@ -1,12 +1,13 @@
 """Labels derived from the logged history, for `ccr train`; and the prompts `ccr label` shows.
 
-- manual:     a label given with `ccr label` (newest wins; it beats everything else).
-- override:   the user forced a model (`/model provider,model`, or a rule that names one): its tier says
-              whether they wanted a strong model.
-- escalation: a cheaper model failed and a fallback of a higher tier answered: the task needed more.
-- retry:      the same prompt sent again as a new turn of the same session, after a model below the strong
+- manual:     a label given with `ccr label` (the newest wins; it beats everything else).
+- override:   the user switched model with `/model provider,model` (the turn where the requested model
+              changed), or a rule named the model: that model's tier says whether a strong model was wanted.
+- escalation: the first model tried failed on the request itself (400, 422, 500, 502: not capacity, not
+              configuration) and a strong model of a higher tier answered it.
+- retry:      the next turn of the session repeats the prompt word for word after a model below the strong
               tier answered it: the first answer was not good enough.
-Derived labels teach only what they know (usually `strong`); the seed set teaches the rest.
+Derived labels teach only what they know (`strong`); the seed set teaches the rest.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ import orjson
 Run = Callable[..., list[tuple[Any, ...]]]
 TierOf = Callable[[str], int | None]  # "provider,model" or a deployment id → tier
 STRONG = 3
-_FORCED = ("explicit", "subagent", "custom")
+MODEL_FAILURES = {400, 422, 500, 502}  # 429/503/504/529, timeouts and refused connections are capacity
+MIN_RETRY_CHARS = 12  # "yes" or "continue" typed twice is not a retry
 
 
 def _latest_labels(run: Run) -> dict[str, tuple[Any, ...]]:
@@ -29,50 +31,55 @@ def _latest_labels(run: Run) -> dict[str, tuple[Any, ...]]:
     return {r[0]: r[1:] for r in rows}
 
 
+def _escalated(hops_json: str, answered: str | None, tier_of: TierOf) -> bool:
+    attempted = [h for h in orjson.loads(hops_json) if h.get("outcome") != "skipped"]
+    if not attempted or not answered or attempted[0].get("outcome") != "error":
+        return False
+    if attempted[0].get("status") not in MODEL_FAILURES:
+        return False
+    first, final = tier_of(attempted[0]["deployment"]), tier_of(answered)
+    return first is not None and final is not None and final > first and final >= STRONG
+
+
 def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
     rows = run("""
-        SELECT p.prompt_id, p.session, p.prompt, d.signal, d.target, d.candidates, o.deployment, o.fallback_hops,
-               o.status
+        SELECT p.prompt_id, p.session, p.prompt, p.depth, p.context_tokens, d.signal, d.target, d.requested_model,
+               o.deployment, o.status, o.hops
         FROM prompts p JOIN decisions d USING (prompt_id) JOIN outcomes o USING (request_id)
-        ORDER BY p.ts, p.prompt_id, d.ts""")
+        ORDER BY p.session, p.depth, p.ts, d.ts""")
     labels = _latest_labels(run)
-    by_prompt: dict[str, list[tuple[Any, ...]]] = defaultdict(list)
-    text: dict[str, tuple[str | None, str]] = {}
+    turns: dict[str, list[tuple[Any, ...]]] = defaultdict(list)  # prompt_id → its requests, in order
     for r in rows:
-        by_prompt[r[0]].append(r)
-        text[r[0]] = (r[1], r[2])
+        turns[r[0]].append(r)
     out: dict[str, dict[str, Any]] = {}
 
     def put(pid: str, source: str, **label: Any) -> None:
+        first = turns[pid][0]
         if pid not in out:
-            out[pid] = {"id": f"log-{pid}", "prompt": text[pid][1], "task_type": None, "complexity": None,
-                        "strong": None, "source": source, **label}
+            out[pid] = {"id": f"log-{pid}", "prompt": first[2], "depth": first[3], "context_tokens": first[4],
+                        "task_type": None, "complexity": None, "strong": None, "source": source, **label}
 
     for pid, (task, level, strong) in labels.items():
-        if pid in text:
+        if pid in turns:
             put(pid, "manual", task_type=task, complexity=level, strong=strong)
-    for pid, requests in by_prompt.items():
+    previous: tuple[Any, ...] | None = None  # the session's turn before this one
+    for pid, requests in turns.items():
         first = requests[0]
-        signal, target = first[3], first[4]
+        session, prompt, depth, signal, target, requested = first[1], first[2], first[3], first[5], first[6], first[7]
+        before = previous if previous is not None and previous[1] == session else None
         tier = tier_of(target)
-        if (signal in _FORCED or signal.startswith("rule:")) and tier is not None:
+        switched = signal == "explicit" and (before is None or before[7] != requested)
+        if tier is not None and (switched or signal.startswith("rule:")):
             put(pid, "override", strong=tier >= STRONG)
-        for r in requests:
-            if r[7] > 0 and r[6] and r[8] == 200:
-                tried = orjson.loads(r[5])
-                first_tier, answered_tier = tier_of(tried[0]) if tried else None, tier_of(r[6])
-                if first_tier is not None and answered_tier is not None and answered_tier > first_tier:
-                    put(pid, "escalation", strong=answered_tier >= STRONG)
-    seen: dict[tuple[str | None, str], str] = {}
-    for pid in by_prompt:  # in time order: a later turn with the same text retries the earlier one
-        key = text[pid]
-        if key[0] is not None and key in seen:
-            earlier = seen[key]
-            answered = by_prompt[earlier][-1][6]
-            tier = tier_of(answered) if answered else None
-            if tier is not None and tier < STRONG:
-                put(earlier, "retry", strong=True)
-        seen[key] = pid
+        if any(r[9] == 200 and _escalated(r[10], r[8], tier_of) for r in requests):
+            put(pid, "escalation", strong=True)
+        if (before is not None and session is not None and before[3] == depth - 1
+                and len(prompt.strip()) >= MIN_RETRY_CHARS and before[2].strip() == prompt.strip()):
+            answered = turns[before[0]][-1][8]
+            answered_tier = tier_of(answered) if answered else None
+            if answered_tier is not None and answered_tier < STRONG:
+                put(before[0], "retry", strong=True)
+        previous = first
     return list(out.values())
 
 
@@ -111,8 +118,13 @@ def check_label(raw: Any) -> dict[str, Any]:
     return {"prompt_id": raw["prompt_id"], "task_type": task, "complexity": level, "strong": strong}
 
 
-def label_params(label: dict[str, Any]) -> list[Any]:
+def save_label(run: Run, execute: Callable[[str, list[Any]], Any], label: dict[str, Any]) -> None:
+    """Write a checked label for a logged prompt; NotFound when no such prompt was logged."""
     import datetime as dt
 
-    return [label["prompt_id"], dt.datetime.now(dt.UTC).replace(tzinfo=None), label["task_type"],
-            label["complexity"], label["strong"]]
+    from router.wire.errors import NotFound
+
+    if not run("SELECT 1 FROM prompts WHERE prompt_id = ?", [label["prompt_id"]]):
+        raise NotFound(f"no logged prompt {label['prompt_id']}; `ccr label --list` shows the ids")
+    execute(LABEL_SQL, [label["prompt_id"], dt.datetime.now(dt.UTC).replace(tzinfo=None), label["task_type"],
+                        label["complexity"], label["strong"]])

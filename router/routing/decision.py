@@ -38,6 +38,7 @@ class RoutingDecision:
     expected_cost: float | None = None  # USD, for the first deployment of the chain
     blocked: str | None = None  # a hard budget limit refused the request: the message the client gets
     prompt_id: str | None = None
+    labels: Any = None  # the classifier's prediction still running (an asyncio.Future); `ml` once it is done
 
     def header(self) -> str:
         """The `x-ccr-route` debug header."""

@@ -12,11 +12,12 @@ rule's fallbacks, the scenario's fallback list, and the global fallbackModel.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict
-from typing import Any
+from typing import Any, cast
 
 from router.budget.learned import Learned
 from router.budget.policy import Need, Policy, expected_cost
@@ -35,6 +36,11 @@ from router.routing.sticky import TurnCache, TurnChoice
 from router.routing.subagent import take_subagent_tag
 
 log = logging.getLogger("ccr.routing")
+
+
+def _attach(decision: RoutingDecision, labels: asyncio.Future[Any]) -> None:
+    if not labels.cancelled() and labels.exception() is None:
+        decision.ml = labels.result().to_dict()
 
 
 class RoutingEngine:
@@ -62,6 +68,11 @@ class RoutingEngine:
             r.conditions.token_min is not None or r.conditions.token_max is not None
             or (r.conditions.expression is not None and "tokenCount" in r.conditions.expression.names)
             or "longContext" in r.conditions.scenario for r in routing.rules)
+        # steps that read the classifier's labels wait for them; otherwise they reach the log when ready
+        self.needs_labels = self.policy is not None or any(
+            r.conditions.task_type or r.conditions.complexity or (r.conditions.expression is not None and {
+                "taskType", "complexity", "difficulty"} & set(r.conditions.expression.names)) for r in routing.rules)
+        self._threshold_for: tuple[str | None, float] | None = None
 
     # ---- deciding ----------------------------------------------------------------------------------------
 
@@ -72,7 +83,8 @@ class RoutingEngine:
         tag = take_subagent_tag(view.body)  # removed on every request, sticky or not
         dispatch: dict[str, Any] | None = None
         extra: tuple[str, ...] = ()
-        ml = await self._classify(view)
+        labels = self._start_labels(view)  # runs in the classifier's thread while routing goes on
+        ml = await self._labels(labels, notes) if self.needs_labels else None
         verdict = self.spend.check(key) if self.spend is not None else OK
         policy: dict[str, Any] | None = None
         choice = self.turns.get(view.turn_key) if view.turn_key else None
@@ -101,16 +113,33 @@ class RoutingEngine:
             turn=view.turn_key, notes=notes, dispatcher=dispatch, ml=ml.to_dict() if ml is not None else None,
             expected_cost=self._expected_cost(chain, view, ml), blocked=blocked, prompt_id=view.prompt_id,
         )
+        if ml is None and labels is not None:  # not needed to decide: the log gets them once they are ready
+            if labels.done():
+                _attach(decision, labels)
+            else:
+                decision.labels = labels
+                labels.add_done_callback(lambda done: _attach(decision, done))
         return decision, chain
 
-    async def _classify(self, view: RequestView) -> Any:
-        """The classifier's prediction for this turn (computed on its first request, then cached), or None."""
+    def _start_labels(self, view: RequestView) -> asyncio.Future[Any] | None:
+        """The classifier's prediction for this turn: computed on its first request, shared by the rest."""
         if self.classifier is None or not self.classifier.ready or view.prompt_id is None:
             return None
         from classifier.features import Conversation
 
-        return await self.classifier.classify(
-            view.prompt_id, view.prompt, lambda: Conversation(view.depth, view.tool_rounds, view.estimated_tokens))
+        return cast("asyncio.Future[Any]", self.classifier.predict(
+            view.prompt_id, view.prompt, lambda: Conversation(view.depth, view.tool_rounds, view.estimated_tokens)))
+
+    @staticmethod
+    async def _labels(labels: asyncio.Future[Any] | None, notes: list[str]) -> Any:
+        if labels is None:
+            return None
+        try:
+            return await asyncio.shield(labels)  # one request leaving must not cancel the turn's prediction
+        except Exception as exc:  # the router keeps routing by its rules
+            log.error("classifier failed on this turn: %s: %s", type(exc).__name__, exc)
+            notes.append(f"classifier failed: {type(exc).__name__}: {exc}")
+            return None
 
     def _expected_cost(self, chain: list[Deployment], view: RequestView, ml: Any) -> float | None:
         info = chain[0].info if chain else None
@@ -202,12 +231,14 @@ class RoutingEngine:
             return None
         if ml is None:
             state = self.classifier.state if self.classifier is not None else "off"
-            notes.append(f"policy skipped: the classifier is {state}")
+            if state != "ready":  # when ready, the failure itself is already noted
+                notes.append(f"policy skipped: the classifier is {state}")
             return None
         need = Need(tools=bool(view.body.get("tools")), vision=view.has_image, reasoning=view.needs_reasoning,
                     input_tokens=view.token_count)
         choice = self.policy.choose(need, ml.task_type, ml.complexity, ml.difficulty, self._threshold(),
-                                    soft=verdict.state == "soft")
+                                    soft=verdict.state == "soft",
+                                    free_only=verdict.over and self.config.budgets.on_exceeded == "freeOnly")
         if choice.note:
             notes.append(choice.note)
         return choice.target, choice.fallback, choice.summary()
@@ -216,11 +247,19 @@ class RoutingEngine:
         p = self.config.policy
         if p.difficulty_threshold is not None:
             return p.difficulty_threshold
-        if p.strong_share is not None and self.classifier is not None and self.classifier.meta:
+        if p.strong_share is None or self.classifier is None:
+            return 0.5
+        version = self.classifier.version
+        if self._threshold_for is None or self._threshold_for[0] != version:  # once per loaded model
             from classifier.model import threshold_for_share
 
-            return threshold_for_share(self.classifier.meta, p.strong_share)
-        return 0.5
+            try:
+                threshold = threshold_for_share(self.classifier.meta, p.strong_share)
+            except (KeyError, IndexError, TypeError):
+                log.warning("classifier %s has no difficulty quantiles; strongShare uses 0.5", version)
+                threshold = 0.5
+            self._threshold_for = (version, threshold)
+        return self._threshold_for[1]
 
     def _hook_context(self, view: RequestView) -> dict[str, Any]:
         return {

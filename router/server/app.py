@@ -249,10 +249,15 @@ def create_app(config: Config) -> FastAPI:
         result = await asyncio.to_thread(queries.costs, state.log.query, by)
         return Response(orjson.dumps(result), media_type=_JSON)
 
+    def require_log() -> None:
+        if state.log.problem is not None:  # an empty answer would look like an empty history
+            raise ProxyError(f"the decision log is not available ({state.log.problem}); see the router's log")
+
     @app.get("/v1/ccr/training")
     @anthropic_errors
     async def training(request: Request) -> Response:
         state.check_auth(request)
+        require_log()
         result = await asyncio.to_thread(training_data.derive, state.log.query, config.tier_of)
         return Response(orjson.dumps(result), media_type=_JSON)
 
@@ -260,9 +265,10 @@ def create_app(config: Config) -> FastAPI:
     @anthropic_errors
     async def prompts(request: Request) -> Response:
         state.check_auth(request)
+        require_log()
         limit = request.query_params.get("limit", "20")
-        if not limit.isdigit():
-            raise InvalidRequest(f"limit: must be a whole number, got {limit!r}")
+        if not limit.isdigit() or int(limit) < 1:
+            raise InvalidRequest(f"limit: must be a whole number from 1, got {limit!r}")
         every = request.query_params.get("all") == "1"
         result = await asyncio.to_thread(training_data.to_label, state.log.query, int(limit), every)
         return Response(orjson.dumps(result), media_type=_JSON)
@@ -272,9 +278,8 @@ def create_app(config: Config) -> FastAPI:
     async def labels(request: Request) -> Response:
         state.check_auth(request)
         label = training_data.check_label(parse_body(await read_body(request, 1 << 20)))
-        if state.log.problem is not None:
-            raise ProxyError(f"the decision log is not available ({state.log.problem})")
-        await asyncio.to_thread(state.log.execute, training_data.LABEL_SQL, training_data.label_params(label))
+        require_log()
+        await asyncio.to_thread(training_data.save_label, state.log.query, state.log.execute, label)
         return Response(orjson.dumps({"ok": True}), media_type=_JSON)
 
     @app.get("/health")

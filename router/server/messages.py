@@ -76,20 +76,32 @@ async def handle(state: State, request: Request) -> Response:
 
     streamed = bool(body.get("stream"))
 
+    # the expected cost counts against the budgets at once, so that concurrent requests (parallel subagents,
+    # long streams) cannot all pass the check on the same remaining budget; the actual cost settles it
+    reserved = decision.expected_cost if state.spend is not None and not decision.blocked else None
+    if reserved and state.spend is not None:
+        state.spend.add(key, reserved)
+
     def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
                     error: ProxyError | None = None) -> None:
         cost = records.cost_usd(dep.info if dep else None, usage)
-        state.engine.learned.observe(decision.ml.get("task_type") if decision.ml else None,
-                                     dep.target if dep else None, usage)
+        if status == 200:  # a stream cut short reports part of its usage: it would bias the estimates
+            state.engine.learned.observe(decision.ml.get("task_type") if decision.ml else None,
+                                         dep.target if dep else None, usage)
         if state.spend is not None:
-            state.spend.add(key, cost)
-        state.log.record(
-            records.decision_row(decision, view.model, key),
-            records.outcome_row(decision, status=status, streamed=streamed, usage=usage,
-                                latency_ms=(time.perf_counter() - started) * 1000, cost=cost,
-                                error_type=error.error_type if error else None,
-                                error=error.message if error else None),
-            prompt)
+            state.spend.settle(key, reserved or 0.0, cost or 0.0)
+        outcome = records.outcome_row(decision, status=status, streamed=streamed, usage=usage,
+                                      latency_ms=(time.perf_counter() - started) * 1000, cost=cost,
+                                      error_type=error.error_type if error else None,
+                                      error=error.message if error else None)
+
+        def write(_: object = None) -> None:
+            state.log.record(records.decision_row(decision, view.model, key), outcome, prompt)
+
+        if decision.labels is not None and not decision.labels.done():  # the turn's labels are milliseconds away
+            decision.labels.add_done_callback(write)
+        else:
+            write()
 
     state.decisions.append(decision)
     if decision.blocked:

@@ -23,7 +23,7 @@ def _config(**policy: Any) -> Any:
          "context_window": 200000, "capabilities": {"vision": True, "reasoning": True}},
         {"name": "unpriced", "tier": 3},
     ]
-    return parse_config({"Providers": [{"name": "p", "api_base_url": "http://127.0.0.1:9/v1/chat/completions",
+    return parse_config({"Providers": [{"name": "p", "api_base_url": "https://api.example.com/v1/chat/completions",
                                         "api_key": "k", "models": models}],
                          "Router": {"default": "p,small"}, "Policy": policy})
 
@@ -69,7 +69,7 @@ def test_without_an_adequate_model_the_best_available_is_used_and_noted() -> Non
 
 
 def test_free_only_keeps_free_models() -> None:
-    config = parse_config({"Providers": [{"name": "p", "api_base_url": "http://127.0.0.1:9/v1/chat/completions",
+    config = parse_config({"Providers": [{"name": "p", "api_base_url": "https://api.example.com/v1/chat/completions",
                                           "api_key": "k", "models": [
                                               {"name": "local", "pricing": {"input": 0, "output": 0}, "tier": 1},
                                               {"name": "paid", "pricing": {"input": 1, "output": 1}, "tier": 3}]}],
@@ -133,3 +133,17 @@ def test_what_asks_for_a_reasoning_model(body: dict[str, Any], needed: bool) -> 
     prompt = body.pop("prompt", "fix it")
     view = RequestView({"model": "m", "messages": [{"role": "user", "content": prompt}], **body})
     assert view.needs_reasoning is needed
+
+
+@pytest.mark.parametrize(("url", "free"), [
+    ("http://127.0.0.1:11434/v1/chat/completions", True), ("http://localhost:8000/v1/chat/completions", True),
+    ("http://192.168.1.20:8000/v1/chat/completions", True), ("http://gpu-box.local/v1/chat/completions", True),
+    ("https://openrouter.ai/api/v1/chat/completions", False),
+])
+def test_a_local_model_is_free_unless_priced(url: str, free: bool) -> None:
+    config = parse_config({"Providers": [{"name": "p", "api_base_url": url, "api_key": "k",
+                                          "models": ["qwen3-coder", {"name": "x", "pricing": {"input": 1}}]}],
+                           "Router": {"default": "p,qwen3-coder"}})
+    served, priced = config.providers["p"].models["qwen3-coder"], config.providers["p"].models["x"]
+    assert served.free is free and served.tier == 2  # the catalog still gives its tier and context
+    assert priced.pricing is not None and priced.pricing.input == 1

@@ -87,3 +87,14 @@ def test_budget_config_errors(budgets: dict[str, Any], problem: str) -> None:
     with pytest.raises(ConfigError) as err:
         parse_config({"Providers": [], "Budgets": budgets})
     assert problem in str(err.value)
+
+
+def test_a_reservation_counts_at_once_and_settles_to_the_actual_cost() -> None:
+    spend = Spend(BudgetConfig(total=BudgetLimits(daily=1.0)), Clock(NOON))
+    spend.add("k", 0.6)  # two requests in flight, each expected to cost $0.60
+    assert spend.check("k").state == "ok"
+    spend.add("k", 0.6)
+    assert spend.check("k").over  # the second one's reservation already counts
+    spend.settle("k", 0.6, 0.25)
+    spend.settle("k", 0.6, 0.0)  # failed: cost nothing
+    assert spend.spent() == spend.spent("k") == (250_000_000, 250_000_000)

@@ -208,3 +208,18 @@ def test_the_router_classifies_without_torch(default_model: Any) -> None:
             "print(c.state, [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ready []", done.stderr
+
+
+@pytest.mark.parametrize(("args", "env", "message"), [
+    (("classify", "--input", "/nonexistent/in.jsonl"), {}, "ccr: /nonexistent/in.jsonl: No such file or directory"),
+    (("classify",), {}, "give a prompt, or --input FILE.jsonl"),
+    (("train", "--seed-only"), {"CCR_DATA_DIR": "/nonexistent"}, "no seed data in /nonexistent/seed"),
+    (("eval",), {"CCR_DATA_DIR": "/nonexistent"}, "no seed data in /nonexistent/seed"),
+    (("label", "--limit", "0"), {}, "must be a whole number from 1"),
+    (("label", "p_x", "--task-type", "fixing"), {}, "task_type: must be one of generate"),
+])
+def test_cli_mistakes_get_a_clear_message(args: tuple[str, ...], env: dict[str, str], message: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "router", *args], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, **env}, stdin=subprocess.DEVNULL)
+    assert done.returncode != 0 and message in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -5,6 +5,7 @@ cheapest-adequate choice, and budgets (hard block, free-only, soft downgrade, sp
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -205,3 +206,31 @@ def test_the_policy_comes_before_aliases_and_after_explicit_choices(upstream: Sc
     assert send(router, "what is a closure", session="a").status_code == 200
     assert send(router, "what is a closure", session="b", model="up,strong").status_code == 200
     assert [d.signal for d in router.decisions] == ["policy", "explicit"]
+
+
+def test_a_classifier_failure_leaves_routing_to_the_rules(upstream: ScriptedUpstream, ml_router: MakeRouter) -> None:
+    upstream.script = answer
+    router = ml_router(config(upstream.url, Policy=POLICY))
+    classifier = router.app.state.ccr.classifier
+
+    def broken(prompt: str, conversation: Any) -> Any:
+        raise ValueError("bad model file")
+
+    classifier._predict = broken
+    assert send(router, "add pagination to the list endpoint").status_code == 200
+    d = router.decisions[-1]
+    assert d.signal == "default" and d.ml is None
+    assert "classifier failed: ValueError: bad model file" in d.notes
+    assert "policy skipped: the classifier is ready" not in d.notes  # said once, precisely
+
+
+def test_labels_not_needed_to_route_still_reach_the_log(upstream: ScriptedUpstream, ml_router: MakeRouter) -> None:
+    upstream.script = answer
+    router = ml_router(config(upstream.url))  # no policy, no label rules: routing does not wait
+    assert send(router, "explain the difference between a mutex and a semaphore").status_code == 200
+    d = router.decisions[-1]
+    deadline = time.monotonic() + 5  # the answer may leave before the labels are ready
+    while d.ml is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert d.signal == "default" and d.ml is not None and d.ml["task_type"] == "explain"
+    assert rows(router, "SELECT task_type FROM decisions") == [("explain",)]

@@ -21,10 +21,23 @@ from tests.support.upstream import Received, Reply, ScriptedUpstream
 MakeRouter = Callable[[dict[str, Any]], RouterServer]
 
 
-def flaky_small(r: Received) -> Reply:
-    if r.body["model"] == "small":
-        return Reply(status=503, body={"error": {"message": "overloaded", "type": "server_error"}})
-    return answer(r)
+def small_fails(status: int) -> Callable[[Received], Reply]:
+    def script(r: Received) -> Reply:
+        if r.body["model"] == "small":
+            return Reply(status=status, body={"error": {"message": "failed", "type": "server_error"}})
+        return answer(r)
+
+    return script
+
+
+def turn(router: RouterServer, session: str, *prompts: str, model: str = "claude-sonnet-4-5") -> None:
+    """A new user turn whose earlier turns were `prompts[:-1]`."""
+    messages: list[dict[str, Any]] = []
+    for p in prompts[:-1]:
+        messages += [{"role": "user", "content": p}, {"role": "assistant", "content": "ok"}]
+    messages.append({"role": "user", "content": prompts[-1]})
+    assert httpx.post(router.url + "/v1/messages", json={"model": model, "max_tokens": 50, "messages": messages},
+                      headers={"x-claude-code-session-id": session}).status_code == 200
 
 
 def test_labels_are_derived_from_overrides_escalations_retries_and_manual_labels(
@@ -34,37 +47,40 @@ def test_labels_are_derived_from_overrides_escalations_retries_and_manual_labels
         "Providers": [{"name": "up", "api_base_url": f"{upstream.url}/v1/chat/completions", "api_key": "k",
                        "models": MODELS}],
         "Router": {"default": "up,small"}, "fallback": {"default": ["up,strong"]}, "retry": {"retries": 0}})
-    # the user forces a model: its tier says what they wanted
-    assert send(router, "rewrite the scheduler", session="o1", model="up,strong").status_code == 200
-    assert send(router, "rename a variable", session="o2", model="up,small").status_code == 200
-    # the same prompt again, as a new turn of the session, after small answered: a retry
-    assert send(router, "why is the cache stale", session="r").status_code == 200
-    again = {"model": "claude-sonnet-4-5", "max_tokens": 50, "messages": [
-        {"role": "user", "content": "why is the cache stale"}, {"role": "assistant", "content": "ok"},
-        {"role": "user", "content": "why is the cache stale"}]}
-    assert httpx.post(router.url + "/v1/messages", json=again,
-                      headers={"x-claude-code-session-id": "r"}).status_code == 200
-    # small fails, strong answers: an escalation
-    upstream.script = flaky_small
-    assert send(router, "port the parser to rust", session="e").status_code == 200
+    # the user switches model: its tier says what they wanted; later turns on that model say nothing new
+    turn(router, "o1", "rewrite the scheduler", model="up,strong")
+    turn(router, "o1", "rewrite the scheduler", "and the queue too", model="up,strong")
+    turn(router, "o2", "rename a variable", model="up,small")
+    # the same prompt again as the next turn, after small answered: a retry; "yes" twice is not one
+    turn(router, "r", "why is the cache stale")
+    turn(router, "r", "why is the cache stale", "why is the cache stale")
+    turn(router, "y", "yes")
+    turn(router, "y", "yes", "yes")
+    # small fails on the request itself (500), strong answers: an escalation; at capacity (503) it is not one
+    upstream.script = small_fails(500)
+    turn(router, "e", "port the parser to rust")
+    upstream.script = small_fails(503)
+    turn(router, "c", "port the lexer to rust")
     upstream.script = answer
     prompts = httpx.get(router.url + "/v1/ccr/prompts?limit=50").json()
-    assert {p["prompt"] for p in prompts} == {"rewrite the scheduler", "rename a variable", "why is the cache stale",
-                                              "port the parser to rust"}
+    assert len(prompts) == 9
     manual = next(p for p in prompts if p["prompt"] == "rename a variable")
     label = {"prompt_id": manual["prompt_id"], "task_type": "refactor", "complexity": "low", "strong": False}
     assert httpx.post(router.url + "/v1/ccr/labels", json=label).json() == {"ok": True}
     bad = httpx.post(router.url + "/v1/ccr/labels", json={**label, "task_type": "fixing"})
     assert bad.status_code == 400 and "task_type: must be one of generate" in bad.json()["error"]["message"]
-    derived = {d["prompt"]: d for d in httpx.get(router.url + "/v1/ccr/training").json()}
-    assert {p: (d["source"], d["task_type"], d["complexity"], d["strong"]) for p, d in derived.items()} == {
-        "rewrite the scheduler": ("override", None, None, True),
-        "rename a variable": ("manual", "refactor", "low", False),  # a manual label beats the override
-        "why is the cache stale": ("retry", None, None, True),
-        "port the parser to rust": ("escalation", None, None, True),
-    }
+    unknown = httpx.post(router.url + "/v1/ccr/labels", json={**label, "prompt_id": "p_nope"})
+    assert unknown.status_code == 404 and "no logged prompt p_nope" in unknown.json()["error"]["message"]
+    derived = httpx.get(router.url + "/v1/ccr/training").json()
+    assert sorted((d["prompt"], d["source"], d["task_type"], d["complexity"], d["strong"], d["depth"])
+                  for d in derived) == [
+        ("port the parser to rust", "escalation", None, None, True, 0),
+        ("rename a variable", "manual", "refactor", "low", False, 0),  # a manual label beats the override
+        ("rewrite the scheduler", "override", None, None, True, 0),
+        ("why is the cache stale", "retry", None, None, True, 0),
+    ]
     left = httpx.get(router.url + "/v1/ccr/prompts?limit=50").json()  # the labelled one is done
-    assert len(prompts) == 5 and manual["prompt_id"] not in {p["prompt_id"] for p in left} and len(left) == 4
+    assert manual["prompt_id"] not in {p["prompt_id"] for p in left} and len(left) == 8
 
 
 def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(default_model: Any) -> None:
@@ -133,6 +149,8 @@ def test_ccr_label_and_ccr_train_on_a_stopped_routers_log(upstream: ScriptedUpst
     prompt_id = line.split()[0]
     done = ccr("label", prompt_id, "--task-type", "debug", "--complexity", "high", "--strong")
     assert done.returncode == 0 and f"labelled {prompt_id}" in done.stdout, done.stderr
+    unknown = ccr("label", "p_nope", "--task-type", "debug")
+    assert unknown.returncode == 2 and "no logged prompt p_nope" in unknown.stderr
     wrong = ccr("label", prompt_id, "--complexity", "huge")
     assert wrong.returncode == 2 and "complexity: must be one of low, medium, high, got 'huge'" in wrong.stderr
     assert "cron job" not in ccr("label", "--list").stdout  # labelled: no longer waiting
