@@ -15,7 +15,10 @@ from router.cli.log_cmd import fetch, from_file
 
 
 class Progress:
-    """One status line on a terminal, a line every few seconds otherwise (CI logs)."""
+    """Steps as lines on stderr; counters ("embedding 64/2469") as one line rewritten in place on a terminal, or
+    a line every few seconds otherwise (CI logs)."""
+
+    COUNTERS = ("embedding ", "classified ")
 
     def __init__(self) -> None:
         self.tty = sys.stderr.isatty()
@@ -23,12 +26,15 @@ class Progress:
         self.width = 0
 
     def __call__(self, line: str) -> None:
-        now = time.monotonic()
-        if self.tty:
+        counter = line.startswith(self.COUNTERS)
+        if self.tty and counter:
             sys.stderr.write("\r" + line.ljust(self.width))
             self.width = len(line)
             sys.stderr.flush()
-        elif now - self.last >= 2 or not line.startswith("embedding"):
+            return
+        now = time.monotonic()
+        if not counter or now - self.last >= 2:
+            self.done()
             print(line, file=sys.stderr, flush=True)
             self.last = now
 
