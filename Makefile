@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint unit e2e-deps clean
+.PHONY: install run test lint unit e2e-deps bench bench-deps clean
 
 # the virtualenv is rebuilt when the dependencies change; torch's CPU build goes first, or sentence-transformers
 # pulls a multi-GB CUDA build
@@ -33,6 +33,14 @@ unit: install
 
 test: lint e2e-deps
 	$(BIN)/pytest
+
+# the benchmark's load generator and upstream/forwarding proxy come from Debian's packages
+bench-deps:
+	@command -v wrk >/dev/null && command -v nginx >/dev/null || { command -v /usr/sbin/nginx >/dev/null && command -v wrk >/dev/null; } || \
+		{ echo "installing wrk and nginx (Debian packages) for the benchmark"; apt-get install -y -q wrk nginx-light; }
+
+bench: install bench-deps
+	$(BIN)/python -m tests.bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,305 @@
+"""`make bench`: ccr against a fast scripted upstream, beside the direct path and a plain forwarding proxy.
+
+Setup (2 cores): the proxy under test (ccr, or nginx forwarding the same bytes) pinned to core 0; the upstream
+(nginx answering a fixed OpenAI JSON body or a fixed 50-chunk stream) and the load generator (wrk, 10
+connections) pinned to core 1. Figures: requests per second, p50 / p99 latency, the proxy's CPU time per request,
+time to first byte added, resident memory. Results go to bench-results/latest.json and latest.md.
+
+    python -m tests.bench [--seconds 10] [--long 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.bench.workloads import claude_code_request, openai_json, openai_stream, small_request
+
+ROOT = Path(__file__).resolve().parents[2]
+OUT = ROOT / "bench-results"
+TICK = os.sysconf("SC_CLK_TCK")
+WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.body = io.open("{body}", "rb"):read("*a")
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["x-api-key"] = "bench"
+wrk.headers["x-claude-code-session-id"] = "bench-session"
+done = function(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('RESULT {{"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p99_us": %d}}\\n',
+    summary.requests, summary.duration, e.connect + e.read + e.write + e.status + e.timeout,
+    latency:percentile(50), latency:percentile(99)))
+end
+"""
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def need(tool: str, package: str) -> str:
+    path = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
+    if path is None:
+        raise SystemExit(f"bench: {tool} is not installed; `make bench` installs it (apt-get install {package})")
+    return path
+
+
+def wait_port(port: int, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise SystemExit(f"bench: nothing listens on {port} after {timeout:.0f} s")
+
+
+class Nginx:
+    def __init__(self, work: Path, name: str, core: int, body: str) -> None:
+        self.dir = work / name
+        (self.dir / "logs").mkdir(parents=True)
+        conf = self.dir / "nginx.conf"
+        conf.write_text(f"""worker_processes 1; daemon off; pid {self.dir}/nginx.pid; error_log {self.dir}/logs/error.log;
+events {{ worker_connections 1024; }}
+http {{ access_log off; client_body_temp_path {self.dir}; proxy_temp_path {self.dir};
+  fastcgi_temp_path {self.dir}; uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
+  keepalive_requests 1000000; client_max_body_size 64m; client_body_buffer_size 1m;
+{body}
+}}""")
+        self.proc = subprocess.Popen(["taskset", "-c", str(core), need("nginx", "nginx"), "-c", str(conf),
+                                      "-p", str(self.dir)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+def upstream(work: Path, port: int) -> Nginx:
+    """nginx answering POSTs with fixed files (its `error_page 405 =200` serves a static file to a POST)."""
+    www = work / "www"
+    for path, data in (("json", openai_json()), ("sse", openai_stream())):
+        (www / path / "v1" / "chat").mkdir(parents=True)
+        (www / path / "v1" / "chat" / "completions").write_bytes(data)
+    return Nginx(work, "upstream", 1, f"""  server {{ listen 127.0.0.1:{port}; root {www};
+    location = /json/v1/chat/completions {{ default_type application/json; error_page 405 =200 $uri; }}
+    location = /sse/v1/chat/completions {{ default_type text/event-stream; error_page 405 =200 $uri; }}
+  }}""")
+
+
+def forwarder(work: Path, port: int, upstream_port: int) -> Nginx:
+    return Nginx(work, "forwarder", 0, f"""  upstream up {{ server 127.0.0.1:{upstream_port}; keepalive 32; }}
+  server {{ listen 127.0.0.1:{port};
+    location /json/ {{ proxy_pass http://up/json/v1/chat/completions; proxy_http_version 1.1;
+                       proxy_set_header Connection ""; proxy_buffering off; }}
+    location /sse/ {{ proxy_pass http://up/sse/v1/chat/completions; proxy_http_version 1.1;
+                      proxy_set_header Connection ""; proxy_buffering off; }}
+  }}""")
+
+
+def wrk(url: str, body: Path, seconds: float, work: Path) -> dict[str, Any]:
+    script = work / f"wrk-{body.stem}.lua"
+    script.write_text(WRK_SCRIPT.format(body=body))
+    done = subprocess.run(["taskset", "-c", "1", need("wrk", "wrk"), "-t1", "-c10", f"-d{max(1, round(seconds))}s", "-s", str(script),
+                           url], capture_output=True, text=True, timeout=seconds + 60)
+    line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"bench: wrk failed: {done.stdout[-500:]} {done.stderr[-500:]}")
+    result: dict[str, Any] = json.loads(line[7:])
+    result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
+    return result
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def ttfb_ms(port: int, path: str, body: bytes, n: int = 200) -> float:
+    """Median time from the request's last byte to the answer's first byte, one request at a time."""
+    head = (f"POST {path} HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\nx-api-key: bench\r\n"
+            f"x-claude-code-session-id: bench-session\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    times = []
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        for _ in range(n):
+            sock.sendall(head + body)
+            started = time.perf_counter()
+            data = sock.recv(65536)
+            times.append(time.perf_counter() - started)
+            data += _drain(sock, data)
+    times.sort()
+    return round(times[len(times) // 2] * 1000, 3)
+
+
+def _drain(sock: socket.socket, data: bytes) -> bytes:
+    """Read the rest of one HTTP response (Content-Length or chunked)."""
+    while b"\r\n\r\n" not in data:
+        data += sock.recv(65536)
+    head, _, rest = data.partition(b"\r\n\r\n")
+    lower = head.lower()
+    if b"content-length:" in lower:
+        length = int(lower.split(b"content-length:")[1].split(b"\r\n")[0])
+        while len(rest) < length:
+            rest += sock.recv(65536)
+        return b""
+    while not rest.endswith(b"0\r\n\r\n"):
+        rest += sock.recv(65536)
+    return b""
+
+
+def router_config(upstream_port: int, path: str) -> dict[str, Any]:
+    """Full routing: the classifier and the budget-aware policy on, the decision log on, two priced models."""
+    priced = {"context_window": 200000}
+    return {
+        "Providers": [{"name": "up", "api_base_url": f"http://127.0.0.1:{upstream_port}/{path}/v1/chat/completions",
+                       "api_key": "sk-bench", "models": [
+                           {"name": "bench-small", "tier": 1, "pricing": {"input": 0.3, "output": 1.2}, **priced},
+                           {"name": "bench-strong", "tier": 3, "pricing": {"input": 3, "output": 15}, **priced}]}],
+        "Router": {"default": "up,bench-strong"},
+        "Classifier": {"enabled": True}, "Policy": {"enabled": True, "strongShare": 0.3},
+        "LOG_LEVEL": "warning",
+    }
+
+
+class Router:
+    def __init__(self, work: Path, upstream_port: int, path: str, name: str) -> None:
+        self.home = work / f"ccr-{name}"
+        self.home.mkdir()
+        config = self.home / "config.json"
+        config.write_text(json.dumps(router_config(upstream_port, path)))
+        self.port = free_port()
+        env = {**os.environ, "CCR_HOME": str(self.home)}
+        self.proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "router", "start", "--foreground",
+                                      "--config", str(config), "--port", str(self.port)], env=env,
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        wait_port(self.port)
+        deadline = time.monotonic() + 600  # the first run on a machine trains the default classifier
+        while time.monotonic() < deadline:
+            health = _get_json(self.port, "/health")
+            if health and health["classifier"]["state"] != "loading":
+                break
+            time.sleep(0.1)
+        assert health and health["classifier"]["state"] == "ready", health
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
+
+
+def _get_json(port: int, path: str) -> Any:
+    with socket.create_connection(("127.0.0.1", port)) as sock:
+        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n".encode())
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    return json.loads(data.partition(b"\r\n\r\n")[2] or b"null")
+
+
+WORKLOADS = [
+    ("small", "small request", lambda: small_request(), "json"),
+    ("cc_json", "Claude Code request, JSON", lambda: claude_code_request(False), "json"),
+    ("cc_stream", "Claude Code request, streamed (50 chunks)", lambda: claude_code_request(True), "sse"),
+]
+
+
+def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
+    up_port, fw_port = free_port(), free_port()
+    up, fw = upstream(work, up_port), forwarder(work, fw_port, up_port)
+    wait_port(up_port)
+    wait_port(fw_port)
+    results: dict[str, Any] = {"seconds": seconds, "cores": os.cpu_count(), "python": sys.version.split()[0],
+                               "workloads": {}}
+    try:
+        for name, title, make, path in WORKLOADS:
+            body = work / f"{name}.json"
+            raw = json.dumps(make()).encode()
+            body.write_bytes(raw)
+            say(f"{title}: {len(raw) / 1024:.0f} KB")
+            direct = wrk(f"http://127.0.0.1:{up_port}/{path}/v1/chat/completions", body, seconds, work)
+            forward = wrk(f"http://127.0.0.1:{fw_port}/{path}/", body, seconds, work)
+            router = Router(work, up_port, path, name)
+            try:
+                rss_start = rss_mb(router.proc.pid)
+                wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, min(3.0, seconds), work)  # warm-up
+                rss_warm = rss_mb(router.proc.pid)
+                cpu_before = cpu_seconds(router.proc.pid)
+                ccr = wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, seconds, work)
+                cpu_ms = (cpu_seconds(router.proc.pid) - cpu_before) * 1000 / max(ccr["requests"], 1)
+                ttfb_direct = ttfb_ms(up_port, f"/{path}/v1/chat/completions", raw)
+                ttfb_router = ttfb_ms(router.port, "/v1/messages", raw)
+                entry = {
+                    "title": title, "bytes": len(raw), "direct": direct, "forward": forward, "ccr": ccr,
+                    "ratio_ccr_forward": round(ccr["rps"] / forward["rps"], 3),
+                    "p50_added_ms": round((ccr["p50_us"] - direct["p50_us"]) / 1000, 3),
+                    "cpu_ms_per_request": round(cpu_ms, 3), "ttfb_added_ms": round(ttfb_router - ttfb_direct, 3),
+                    "rss_mb": {"start": rss_start, "warm": rss_warm},
+                }
+                if name == "cc_json" and long_requests:
+                    duration = max(5.0, long_requests / max(ccr["rps"], 1))
+                    say(f"  {long_requests} requests for the memory check (~{duration:.0f} s)")
+                    wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, duration, work)
+                    entry["rss_mb"][f"after_{long_requests}"] = rss_mb(router.proc.pid)
+                results["workloads"][name] = entry
+                say(f"  direct {direct['rps']:.0f} req/s, forwarding {forward['rps']:.0f}, ccr {ccr['rps']:.0f} "
+                    f"({entry['ratio_ccr_forward']:.0%} of forwarding), p50 {ccr['p50_us'] / 1000:.1f} ms, "
+                    f"{cpu_ms:.2f} ms CPU/request, RSS {entry['rss_mb']}")
+            finally:
+                router.stop()
+    finally:
+        fw.stop()
+        up.stop()
+    return results
+
+
+def markdown(results: dict[str, Any]) -> str:
+    rows = ["| workload | direct req/s | forwarding req/s | ccr req/s | ccr / forwarding | ccr p50 / p99 ms | "
+            "p50 added ms | ccr CPU ms/req | TTFB added ms | RSS MB (start, warm, long) |",
+            "|---|---|---|---|---|---|---|---|---|---|"]
+    for w in results["workloads"].values():
+        c = w["ccr"]
+        rss = ", ".join(str(v) for v in w["rss_mb"].values())
+        rows.append(f"| {w['title']} | {w['direct']['rps']:.0f} | {w['forward']['rps']:.0f} | {c['rps']:.0f} | "
+                    f"{w['ratio_ccr_forward']:.2f} | {c['p50_us'] / 1000:.2f} / {c['p99_us'] / 1000:.2f} | "
+                    f"{w['p50_added_ms']:.2f} | {w['cpu_ms_per_request']:.2f} | {w['ttfb_added_ms']:.2f} | {rss} |")
+    return "\n".join(rows) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="ccr's benchmark (see README, Performance)")
+    parser.add_argument("--seconds", type=float, default=10, help="measurement time per run (default 10)")
+    parser.add_argument("--long", type=int, default=100_000, help="requests for the memory check (0: skip)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ccr-bench-") as tmp:
+        results = measure(args.seconds, args.long, Path(tmp))
+    OUT.mkdir(exist_ok=True)
+    (OUT / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
+    (OUT / "latest.md").write_text(markdown(results))
+    print(markdown(results))
+    say(f"written to {OUT / 'latest.json'} and {OUT / 'latest.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
