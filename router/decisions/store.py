@@ -24,7 +24,6 @@ log = logging.getLogger("ccr.decisions")
 
 BATCH_ROWS = 256
 FLUSH_INTERVAL_S = 1.0
-ROWS_PER_STATEMENT = 64  # multi-row VALUES: DuckDB's executemany runs row by row
 _STOP = object()
 Row = tuple[Any, ...]
 Pair = tuple[Row, Row, Row | None]  # decision, outcome, and the turn's prompt on its first request
@@ -45,9 +44,14 @@ def connect(path: Path, read_only: bool = False) -> Any:
     return con
 
 
-def _insert(table: str, width: int, rows: int, verb: str = "INSERT") -> str:
-    one = "(" + ", ".join("?" * width) + ")"
-    return f"{verb} INTO {table} VALUES " + ", ".join([one] * rows)
+def _insert(table: str, width: int, verb: str = "INSERT") -> str:
+    """One statement for a whole batch: a list per column, unnested side by side. DuckDB's executemany runs row
+    by row, and a multi-row VALUES is parsed anew for every batch: this is ~7x cheaper than the latter."""
+    return f"{verb} INTO {table} SELECT " + ", ".join(f"unnest(${i + 1})" for i in range(width))
+
+
+def _columns(rows: list[Row]) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows, strict=True)]
 
 
 class DecisionLog:
@@ -164,16 +168,11 @@ class DecisionLog:
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
             try:
-                for start in range(0, len(rows), ROWS_PER_STATEMENT):
-                    part = rows[start:start + ROWS_PER_STATEMENT]
-                    self.con.execute(_insert("decisions", len(DECISION_COLUMNS), len(part)),
-                                     [v for d, _, _ in part for v in d])
-                    self.con.execute(_insert("outcomes", len(OUTCOME_COLUMNS), len(part)),
-                                     [v for _, o, _ in part for v in o])
-                    prompts = list({p[0]: p for _, _, p in part if p is not None}.values())
-                    if prompts:  # a turn seen again after a restart keeps its first row
-                        self.con.execute(_insert("prompts", len(PROMPT_COLUMNS), len(prompts), "INSERT OR IGNORE"),
-                                         [v for p in prompts for v in p])
+                self.con.execute(_insert("decisions", len(DECISION_COLUMNS)), _columns([d for d, _, _ in rows]))
+                self.con.execute(_insert("outcomes", len(OUTCOME_COLUMNS)), _columns([o for _, o, _ in rows]))
+                prompts = list({p[0]: p for _, _, p in rows if p is not None}.values())
+                if prompts:  # a turn seen again after a restart keeps its first row
+                    self.con.execute(_insert("prompts", len(PROMPT_COLUMNS), "INSERT OR IGNORE"), _columns(prompts))
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")

@@ -28,6 +28,16 @@ def _endpoint(url: str, wire: WireFormat) -> str:
     return urlunsplit(parts._replace(path=base))
 
 
+def _env_proxy(url: str) -> str | None:
+    from urllib.request import getproxies, proxy_bypass
+
+    parts = urlsplit(url)
+    proxy = getproxies().get(parts.scheme)
+    if not proxy or proxy_bypass(parts.hostname or ""):
+        return None
+    return proxy
+
+
 class Provider:
     def __init__(self, cfg: ProviderConfig, config: Config) -> None:
         self.cfg = cfg
@@ -40,7 +50,9 @@ class Provider:
             self.count_tokens_url = urlunsplit(parts._replace(path=parts.path + "/count_tokens"))
         self.host = urlsplit(self.url).hostname or ""
         self.official_anthropic = self.host in ANTHROPIC_HOSTS
-        self.proxy_url = config.proxy_url
+        # PROXY_URL, else HTTP(S)_PROXY / NO_PROXY for this provider's host, decided once: aiohttp's trust_env
+        # would read the environment and ~/.netrc again on every request
+        self.proxy_url = config.proxy_url or _env_proxy(self.url)
         self.timeout_s = config.api_timeout_ms / 1000
         self._options: dict[str, ChatOptions] = {}
         self._session: aiohttp.ClientSession | None = None
@@ -104,7 +116,6 @@ class Provider:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300, keepalive_timeout=60),
                 timeout=aiohttp.ClientTimeout(total=None, connect=15, sock_connect=15, sock_read=self.timeout_s),
-                trust_env=self.proxy_url is None,  # HTTPS_PROXY / NO_PROXY from the environment
                 skip_auto_headers=("User-Agent",),
             )
         return self._session

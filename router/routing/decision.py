@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
+
+# request ids: a random prefix per process and a counter, unique across restarts (the log's primary key) and
+# far cheaper than uuid4 per request
+_PREFIX = os.urandom(6).hex()
+_COUNTER = itertools.count(1)
+
+
+def _request_id() -> str:
+    return f"req_{_PREFIX}{next(_COUNTER):010x}"
 
 
 @dataclass(slots=True)
@@ -28,7 +38,7 @@ class RoutingDecision:
     session: str | None = None
     turn: str | None = None
     fallback: tuple[str, ...] = ()  # the deciding rule's own fallback targets
-    request_id: str = field(default_factory=lambda: "req_" + uuid.uuid4().hex[:20])
+    request_id: str = field(default_factory=_request_id)
     time: float = field(default_factory=time.time)
     deployment: str | None = None  # the one that answered
     hops: list[Hop] = field(default_factory=list)

@@ -120,6 +120,10 @@ def wrk(url: str, body: Path, seconds: float, work: Path) -> dict[str, Any]:
     if line is None:
         raise SystemExit(f"bench: wrk failed: {done.stdout[-500:]} {done.stderr[-500:]}")
     result: dict[str, Any] = json.loads(line[7:])
+    if result["errors"]:  # a fast error is no measurement: say what was answered
+        sample = subprocess.run(["curl", "-s", "-i", "-X", "POST", "-H", "content-type: application/json",
+                                 "--data-binary", f"@{body}", url], capture_output=True, text=True).stdout[:600]
+        raise SystemExit(f"bench: {result['errors']} of {result['requests']} requests to {url} failed, e.g.:\n{sample}")
     result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
     return result
 
@@ -292,6 +296,7 @@ def main() -> int:
     parser.add_argument("--long", type=int, default=100_000, help="requests for the memory check (0: skip)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="ccr-bench-") as tmp:
+        os.chmod(tmp, 0o755)  # nginx's workers run as another user and read the answers from here
         results = measure(args.seconds, args.long, Path(tmp))
     OUT.mkdir(exist_ok=True)
     (OUT / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
