@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-import itertools
-import os
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-# request ids: a random prefix per process and a counter, unique across restarts (the log's primary key) and
-# far cheaper than uuid4 per request
-_PREFIX = os.urandom(6).hex()
-_COUNTER = itertools.count(1)
-
-
-def _request_id() -> str:
-    return f"req_{_PREFIX}{next(_COUNTER):010x}"
+from router.ids import unique
 
 
 @dataclass(slots=True)
@@ -38,7 +29,7 @@ class RoutingDecision:
     session: str | None = None
     turn: str | None = None
     fallback: tuple[str, ...] = ()  # the deciding rule's own fallback targets
-    request_id: str = field(default_factory=_request_id)
+    request_id: str = field(default_factory=lambda: unique("req_"))
     time: float = field(default_factory=time.time)
     deployment: str | None = None  # the one that answered
     hops: list[Hop] = field(default_factory=list)

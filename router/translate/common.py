@@ -5,10 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-import uuid
 from typing import Any
 
 import orjson
+
+from router.ids import unique
 
 OPENAI_STOP_REASONS = {
     "stop": "end_turn",
@@ -68,7 +69,7 @@ def short_tool_name(name: str) -> str:
 def to_anthropic_id(upstream_id: str | None) -> str:
     """Anthropic requires ids of [a-zA-Z0-9_-]; others (Kimi's `functions.Bash:0`) are encoded reversibly."""
     if not upstream_id:
-        return "toolu_ccr" + uuid.uuid4().hex[:20]
+        return unique("toolu_ccr")
     if _VALID_ID.match(upstream_id):
         return upstream_id
     return _ID_PREFIX + base64.urlsafe_b64encode(upstream_id.encode()).decode().rstrip("=")
@@ -111,4 +112,4 @@ def parse_reasoning_signature(signature: str | None) -> tuple[str | None, list[A
 
 
 def new_message_id() -> str:
-    return "msg_ccr" + uuid.uuid4().hex[:24]
+    return unique("msg_ccr")
