@@ -36,7 +36,7 @@ test: lint e2e-deps
 
 # the benchmark's load generator and upstream/forwarding proxy come from Debian's packages
 bench-deps:
-	@command -v wrk >/dev/null && command -v nginx >/dev/null || { command -v /usr/sbin/nginx >/dev/null && command -v wrk >/dev/null; } || \
+	@{ command -v wrk && { command -v nginx || test -x /usr/sbin/nginx; }; } >/dev/null || \
 		{ echo "installing wrk and nginx (Debian packages) for the benchmark"; apt-get install -y -q wrk nginx-light; }
 
 bench: install bench-deps

@@ -152,13 +152,13 @@ def ttfb_ms(port: int, path: str, body: bytes, n: int = 200) -> float:
             started = time.perf_counter()
             data = sock.recv(65536)
             times.append(time.perf_counter() - started)
-            data += _drain(sock, data)
+            _drain(sock, data)
     times.sort()
     return round(times[len(times) // 2] * 1000, 3)
 
 
-def _drain(sock: socket.socket, data: bytes) -> bytes:
-    """Read the rest of one HTTP response (Content-Length or chunked)."""
+def _drain(sock: socket.socket, data: bytes) -> None:
+    """Read the rest of one HTTP response (Content-Length or chunked), so the connection is ready for the next."""
     while b"\r\n\r\n" not in data:
         data += sock.recv(65536)
     head, _, rest = data.partition(b"\r\n\r\n")
@@ -167,10 +167,9 @@ def _drain(sock: socket.socket, data: bytes) -> bytes:
         length = int(lower.split(b"content-length:")[1].split(b"\r\n")[0])
         while len(rest) < length:
             rest += sock.recv(65536)
-        return b""
+        return
     while not rest.endswith(b"0\r\n\r\n"):
         rest += sock.recv(65536)
-    return b""
 
 
 def router_config(upstream_port: int, path: str) -> dict[str, Any]:
