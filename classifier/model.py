@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -29,6 +29,10 @@ class Prediction:
     def to_dict(self) -> dict[str, Any]:
         return {"task_type": self.task_type, "complexity": self.complexity, "difficulty": self.difficulty,
                 "probabilities": self.probabilities}
+
+
+class Predictor(Protocol):
+    def predict(self, X: np.ndarray) -> list[Prediction]: ...
 
 
 def _classifier(c: float) -> Any:
@@ -58,17 +62,21 @@ class Heads:
         return self
 
     def predict(self, X: np.ndarray) -> list[Prediction]:
-        task_p = self.task.predict_proba(X)
-        level_p = self.complexity.predict_proba(X)
         strong_p = self.difficulty.predict_proba(X)[:, list(self.difficulty.classes_).index(True)]
-        tasks, levels = list(self.task.classes_), list(self.complexity.classes_)
-        out = []
-        for i in range(len(X)):
-            tp = {t: round(float(task_p[i][tasks.index(t)]), 4) if t in tasks else 0.0 for t in TASK_NAMES}
-            lp = {c: round(float(level_p[i][levels.index(c)]), 4) if c in levels else 0.0 for c in COMPLEXITY_NAMES}
-            out.append(Prediction(max(tp, key=tp.__getitem__), max(lp, key=lp.__getitem__),
-                                  round(float(strong_p[i]), 4), {"task_type": tp, "complexity": lp}))
-        return out
+        return predictions(self.task.predict_proba(X), list(self.task.classes_),
+                           self.complexity.predict_proba(X), list(self.complexity.classes_), strong_p)
+
+
+def predictions(task_p: np.ndarray, tasks: list[str], level_p: np.ndarray, levels: list[str],
+                strong_p: np.ndarray) -> list[Prediction]:
+    """Predictions from the heads' probability rows (classes a head never saw in training get 0)."""
+    out = []
+    for i in range(len(task_p)):
+        tp = {t: round(float(task_p[i][tasks.index(t)]), 4) if t in tasks else 0.0 for t in TASK_NAMES}
+        lp = {c: round(float(level_p[i][levels.index(c)]), 4) if c in levels else 0.0 for c in COMPLEXITY_NAMES}
+        out.append(Prediction(max(tp, key=tp.__getitem__), max(lp, key=lp.__getitem__),
+                              round(float(strong_p[i]), 4), {"task_type": tp, "complexity": lp}))
+    return out
 
 
 def features(embeddings: np.ndarray, structural: list[list[float]]) -> np.ndarray:
@@ -80,6 +88,9 @@ def save(heads: Heads, meta: dict[str, Any], directory: Path) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     joblib.dump(heads, directory / HEADS_FILE)
+    from classifier.linear import LinearHeads
+
+    LinearHeads.from_sklearn(heads).save(directory)
     (directory / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
 
@@ -90,6 +101,18 @@ def load(directory: Path) -> tuple[Heads, dict[str, Any]]:
     if not isinstance(heads, Heads):
         raise ValueError(f"{directory / HEADS_FILE} does not hold ccr classifier heads")
     return heads, json.loads((directory / META_FILE).read_text())
+
+
+def load_inference(directory: Path) -> tuple[Predictor, dict[str, Any]]:
+    """The heads as arrays (classifier.linear), without importing scikit-learn; a model saved before the arrays
+    existed gets them written once."""
+    from classifier.linear import ARRAYS_FILE, LinearHeads
+
+    meta = json.loads((directory / META_FILE).read_text())
+    if not (directory / ARRAYS_FILE).exists():
+        heads, _ = load(directory)
+        LinearHeads.from_sklearn(heads).save(directory)
+    return LinearHeads.load(directory), meta
 
 
 def threshold_for_share(meta: dict[str, Any], share: float) -> float:

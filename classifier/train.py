@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import importlib.metadata
 import platform
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -18,7 +19,7 @@ from classifier.dataset import Example, data_hash, heldout_file, load_jsonl, loa
 from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, structural
-from classifier.model import Heads, Prediction, features, load, save
+from classifier.model import Heads, Prediction, Predictor, features, load_inference, save
 
 Say = Callable[[str], None]
 
@@ -41,7 +42,7 @@ def matrix(examples: list[Example], embedder: Encoder, say: Say = _quiet) -> np.
     return features(vectors, [structural(ex.prompt, Conversation(ex.depth, 0, ex.context_tokens)) for ex in examples])
 
 
-def predict_texts(heads: Heads, embedder: Encoder, prompts: list[str],
+def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
                   conversations: list[Conversation] | None = None) -> list[Prediction]:
     conversations = conversations or [Conversation()] * len(prompts)
     vectors = embedder.encode([embedding_text(p) for p in prompts])
@@ -54,7 +55,7 @@ def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
     return Heads().fit(X, train)
 
 
-def evaluate(heads: Heads, examples: list[Example], embedder: Encoder, say: Say = _quiet) -> dict[str, Any]:
+def evaluate(heads: Predictor, examples: list[Example], embedder: Encoder, say: Say = _quiet) -> dict[str, Any]:
     return score(examples, heads.predict(matrix(examples, embedder, say)))
 
 
@@ -74,9 +75,8 @@ def _meta(train: list[Example], val_report: dict[str, Any], heldout: dict[str, A
 
 
 def default_dir() -> Path:
-    import sklearn
-
-    return versions.cache_dir() / "classifier" / f"default-{data_hash(load_seed())}-sklearn{sklearn.__version__}"
+    sklearn = importlib.metadata.version("scikit-learn")  # not imported: the router loads the heads without it
+    return versions.cache_dir() / "classifier" / f"default-{data_hash(load_seed())}-sklearn{sklearn}"
 
 
 @contextlib.contextmanager
@@ -125,9 +125,10 @@ def active_dir(embedder: Encoder | None = None, say: Say = _quiet) -> Path:
     return versions.versions_dir() / name
 
 
-def load_active(embedder: Encoder | None = None, say: Say = _quiet) -> tuple[Heads, dict[str, Any], str]:
-    directory = active_dir(embedder, say)
-    heads, meta = load(directory)
+def load_active(embedder: Encoder | None = None, say: Say = _quiet) -> tuple[Predictor, dict[str, Any], str]:
+    """The active model's heads as arrays (classifier.linear): what the router runs, and what `ccr classify`,
+    `ccr eval` and `ccr train` score, so all of them give the same answers."""
+    heads, meta = load_inference(active_dir(embedder, say))
     return heads, meta, versions.active_name()
 
 

@@ -19,12 +19,12 @@ def ccr_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 @pytest.fixture(scope="session")
 def default_model() -> Any:
-    """The default classifier, trained from data/ once per machine (cached) and loaded once per test run."""
+    """The default classifier (its heads as the router loads them), trained from data/ once per machine (cached) and loaded once per test run."""
     from classifier.embed import fast
-    from classifier.model import load
+    from classifier.model import load_inference
     from classifier.train import ensure_default
 
-    heads, meta = load(ensure_default())
+    heads, meta = load_inference(ensure_default())  # what the router runs
     return fast(), heads, meta
 
 

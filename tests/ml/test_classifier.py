@@ -92,6 +92,23 @@ def test_training_is_deterministic(default_model: Any) -> None:
     assert [p.to_dict() for p in one.predict(X[:50])] == [p.to_dict() for p in two.predict(X[:50])]
 
 
+def test_the_routers_array_heads_give_scikit_learns_probabilities(default_model: Any) -> None:
+    from classifier.linear import LinearHeads
+    from classifier.model import load
+    from classifier.train import ensure_default, matrix
+
+    embedder, _, _ = default_model
+    heads, _ = load(ensure_default())
+    X = matrix(split(load_seed())[1][:300], embedder)
+    task_p, tasks, level_p, levels, strong_p = LinearHeads.from_sklearn(heads).probabilities(X)
+    assert tasks == list(heads.task.classes_) and levels == list(heads.complexity.classes_)
+    assert np.abs(task_p - heads.task.predict_proba(X)).max() < 1e-6
+    assert np.abs(level_p - heads.complexity.predict_proba(X)).max() < 1e-6
+    assert np.abs(strong_p - heads.difficulty.predict_proba(X)[:, 1]).max() < 1e-6
+    ours, theirs = LinearHeads.from_sklearn(heads).predict(X), heads.predict(X)
+    assert [(p.task_type, p.complexity) for p in ours] == [(p.task_type, p.complexity) for p in theirs]
+
+
 def test_the_embedding_model_loads_offline(tmp_path: Path) -> None:
     """No hub, no network: every address a download could use points at a closed port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
@@ -202,10 +219,11 @@ def test_the_numpy_port_gives_sentence_transformers_embeddings() -> None:
     assert np.abs(reference - ported).max() < 1e-5
 
 
-def test_the_router_classifies_without_torch(default_model: Any) -> None:
+def test_the_router_classifies_without_torch_or_scikit_learn(default_model: Any) -> None:
     code = ("import sys, time; from classifier.runtime import Classifier; c = Classifier(); c.start()\n"
             "while c.state == 'loading': time.sleep(0.05)\n"
-            "print(c.state, [m for m in ('torch', 'transformers', 'sentence_transformers') if m in sys.modules])")
+            "print(c.state, [m for m in ('torch', 'transformers', 'sentence_transformers', 'sklearn', 'scipy')"
+            " if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.stdout.strip() == "ready []", done.stderr
 

@@ -1,0 +1,95 @@
+"""The trained heads as plain arrays, for inference in the router: scikit-learn (and SciPy under it) cost
+~115 MB of resident memory to import, and inference is only a standardization, a matrix product and a softmax
+or a calibrated sigmoid. Exported from the fitted `Heads` when they are saved; a test pins the outputs to
+scikit-learn's own within 1e-6."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from classifier.model import Prediction, predictions
+
+ARRAYS_FILE = "heads.npz"
+
+
+def _affine(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
+    """StandardScaler then LogisticRegression folded into one affine map: X @ W.T + b."""
+    scaler, logistic = pipeline[0], pipeline[-1]
+    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
+    mean = scaler.mean_ if scaler.mean_ is not None else 0.0
+    weights = logistic.coef_ / scale
+    return weights, logistic.intercept_ - weights @ np.broadcast_to(mean, weights.shape[1:])
+
+
+def _softmax(z: np.ndarray) -> np.ndarray:
+    z = z - z.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    return np.asarray(e / e.sum(axis=1, keepdims=True))
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return np.asarray(1.0 / (1.0 + np.exp(-z)))
+
+
+class LinearHeads:
+    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
+        self.arrays = arrays
+        self.tasks = [str(t) for t in arrays["task_classes"]]
+        self.levels = [str(c) for c in arrays["complexity_classes"]]
+
+    @classmethod
+    def from_sklearn(cls, heads: Any) -> LinearHeads:
+        arrays: dict[str, np.ndarray] = {}
+        for name, head in (("task", heads.task), ("complexity", heads.complexity)):
+            arrays[f"{name}_w"], arrays[f"{name}_b"] = _affine(head)
+            arrays[f"{name}_classes"] = np.asarray([str(c) for c in head.classes_])
+        positive = list(heads.difficulty.classes_).index(True)
+        folds_w, folds_b, calibration = [], [], []
+        for fold in heads.difficulty.calibrated_classifiers_:
+            w, b = _affine(fold.estimator)
+            (sigmoid,) = fold.calibrators  # binary: one calibrator, on the positive class's decision value
+            folds_w.append(w[0])
+            folds_b.append(b[0])
+            calibration.append((float(sigmoid.a_), float(sigmoid.b_)))
+        arrays["difficulty_w"], arrays["difficulty_b"] = np.asarray(folds_w), np.asarray(folds_b)
+        arrays["difficulty_ab"] = np.asarray(calibration)
+        arrays["difficulty_positive"] = np.asarray(positive)
+        return cls(arrays)
+
+    def predict(self, X: np.ndarray) -> list[Prediction]:
+        return predictions(*self.probabilities(X))
+
+    def probabilities(self, X: np.ndarray) -> tuple[np.ndarray, list[str], np.ndarray, list[str], np.ndarray]:
+        """Task-type rows, their classes, complexity rows, their classes, and P(strong model needed)."""
+        a = self.arrays
+        X = np.asarray(X, dtype=np.float64)
+        task_p = self._probabilities(X @ a["task_w"].T + a["task_b"])
+        level_p = self._probabilities(X @ a["complexity_w"].T + a["complexity_b"])
+        # CalibratedClassifierCV's ensemble: each fold's sigmoid(-(a·f + b)) on its own decision value, averaged
+        decision = X @ a["difficulty_w"].T + a["difficulty_b"]
+        calibrated = _sigmoid(-(a["difficulty_ab"][:, 0] * decision + a["difficulty_ab"][:, 1]))
+        strong_p = calibrated.mean(axis=1)
+        if int(a["difficulty_positive"]) == 0:
+            strong_p = 1.0 - strong_p
+        return task_p, self.tasks, level_p, self.levels, strong_p
+
+    @staticmethod
+    def _probabilities(z: np.ndarray) -> np.ndarray:
+        if z.shape[1] == 1:  # two classes: scikit-learn keeps one row of weights for the second class
+            p = _sigmoid(z[:, 0])
+            return np.stack([1.0 - p, p], axis=1)
+        return _softmax(z)
+
+    def save(self, directory: Path) -> None:
+        tmp = directory / (ARRAYS_FILE + ".tmp")
+        with open(tmp, "wb") as handle:  # written whole, then renamed: a router loading it never sees half
+            np.savez(handle, **self.arrays)  # type: ignore[arg-type]  # numpy types allow_pickle in **kwds
+        tmp.replace(directory / ARRAYS_FILE)
+
+    @classmethod
+    def load(cls, directory: Path) -> LinearHeads:
+        with np.load(directory / ARRAYS_FILE, allow_pickle=False) as data:
+            return cls({k: data[k] for k in data.files})
