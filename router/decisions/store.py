@@ -22,7 +22,7 @@ from router.decisions.records import DECISION_COLUMNS, OUTCOME_COLUMNS, PROMPT_C
 
 log = logging.getLogger("ccr.decisions")
 
-BATCH_ROWS = 256
+BATCH_ROWS = 1024
 FLUSH_INTERVAL_S = 1.0
 _STOP = object()
 Row = tuple[Any, ...]
@@ -44,10 +44,10 @@ def connect(path: Path, read_only: bool = False) -> Any:
     return con
 
 
-def _insert(table: str, width: int, verb: str = "INSERT") -> str:
-    """One statement for a whole batch: a list per column, unnested side by side. DuckDB's executemany runs row
-    by row, and a multi-row VALUES is parsed anew for every batch: this is ~7x cheaper than the latter."""
-    return f"{verb} INTO {table} SELECT " + ", ".join(f"unnest(${i + 1})" for i in range(width))
+def _insert_ignore(table: str, width: int) -> str:
+    """One statement for a whole batch: a list per column, unnested side by side (the appender cannot skip rows
+    whose key is already there)."""
+    return f"INSERT OR IGNORE INTO {table} SELECT " + ", ".join(f"unnest(${i + 1})" for i in range(width))
 
 
 def _columns(rows: list[Row]) -> list[list[Any]]:
@@ -168,11 +168,14 @@ class DecisionLog:
         with self._lock:
             self.con.execute("BEGIN TRANSACTION")
             try:
-                self.con.execute(_insert("decisions", len(DECISION_COLUMNS)), _columns([d for d, _, _ in rows]))
-                self.con.execute(_insert("outcomes", len(OUTCOME_COLUMNS)), _columns([o for _, o, _ in rows]))
+                # DuckDB's appender: ~30% cheaper than binding a list per column, ~10x cheaper than executemany
+                for table, columns, part in (("decisions", DECISION_COLUMNS, 0), ("outcomes", OUTCOME_COLUMNS, 1)):
+                    appender = self.con.appender(table, columns=list(columns))
+                    appender.append_rows([pair[part] for pair in rows])
+                    appender.flush()  # keys are checked here: a duplicate fails the batch
                 prompts = list({p[0]: p for _, _, p in rows if p is not None}.values())
                 if prompts:  # a turn seen again after a restart keeps its first row
-                    self.con.execute(_insert("prompts", len(PROMPT_COLUMNS), "INSERT OR IGNORE"), _columns(prompts))
+                    self.con.execute(_insert_ignore("prompts", len(PROMPT_COLUMNS)), _columns(prompts))
                 self.con.execute("COMMIT")
             except BaseException:
                 self.con.execute("ROLLBACK")

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from router.tokens import count_request
+from router.tokens import CONVERSATIONS
 
 _THINK_HARD = re.compile(r"\bultrathink\b|\bthink (?:very |really )?hard(?:er)?\b|\bthink longer\b", re.I)
 _REMINDER = re.compile(r"<system-reminder>.*?</system-reminder>", re.S)
@@ -21,6 +21,8 @@ _WORD = re.compile(r"[\w./-]+")  # linear: no backtracking over a long pasted bl
 _MAX_PATH = 512
 _PATH_KEYS = ("file_path", "path", "notebook_path")
 RECENT_TOOL_ROUNDS = 3
+INLINE_CHARS = 2_000  # new text counted on the event loop (~0.15 ms of tiktoken at most)
+_BACKGROUND: set[asyncio.Future[int]] = set()  # exact counts running in the background: kept until done
 
 
 def _texts(content: Any) -> list[str]:
@@ -149,13 +151,24 @@ class RequestView:
 
     @cached_property
     def token_count(self) -> int:
-        return count_request(self.body)
+        """Counted incrementally: what this conversation's earlier requests counted is not counted again."""
+        return CONVERSATIONS.count(self.body, self.session)
 
     async def count_tokens(self) -> int:
-        """The token count, computed in a worker thread: a long conversation seen for the first time (after a
-        restart, say) takes tiktoken a noticeable while, and the event loop serves everyone."""
+        """The token count, without holding the event loop on the tokenizer: short new text is counted inline;
+        a long new message in a conversation already counted is estimated from the conversation's own
+        characters per token while its exact count runs in the background for the next request; a long
+        conversation seen for the first time (after a restart, say) is counted in a worker thread."""
         if "token_count" not in self.__dict__:
-            self.__dict__["token_count"] = await asyncio.to_thread(count_request, self.body)
+            count, pending = CONVERSATIONS.quick(self.body, self.session, INLINE_CHARS)
+            if count is None:
+                count = await asyncio.to_thread(CONVERSATIONS.count, self.body, self.session)
+            elif pending:
+                _BACKGROUND.add(asyncio.get_running_loop().run_in_executor(
+                    None, CONVERSATIONS.count, self.body, self.session))
+                for done in [f for f in _BACKGROUND if f.done()]:
+                    _BACKGROUND.discard(done)
+            self.__dict__["token_count"] = count
         return self.token_count
 
     @cached_property

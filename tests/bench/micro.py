@@ -1,0 +1,165 @@
+"""The benchmark's in-process figures, on the router's core: translation cost per upstream chunk, a routing
+decision on a 150k-token conversation, and the time of the CLI commands people type."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from tests.bench.workloads import claude_code_request, long_conversation, openai_stream
+
+STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "openai_streams"
+HEADERS = {"x-claude-code-session-id": "bench-long", "x-api-key": "bench"}
+
+
+def _best(run: Callable[[], None], reps: int, rounds: int = 5) -> float:
+    """Seconds per call: the best of `rounds` timings of `reps` calls (the least disturbed)."""
+    best = float("inf")
+    for _ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(reps):
+            run()
+        best = min(best, (time.perf_counter() - started) / reps)
+    return best
+
+
+def translation_per_chunk() -> dict[str, Any]:
+    """µs per upstream chunk for the whole stream path: SSE decoding, JSON parsing, translation to Anthropic
+    events and their encoding (start and finish included, spread over the chunks)."""
+    from router.translate.openai_chat.options import ChatOptions
+    from router.translate.openai_chat.request import translate_request
+    from router.translate.openai_chat.stream import StreamTranslator
+    from router.wire.sse import DONE, SSEDecoder
+
+    _, names = translate_request(claude_code_request(True), "bench-model", ChatOptions())
+    streams = {"text, 50 chunks (the benchmark's)": openai_stream()}
+    for name in ("openai_parallel_tools", "interleaved_tools", "deepseek_reasoning"):
+        streams[name.replace("_", " ")] = (STREAMS / f"{name}.sse").read_bytes()
+    out: dict[str, Any] = {}
+    for title, raw in streams.items():
+        chunks = [data for _, data in SSEDecoder().feed(raw) if data != DONE]
+
+        def run(raw: bytes = raw) -> None:
+            tr = StreamTranslator("up,bench-model", names, 18000)
+            parts = [tr.start()]
+            for _, data in SSEDecoder().feed(raw):
+                if data != DONE:
+                    parts.append(tr.feed(orjson.loads(data)))
+            parts.append(tr.finish())
+
+        out[title] = {"chunks": len(chunks), "us_per_chunk": round(_best(run, 200) / len(chunks) * 1e6, 2)}
+    return out
+
+
+def _config() -> Any:
+    from router.config.load import parse_config
+    from tests.bench.__main__ import router_config
+
+    data = router_config(9, "json")
+    data["Router"]["longContext"] = "up,bench-strong"  # a long-context rule: the decision counts tokens
+    return parse_config(data)
+
+
+async def _decisions(reps: int) -> dict[str, Any]:
+    from router.routing import features
+    from router.routing.features import RequestView
+    from router.server.app import State
+    from router.tokens import count_request, warm
+
+    warm()
+    state = State(_config())
+    assert state.classifier is not None
+    state.classifier.start()
+    while state.classifier.state == "loading":
+        await asyncio.sleep(0.05)
+    assert state.classifier.ready, state.classifier.state
+    engine = state.engine
+    body, next_request = long_conversation()
+    tokens = count_request(body)
+    raw = orjson.dumps(body)
+
+    def view(data: bytes) -> RequestView:
+        return RequestView(orjson.loads(data), HEADERS, len(data))
+
+    started = time.perf_counter()
+    await engine.decide(view(raw))  # the router's first sight of it: all counted, the turn classified
+    first_ms = (time.perf_counter() - started) * 1000
+    requests = [orjson.dumps(next_request(i)) for i in range(reps)]
+    times, parse, error = [], [], []
+    for data in requests:  # each a tool round of the same turn: new content, nothing else
+        t0 = time.perf_counter()
+        v = view(data)
+        t1 = time.perf_counter()
+        decision, _ = await engine.decide(v)  # never `remember`ed: the whole pipeline runs every time
+        times.append(time.perf_counter() - t1)
+        parse.append(t1 - t0)
+        await asyncio.gather(*features._BACKGROUND)  # the new round's exact count, made while the model answers
+        exact = count_request(v.body)
+        error.append(abs(v.token_count - exact) / exact)
+    assert decision.signal == "longContext" and decision.ml is not None, decision
+    # a new human turn: the classifier embeds its prompt (once per turn, in its thread)
+    turn = orjson.loads(requests[0])
+    turn["messages"].append({"role": "assistant", "content": [{"type": "text", "text": "Done."}]})
+    turn["messages"].append({"role": "user", "content": "Now refactor the handlers of module 3 into a table."})
+    t0 = time.perf_counter()
+    await engine.decide(RequestView(turn, HEADERS, len(requests[0])))
+    new_turn_ms = (time.perf_counter() - t0) * 1000
+    state.classifier.close()
+    from router.translate.openai_chat.options import ChatOptions
+    from router.translate.openai_chat.request import translate_request
+
+    one = orjson.loads(requests[0])
+    translate_ms = _best(lambda: orjson.dumps(translate_request(one, "bench-model", ChatOptions())[0]), 5) * 1000
+    return {
+        "tokens": tokens, "messages": len(body["messages"]) + 2, "bytes": len(requests[0]),
+        "decision_ms_p50": round(statistics.median(times) * 1000, 3),
+        "decision_ms_max": round(max(times) * 1000, 3),
+        "first_sight_ms": round(first_ms, 1), "new_turn_ms": round(new_turn_ms, 1),
+        "parse_ms_p50": round(statistics.median(parse) * 1000, 3), "translate_ms": round(translate_ms, 3),
+        "estimate_error_pct_max": round(max(error) * 100, 3),
+    }
+
+
+def decision_150k(reps: int = 50) -> dict[str, Any]:
+    return asyncio.run(_decisions(reps))
+
+
+def _ccr(*args: str, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    done = subprocess.run([sys.executable, "-m", "router", *args], env=env, capture_output=True, text=True,
+                          timeout=60, stdin=subprocess.DEVNULL)
+    elapsed = (time.perf_counter() - started) * 1000
+    if done.returncode not in (0, 3):
+        raise SystemExit(f"bench: ccr {' '.join(args)} failed: {done.stderr[-500:]}")
+    return elapsed
+
+
+def cli_times(reps: int = 5) -> dict[str, float]:
+    """Wall time of `ccr status`, `ccr activate` and `ccr stop` against a running router, median of `reps`."""
+    from tests.bench.__main__ import free_port, wait_port
+
+    out: dict[str, list[float]] = {"status": [], "activate": [], "stop": []}
+    with tempfile.TemporaryDirectory(prefix="ccr-bench-cli-") as home:
+        env = {**os.environ, "CCR_HOME": home, "HOME": home}
+        config = Path(home) / "config.json"
+        config.write_text(json.dumps({"Providers": [{"name": "up", "api_base_url": "http://127.0.0.1:9/v1",
+                                                     "api_key": "sk-bench", "models": ["m"]}],
+                                      "Router": {"default": "up,m"}, "PORT": free_port()}))
+        for _ in range(reps):
+            _ccr("start", "--config", str(config), env=env)
+            wait_port(json.loads(config.read_text())["PORT"])
+            for command in ("status", "activate"):
+                out[command].append(_ccr(command, env=env))
+            out["stop"].append(_ccr("stop", env=env))
+    return {name: round(statistics.median(times), 1) for name, times in out.items()}
