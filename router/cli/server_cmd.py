@@ -111,7 +111,7 @@ def _stop(state: dict[str, Any]) -> bool:
     while time.monotonic() < deadline:
         if not process_alive(pid):
             return True
-        time.sleep(0.02)
+        time.sleep(0.005)
     os.kill(pid, signal.SIGKILL)
     return False
 

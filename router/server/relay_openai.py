@@ -140,23 +140,31 @@ async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider, tr: St
 
 
 async def _pump(events: _Events, tr: StreamTranslator, head: bytes, usage: dict[str, int]) -> AsyncIterator[bytes]:
+    """The translated stream. What is translated is sent before the next read from the upstream, so nothing
+    leaves later than it came; events that arrived in one read leave in one write."""
+    out = [head]
     try:
-        yield head
-        while (chunk := await events.next()) is not None:
-            out = tr.feed(chunk)
-            if out:
-                yield out
+        while True:
+            if out and not events.pending:  # the next event needs a read from the upstream
+                yield b"".join(out)
+                out.clear()
+            chunk = await events.next()
+            if chunk is None:
+                break
+            piece = tr.feed(chunk)
+            if piece:  # an empty write would count as activity and hold back the keep-alive pings
+                out.append(piece)
         if not (events.done or tr.complete):
             raise _truncated(events.provider)
-        tail = tr.finish()
+        out.append(tr.finish())
         usage.update(tr.final_usage)
-        yield tail
+        yield b"".join(out)
     except ProxyError as exc:
         log.warning("stream from %s failed: %s", events.provider.name, exc.message)
-        yield error_event(exc)
+        yield b"".join(out) + error_event(exc)
     except Exception:
         log.exception("translating the stream from %s failed", events.provider.name)
-        yield error_event(ProxyError(INTERNAL_MESSAGE))
+        yield b"".join(out) + error_event(ProxyError(INTERNAL_MESSAGE))
     finally:
         events.resp.close()
 

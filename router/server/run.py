@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import os
 import socket
 import time
 from pathlib import Path
+from types import FrameType
 
 from router import logs, paths
 from router.config import Config
@@ -42,7 +45,40 @@ def serve(path: Path, config: Config, host: str, port: int) -> int:
     state = {"pid": os.getpid(), "host": host, "port": port, "started": time.time(), "config": str(path)}
 
     class Server(uvicorn.Server):
+        """uvicorn's server, quick to stop (`ccr stop` answers in well under 150 ms): a stop signal wakes the
+        main loop at once (uvicorn looks every 0.1 s), and with no connection open there is nothing to wait
+        for (uvicorn always waits 0.1 s for connections to finish)."""
+
+        _wake: asyncio.Event | None = None
+        _loop: asyncio.AbstractEventLoop | None = None
+
+        async def main_loop(self) -> None:
+            self._wake = asyncio.Event()
+            counter = 0
+            while not await self.on_tick(counter):
+                counter = (counter + 1) % 864000
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), 0.1)
+
+        def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+            super().handle_exit(sig, frame)
+            if self._wake is not None and self._loop is not None:
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            if self.server_state.connections or self.server_state.tasks:
+                await super().shutdown(sockets)  # answers in flight: uvicorn's graceful wait
+                return
+            for server in self.servers:
+                server.close()
+            for sock in sockets or []:
+                sock.close()
+            for server in self.servers:
+                await server.wait_closed()
+            await self.lifespan.shutdown()  # the app's own shutdown: the decision log is written out
+
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+            self._loop = asyncio.get_running_loop()
             await super().startup(sockets)
             if self.started:  # bound and serving: only now may `ccr status` see us
                 paths.data_dir().mkdir(parents=True, exist_ok=True)

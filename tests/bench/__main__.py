@@ -1,9 +1,12 @@
-"""`make bench`: ccr against a fast scripted upstream, beside the direct path and a plain forwarding proxy.
+"""`make bench`: ccr against a fast scripted upstream, beside the direct path and two plain forwarders.
 
-Setup (2 cores): the proxy under test (ccr, or nginx forwarding the same bytes) pinned to core 0; the upstream
-(nginx answering a fixed OpenAI JSON body or a fixed 50-chunk stream) and the load generator (wrk, 10
-connections) pinned to core 1. Figures: requests per second, p50 / p99 latency, the proxy's CPU time per request,
-time to first byte added, resident memory. Results go to bench-results/latest.json and latest.md.
+Setup (2 cores): the proxy under test pinned to core 0 (ccr; nginx forwarding the same bytes, the ceiling for
+any proxy here; the plain-Python forwarder of tests/bench/pyforward.py, the ceiling for a Python one); the
+upstream (nginx answering a fixed OpenAI JSON body or a fixed 50-chunk stream) and the load generator (wrk, 10
+connections) pinned to core 1. Figures: requests per second, p50 / p99 latency at saturation and at half of
+ccr's throughput, the proxy's CPU time per request, time to first byte added, resident memory; then, in
+process on core 0, translation cost per upstream chunk, a routing decision on a 150k-token conversation and
+the CLI's timings. Results go to bench-results/latest.json and latest.md.
 
     python -m tests.bench [--seconds 10] [--long 100000]
 """
@@ -22,6 +25,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.bench import micro
+from tests.bench.common import free_port, router_config, wait_port
 from tests.bench.workloads import claude_code_request, openai_json, openai_stream, small_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -33,6 +38,7 @@ wrk.body = io.open("{body}", "rb"):read("*a")
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["x-api-key"] = "bench"
 wrk.headers["x-claude-code-session-id"] = "bench-session"
+{delay}
 done = function(summary, latency, requests)
   local e = summary.errors
   io.write(string.format('RESULT {{"requests": %d, "duration_us": %d, "errors": %d, "p50_us": %d, "p99_us": %d}}\\n',
@@ -46,27 +52,11 @@ def say(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def need(tool: str, package: str) -> str:
     path = shutil.which(tool) or (f"/usr/sbin/{tool}" if Path(f"/usr/sbin/{tool}").exists() else None)
     if path is None:
         raise SystemExit(f"bench: {tool} is not installed; `make bench` installs it (apt-get install {package})")
     return path
-
-
-def wait_port(port: int, timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise SystemExit(f"bench: nothing listens on {port} after {timeout:.0f} s")
 
 
 class Nginx:
@@ -111,9 +101,12 @@ def forwarder(work: Path, port: int, upstream_port: int) -> Nginx:
   }}""")
 
 
-def wrk(url: str, body: Path, seconds: float, work: Path) -> dict[str, Any]:
+def wrk(url: str, body: Path, seconds: float, work: Path, rate: float | None = None) -> dict[str, Any]:
+    """Closed-loop load from 10 connections; at about `rate` req/s when given (each connection waits between
+    its requests), as fast as answers come otherwise."""
     script = work / f"wrk-{body.stem}.lua"
-    script.write_text(WRK_SCRIPT.format(body=body))
+    pause = f"delay = function() return {10_000 / rate:.3f} end" if rate else ""
+    script.write_text(WRK_SCRIPT.format(body=body, delay=pause))
     done = subprocess.run(["taskset", "-c", "1", need("wrk", "wrk"), "-t1", "-c10", f"-d{max(1, round(seconds))}s", "-s", str(script),
                            url], capture_output=True, text=True, timeout=seconds + 60)
     line = next((ln for ln in done.stdout.splitlines() if ln.startswith("RESULT ")), None)
@@ -172,18 +165,16 @@ def _drain(sock: socket.socket, data: bytes) -> None:
         rest += sock.recv(65536)
 
 
-def router_config(upstream_port: int, path: str) -> dict[str, Any]:
-    """Full routing: the classifier and the budget-aware policy on, the decision log on, two priced models."""
-    priced = {"context_window": 200000}
-    return {
-        "Providers": [{"name": "up", "api_base_url": f"http://127.0.0.1:{upstream_port}/{path}/v1/chat/completions",
-                       "api_key": "sk-bench", "models": [
-                           {"name": "bench-small", "tier": 1, "pricing": {"input": 0.3, "output": 1.2}, **priced},
-                           {"name": "bench-strong", "tier": 3, "pricing": {"input": 3, "output": 15}, **priced}]}],
-        "Router": {"default": "up,bench-strong"},
-        "Classifier": {"enabled": True}, "Policy": {"enabled": True, "strongShare": 0.3},
-        "LOG_LEVEL": "warning",
-    }
+class PyForward:
+    def __init__(self, upstream_url: str) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "tests.bench.pyforward",
+                                      str(self.port), upstream_url], cwd=ROOT)
+        wait_port(self.port)
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(30)
 
 
 class Router:
@@ -240,8 +231,15 @@ def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
             raw = json.dumps(make()).encode()
             body.write_bytes(raw)
             say(f"{title}: {len(raw) / 1024:.0f} KB")
-            direct = wrk(f"http://127.0.0.1:{up_port}/{path}/v1/chat/completions", body, seconds, work)
+            upstream_url = f"http://127.0.0.1:{up_port}/{path}/v1/chat/completions"
+            direct = wrk(upstream_url, body, seconds, work)
             forward = wrk(f"http://127.0.0.1:{fw_port}/{path}/", body, seconds, work)
+            python = PyForward(upstream_url)
+            try:
+                wrk(f"http://127.0.0.1:{python.port}/v1/messages", body, 1, work)  # warm-up
+                pyforward = wrk(f"http://127.0.0.1:{python.port}/v1/messages", body, seconds, work)
+            finally:
+                python.stop()
             router = Router(work, up_port, path, name)
             try:
                 rss_start = rss_mb(router.proc.pid)
@@ -250,12 +248,18 @@ def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
                 cpu_before = cpu_seconds(router.proc.pid)
                 ccr = wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, seconds, work)
                 cpu_ms = (cpu_seconds(router.proc.pid) - cpu_before) * 1000 / max(ccr["requests"], 1)
+                half = ccr["rps"] / 2  # latency under load, short of saturation (where it is queueing: c / rate)
+                paced = wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, seconds, work, rate=half)
+                paced_direct = wrk(upstream_url, body, seconds, work, rate=half)
                 ttfb_direct = ttfb_ms(up_port, f"/{path}/v1/chat/completions", raw)
                 ttfb_router = ttfb_ms(router.port, "/v1/messages", raw)
                 entry = {
-                    "title": title, "bytes": len(raw), "direct": direct, "forward": forward, "ccr": ccr,
+                    "title": title, "bytes": len(raw), "direct": direct, "forward": forward,
+                    "pyforward": pyforward, "ccr": ccr, "ccr_half_load": paced,
                     "ratio_ccr_forward": round(ccr["rps"] / forward["rps"], 3),
+                    "ratio_ccr_pyforward": round(ccr["rps"] / pyforward["rps"], 3),
                     "p50_added_ms": round((ccr["p50_us"] - direct["p50_us"]) / 1000, 3),
+                    "p50_added_half_load_ms": round((paced["p50_us"] - paced_direct["p50_us"]) / 1000, 3),
                     "cpu_ms_per_request": round(cpu_ms, 3), "ttfb_added_ms": round(ttfb_router - ttfb_direct, 3),
                     "rss_mb": {"start": rss_start, "warm": rss_warm},
                 }
@@ -265,9 +269,10 @@ def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
                     wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, duration, work)
                     entry["rss_mb"][f"after_{long_requests}"] = rss_mb(router.proc.pid)
                 results["workloads"][name] = entry
-                say(f"  direct {direct['rps']:.0f} req/s, forwarding {forward['rps']:.0f}, ccr {ccr['rps']:.0f} "
-                    f"({entry['ratio_ccr_forward']:.0%} of forwarding), p50 {ccr['p50_us'] / 1000:.1f} ms, "
-                    f"{cpu_ms:.2f} ms CPU/request, RSS {entry['rss_mb']}")
+                say(f"  direct {direct['rps']:.0f} req/s, nginx forwarding {forward['rps']:.0f}, Python forwarding "
+                    f"{pyforward['rps']:.0f}, ccr {ccr['rps']:.0f} ({entry['ratio_ccr_pyforward']:.0%} of Python "
+                    f"forwarding), p50 {ccr['p50_us'] / 1000:.1f} ms ({paced['p50_us'] / 1000:.2f} ms at "
+                    f"{half:.0f} req/s), {cpu_ms:.2f} ms CPU/request, RSS {entry['rss_mb']}")
             finally:
                 router.stop()
     finally:
@@ -277,15 +282,34 @@ def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
 
 
 def markdown(results: dict[str, Any]) -> str:
-    rows = ["| workload | direct req/s | forwarding req/s | ccr req/s | ccr / forwarding | ccr p50 / p99 ms | "
-            "p50 added ms | ccr CPU ms/req | TTFB added ms | RSS MB (start, warm, long) |",
-            "|---|---|---|---|---|---|---|---|---|---|"]
+    rows = ["| workload | direct req/s | nginx fwd req/s | Python fwd req/s | ccr req/s | ccr / nginx | "
+            "ccr / Python | ccr p50 / p99 ms | p50 added ms (saturated; half load) | ccr CPU ms/req | "
+            "TTFB added ms | RSS MB (start, warm, long) |",
+            "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in results["workloads"].values():
         c = w["ccr"]
         rss = ", ".join(str(v) for v in w["rss_mb"].values())
-        rows.append(f"| {w['title']} | {w['direct']['rps']:.0f} | {w['forward']['rps']:.0f} | {c['rps']:.0f} | "
-                    f"{w['ratio_ccr_forward']:.2f} | {c['p50_us'] / 1000:.2f} / {c['p99_us'] / 1000:.2f} | "
-                    f"{w['p50_added_ms']:.2f} | {w['cpu_ms_per_request']:.2f} | {w['ttfb_added_ms']:.2f} | {rss} |")
+        rows.append(f"| {w['title']} | {w['direct']['rps']:.0f} | {w['forward']['rps']:.0f} | "
+                    f"{w['pyforward']['rps']:.0f} | {c['rps']:.0f} | {w['ratio_ccr_forward']:.2f} | "
+                    f"{w['ratio_ccr_pyforward']:.2f} | {c['p50_us'] / 1000:.2f} / {c['p99_us'] / 1000:.2f} | "
+                    f"{w['p50_added_ms']:.2f}; {w['p50_added_half_load_ms']:.2f} | {w['cpu_ms_per_request']:.2f} | "
+                    f"{w['ttfb_added_ms']:.2f} | {rss} |")
+    if "translation" in results:
+        rows += ["", "| translation, whole stream path | chunks | µs per upstream chunk |", "|---|---|---|"]
+        rows += [f"| {name} | {t['chunks']} | {t['us_per_chunk']:.2f} |" for name, t in results["translation"].items()]
+    if "decision_150k" in results:
+        d = results["decision_150k"]
+        rows += ["", f"Routing decision on a {d['tokens']:,}-token conversation ({d['messages']} messages, "
+                     f"{d['bytes'] / 1e3:.0f} kB) whose only new content is a tool round: p50 "
+                     f"{d['decision_ms_p50']:.3f} ms, max {d['decision_ms_max']:.3f} ms (full pipeline, classifier "
+                     f"and policy on, a long-context rule counting tokens; estimate error at most "
+                     f"{d['estimate_error_pct_max']:.3f}%). For scale: parsing that body {d['parse_ms_p50']:.3f} ms, "
+                     f"translating it {d['translate_ms']:.3f} ms; a new human turn (the classifier embeds the "
+                     f"prompt) {d['new_turn_ms']:.1f} ms; the router's first sight of the whole conversation "
+                     f"{d['first_sight_ms']:.0f} ms."]
+    if "cli_ms" in results:
+        rows += ["", "CLI, wall time against a running router (median): " + ", ".join(
+            f"`ccr {name}` {ms:.0f} ms" for name, ms in results["cli_ms"].items()) + "."]
     return "\n".join(rows) + "\n"
 
 
@@ -297,6 +321,14 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="ccr-bench-") as tmp:
         os.chmod(tmp, 0o755)  # nginx's workers run as another user and read the answers from here
         results = measure(args.seconds, args.long, Path(tmp))
+        os.sched_setaffinity(0, {0})  # the in-process figures on the router's core
+        os.environ["CCR_HOME"] = str(Path(tmp) / "ccr-micro")  # the default classifier, a throwaway data dir
+        say("translation per upstream chunk")
+        results["translation"] = micro.translation_per_chunk()
+        say("routing decision on a 150k-token conversation")
+        results["decision_150k"] = micro.decision_150k()
+        say("CLI timings")
+        results["cli_ms"] = micro.cli_times()
     OUT.mkdir(exist_ok=True)
     (OUT / "latest.json").write_text(json.dumps(results, indent=2) + "\n")
     (OUT / "latest.md").write_text(markdown(results))

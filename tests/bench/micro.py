@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from tests.bench.common import free_port, router_config, wait_port
 from tests.bench.workloads import claude_code_request, long_conversation, openai_stream
 
 STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "openai_streams"
@@ -64,8 +65,6 @@ def translation_per_chunk() -> dict[str, Any]:
 
 def _config() -> Any:
     from router.config.load import parse_config
-    from tests.bench.__main__ import router_config
-
     data = router_config(9, "json")
     data["Router"]["longContext"] = "up,bench-strong"  # a long-context rule: the decision counts tokens
     return parse_config(data)
@@ -147,8 +146,6 @@ def _ccr(*args: str, env: dict[str, str]) -> float:
 
 def cli_times(reps: int = 5) -> dict[str, float]:
     """Wall time of `ccr status`, `ccr activate` and `ccr stop` against a running router, median of `reps`."""
-    from tests.bench.__main__ import free_port, wait_port
-
     out: dict[str, list[float]] = {"status": [], "activate": [], "stop": []}
     with tempfile.TemporaryDirectory(prefix="ccr-bench-cli-") as home:
         env = {**os.environ, "CCR_HOME": home, "HOME": home}

@@ -222,6 +222,7 @@ def test_the_numpy_port_gives_sentence_transformers_embeddings() -> None:
 def test_the_router_classifies_without_torch_or_scikit_learn(default_model: Any) -> None:
     code = ("import sys, time; from classifier.runtime import Classifier; c = Classifier(); c.start()\n"
             "while c.state == 'loading': time.sleep(0.05)\n"
+            "from classifier.features import Conversation; c._predict('fix the flaky test', Conversation())\n"
             "print(c.state, [m for m in ('torch', 'transformers', 'sentence_transformers', 'sklearn', 'scipy')"
             " if m in sys.modules])")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
