@@ -105,7 +105,9 @@ def wrk(url: str, body: Path, seconds: float, work: Path, rate: float | None = N
     """Closed-loop load from 10 connections; at about `rate` req/s when given (each connection waits between
     its requests), as fast as answers come otherwise."""
     script = work / f"wrk-{body.stem}.lua"
-    pause = f"delay = function() return {10_000 / rate:.3f} end" if rate else ""
+    # exponential pauses: the connections' requests arrive at random, as independent clients' do (equal pauses
+    # would keep the 10 connections in step, each burst queueing behind itself)
+    pause = f"delay = function() return -math.log(1 - math.random()) * {10_000 / rate:.3f} end" if rate else ""
     script.write_text(WRK_SCRIPT.format(body=body, delay=pause))
     done = subprocess.run(["taskset", "-c", "1", need("wrk", "wrk"), "-t1", "-c10", f"-d{max(1, round(seconds))}s", "-s", str(script),
                            url], capture_output=True, text=True, timeout=seconds + 60)
@@ -263,11 +265,13 @@ def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
                     "cpu_ms_per_request": round(cpu_ms, 3), "ttfb_added_ms": round(ttfb_router - ttfb_direct, 3),
                     "rss_mb": {"start": rss_start, "warm": rss_warm},
                 }
-                if name == "cc_json" and long_requests:
-                    duration = max(5.0, long_requests / max(ccr["rps"], 1))
-                    say(f"  {long_requests} requests for the memory check (~{duration:.0f} s)")
-                    wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, duration, work)
-                    entry["rss_mb"][f"after_{long_requests}"] = rss_mb(router.proc.pid)
+                if name == "cc_json" and long_requests:  # in quarters: a leak climbs, a cache levels off
+                    quarter = max(2.0, long_requests / 4 / max(ccr["rps"], 1))
+                    say(f"  {long_requests} more requests for the memory check (~{4 * quarter:.0f} s)")
+                    done = 0
+                    for _ in range(4):
+                        done += wrk(f"http://127.0.0.1:{router.port}/v1/messages", body, quarter, work)["requests"]
+                        entry["rss_mb"][f"after_{round(done, -3) // 1000}k"] = rss_mb(router.proc.pid)
                 results["workloads"][name] = entry
                 say(f"  direct {direct['rps']:.0f} req/s, nginx forwarding {forward['rps']:.0f}, Python forwarding "
                     f"{pyforward['rps']:.0f}, ccr {ccr['rps']:.0f} ({entry['ratio_ccr_pyforward']:.0%} of Python "
@@ -284,7 +288,7 @@ def measure(seconds: float, long_requests: int, work: Path) -> dict[str, Any]:
 def markdown(results: dict[str, Any]) -> str:
     rows = ["| workload | direct req/s | nginx fwd req/s | Python fwd req/s | ccr req/s | ccr / nginx | "
             "ccr / Python | ccr p50 / p99 ms | p50 added ms (saturated; half load) | ccr CPU ms/req | "
-            "TTFB added ms | RSS MB (start, warm, long) |",
+            "TTFB added ms | RSS MB (start, warm, then every quarter of the long run) |",
             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for w in results["workloads"].values():
         c = w["ccr"]

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -74,6 +75,7 @@ async def _decisions(reps: int) -> dict[str, Any]:
     from router.routing import features
     from router.routing.features import RequestView
     from router.server.app import State
+    from router.tokens import _MEMO as tokens_memo
     from router.tokens import count_request, warm
 
     warm()
@@ -91,6 +93,7 @@ async def _decisions(reps: int) -> dict[str, Any]:
     def view(data: bytes) -> RequestView:
         return RequestView(orjson.loads(data), HEADERS, len(data))
 
+    tokens_memo.clear()  # building the conversation counted its texts: the router would not have them yet
     started = time.perf_counter()
     await engine.decide(view(raw))  # the router's first sight of it: all counted, the turn classified
     first_ms = (time.perf_counter() - started) * 1000
@@ -144,6 +147,17 @@ def _ccr(*args: str, env: dict[str, str]) -> float:
     return elapsed
 
 
+def _wait_ready(port: int) -> None:
+    """Until the router has loaded its classifier: its start-up work would be timed with the commands."""
+    wait_port(port)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+            if json.loads(answer.read())["classifier"]["state"] != "loading":
+                return
+        time.sleep(0.05)
+
+
 def cli_times(reps: int = 5) -> dict[str, float]:
     """Wall time of `ccr status`, `ccr activate` and `ccr stop` against a running router, median of `reps`."""
     out: dict[str, list[float]] = {"status": [], "activate": [], "stop": []}
@@ -155,7 +169,7 @@ def cli_times(reps: int = 5) -> dict[str, float]:
                                       "Router": {"default": "up,m"}, "PORT": free_port()}))
         for _ in range(reps):
             _ccr("start", "--config", str(config), env=env)
-            wait_port(json.loads(config.read_text())["PORT"])
+            _wait_ready(json.loads(config.read_text())["PORT"])
             for command in ("status", "activate"):
                 out[command].append(_ccr(command, env=env))
             out["stop"].append(_ccr("stop", env=env))
