@@ -86,11 +86,11 @@ def features(embeddings: np.ndarray, structural: list[list[float]]) -> np.ndarra
 def save(heads: Heads, meta: dict[str, Any], directory: Path) -> None:
     import joblib
 
-    directory.mkdir(parents=True, exist_ok=True)
-    joblib.dump(heads, directory / HEADS_FILE)
     from classifier.linear import LinearHeads
 
-    LinearHeads.from_sklearn(heads).save(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    joblib.dump(heads, directory / HEADS_FILE)
+    LinearHeads.from_sklearn(heads).save(directory)  # what the router loads
     (directory / META_FILE).write_text(json.dumps(meta, indent=2) + "\n")
 
 
