@@ -204,10 +204,12 @@ class Conversations:
     def count(self, body: dict[str, Any], session: str | None) -> int:
         """The count, tokenizing only what was not counted before."""
         key, seen, known = self._find(session, body)
+        return self._count(body, key, seen, known, _head_print(body))
+
+    def _count(self, body: dict[str, Any], key: Hashable, seen: _Seen | None, known: int, head: Hashable) -> int:
         if key is None:
             return count_request(body)
         messages = body["messages"]
-        head = _head_print(body)
         head_tokens = seen.head_tokens if seen is not None and seen.head == head else _count_head(body)
         prints = seen.prints[:known] if seen is not None else []
         totals = seen.totals[:known] if seen is not None else []
@@ -237,11 +239,12 @@ class Conversations:
         key, seen, known = self._find(session, body)
         messages = body.get("messages") or []
         new = sum(_chars(m) for m in messages[known:])
-        same_head = seen is not None and seen.head == _head_print(body)
+        head = _head_print(body)
+        same_head = seen is not None and seen.head == head
         if not same_head:
             new += len(orjson.dumps(body.get("tools") or [])) + _chars({"content": body.get("system")})
         if new <= inline_chars:
-            return self.count(body, session), False
+            return self._count(body, key, seen, known, head), False
         if key is None or seen is None or not known or not same_head:
             return None, True
         return seen.head_tokens + seen.totals[known - 1] + seen.estimate(new), True

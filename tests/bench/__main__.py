@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import micro
-from tests.bench.common import free_port, router_config, wait_port
+from tests.bench.common import free_port, router_config, wait_port, wait_ready
 from tests.bench.workloads import claude_code_request, openai_json, openai_stream, small_request
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -190,27 +190,12 @@ class Router:
         self.proc = subprocess.Popen(["taskset", "-c", "0", sys.executable, "-m", "router", "start", "--foreground",
                                       "--config", str(config), "--port", str(self.port)], env=env,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        wait_port(self.port)
-        deadline = time.monotonic() + 600  # the first run on a machine trains the default classifier
-        while time.monotonic() < deadline:
-            health = _get_json(self.port, "/health")
-            if health and health["classifier"]["state"] != "loading":
-                break
-            time.sleep(0.1)
-        assert health and health["classifier"]["state"] == "ready", health
+        state = wait_ready(self.port)
+        assert state == "ready", f"the router's classifier is {state}"
 
     def stop(self) -> None:
         self.proc.terminate()
         self.proc.wait(30)
-
-
-def _get_json(port: int, path: str) -> Any:
-    with socket.create_connection(("127.0.0.1", port)) as sock:
-        sock.sendall(f"GET {path} HTTP/1.0\r\nHost: bench\r\n\r\n".encode())
-        data = b""
-        while chunk := sock.recv(65536):
-            data += chunk
-    return json.loads(data.partition(b"\r\n\r\n")[2] or b"null")
 
 
 WORKLOADS = [

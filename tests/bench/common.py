@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import time
+import urllib.request
 from typing import Any
 
 
@@ -21,6 +23,19 @@ def wait_port(port: int, timeout: float = 30) -> None:
                 return
         time.sleep(0.05)
     raise SystemExit(f"bench: nothing listens on {port} after {timeout:.0f} s")
+
+
+def wait_ready(port: int, timeout: float = 600) -> str:
+    """Until the router on `port` has loaded its classifier (the first run on a machine trains the default one):
+    its start-up work must not be measured with what follows. The classifier's state."""
+    wait_port(port)
+    deadline = time.monotonic() + timeout
+    state = "loading"
+    while state == "loading" and time.monotonic() < deadline:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
+            state = json.loads(answer.read())["classifier"]["state"]
+        time.sleep(0.05)
+    return str(state)
 
 
 def router_config(upstream_port: int, path: str) -> dict[str, Any]:

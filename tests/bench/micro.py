@@ -11,14 +11,13 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from tests.bench.common import free_port, router_config, wait_port
+from tests.bench.common import free_port, router_config, wait_ready
 from tests.bench.workloads import claude_code_request, long_conversation, openai_stream
 
 STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "openai_streams"
@@ -147,17 +146,6 @@ def _ccr(*args: str, env: dict[str, str]) -> float:
     return elapsed
 
 
-def _wait_ready(port: int) -> None:
-    """Until the router has loaded its classifier: its start-up work would be timed with the commands."""
-    wait_port(port)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=5) as answer:
-            if json.loads(answer.read())["classifier"]["state"] != "loading":
-                return
-        time.sleep(0.05)
-
-
 def cli_times(reps: int = 5) -> dict[str, float]:
     """Wall time of `ccr status`, `ccr activate` and `ccr stop` against a running router, median of `reps`."""
     out: dict[str, list[float]] = {"status": [], "activate": [], "stop": []}
@@ -169,7 +157,7 @@ def cli_times(reps: int = 5) -> dict[str, float]:
                                       "Router": {"default": "up,m"}, "PORT": free_port()}))
         for _ in range(reps):
             _ccr("start", "--config", str(config), env=env)
-            _wait_ready(json.loads(config.read_text())["PORT"])
+            wait_ready(json.loads(config.read_text())["PORT"])
             for command in ("status", "activate"):
                 out[command].append(_ccr(command, env=env))
             out["stop"].append(_ccr("stop", env=env))
