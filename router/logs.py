@@ -1,4 +1,5 @@
-"""Logging to the data directory. Request bodies, headers and keys are never logged."""
+"""Logging to the data directory. Request bodies and headers are never logged; every line passes through the
+redacting formatter, so a key inside an upstream's error or a traceback is masked too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import logging.handlers
 import sys
 
 from router import paths
+from router.redact import RedactingFormatter
 
 
 def setup(enabled: bool, level: str, to_stderr: bool) -> None:
@@ -14,7 +16,7 @@ def setup(enabled: bool, level: str, to_stderr: bool) -> None:
     root.handlers.clear()
     root.setLevel(level.upper())
     root.propagate = False
-    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    fmt = RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     if enabled:
         paths.log_dir().mkdir(parents=True, exist_ok=True)
         handler = logging.handlers.RotatingFileHandler(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from router import paths
+from router.process import is_ccr_process, process_alive
 
 if TYPE_CHECKING:  # status, stop and activate must not pay for the config machinery
     from router.config import Config
@@ -20,14 +20,14 @@ def config_file(explicit: str | None) -> Path:
 
 
 def ensure_config(path: Path) -> bool:
-    """Write the commented example on first start (only at the default location). True if it was written."""
+    """Write the commented example, with a new random APIKEY, on first start (only at the default location).
+    True if it was written."""
     if path.exists() or path != paths.config_path():
         return False
-    from router.config.example import EXAMPLE_CONFIG
+    from router.config.example import example_config
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(EXAMPLE_CONFIG, encoding="utf-8")
-    path.chmod(0o600)  # it will hold keys
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    paths.write_private(path, example_config())
     return True
 
 
@@ -45,43 +45,6 @@ def load_or_explain(path: Path, *, quiet: bool = False) -> Config | None:
     return config
 
 
-def is_loopback(host: str) -> bool:
-    import ipaddress
-
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
-def is_ccr_process(pid: int) -> bool:
-    """A pid from a state file may have been reused after a crash or reboot: make sure it is ccr's."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except FileNotFoundError:
-        return not Path("/proc/self").exists()  # no procfs (macOS): trust the pid
-    except OSError:
-        return True
-    return b"router" in cmdline or b"ccr" in cmdline
-
-
-def process_alive(pid: int) -> bool:
-    """Running, and not a zombie waiting for a parent that may be slow to reap it (a container's init)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_bytes()
-    except OSError:
-        return True
-    return stat[stat.rfind(b")") + 2:][:1] != b"Z"
-
-
 def read_state() -> dict[str, Any] | None:
     """The running server's state file, if its process is alive and is ccr."""
     try:
@@ -89,7 +52,7 @@ def read_state() -> dict[str, Any] | None:
         pid = int(state["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    return dict(state) if process_alive(pid) and is_ccr_process(pid) else None
+    return dict(state) if process_alive(pid) and is_ccr_process(pid, state.get("starttime")) else None
 
 
 def client_host(host: str) -> str:
@@ -110,7 +73,8 @@ def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | N
     extra = f"content-type: application/json\r\ncontent-length: {len(payload)}\r\n" if post is not None else ""
     try:
         with socket.create_connection((client_host(host).strip("[]"), port), timeout=timeout) as sock:
-            sock.sendall(f"{method} {path} HTTP/1.0\r\nHost: ccr\r\n{auth}{extra}\r\n".encode() + payload)
+            sock.sendall(f"{method} {path} HTTP/1.0\r\nHost: {client_host(host)}:{port}\r\n{auth}{extra}\r\n".encode()
+                         + payload)
             data = b""
             while chunk := sock.recv(65536):
                 data += chunk

@@ -25,7 +25,8 @@ def fetch(path: str, post: Any = None) -> Any:
     return data
 
 
-def from_file(ask: Any, write: bool = False) -> Any:
+def _open(write: bool) -> Any:
+    """The stopped router's log file, opened here."""
     from router.decisions.store import connect, log_path
 
     path = log_path()
@@ -34,10 +35,14 @@ def from_file(ask: Any, write: bool = False) -> Any:
     import duckdb
 
     try:
-        con = connect(path, read_only=not write)
+        return connect(path, read_only=not write)
     except duckdb.IOException as exc:
         raise SystemExit(f"ccr: {path} is in use by another process (a router starting or running, or a duckdb "
                          f"shell): {exc}. Ask the running router, or close the other program.") from None
+
+
+def from_file(ask: Any, write: bool = False) -> Any:
+    con = _open(write)
     try:
         return ask(lambda sql, params=None: con.execute(sql, params or []).fetchall())
     finally:
@@ -87,4 +92,21 @@ def cmd_costs(args: argparse.Namespace) -> int:
     total = sum(r["cost_usd"] for r in data)
     print(f"{'total':<{width}}  {sum(r['requests'] for r in data):>8}  {'':>6}  {'':>10}  {'':>10}  {'':>10}  "
           f"{total:>10.4f}", file=sys.stdout)
+    return 0
+
+
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Delete what the log kept of prompts; the file is rewritten so that the text is gone from the disk too."""
+    if not args.prompts:
+        print("ccr: say what to purge: `ccr log purge --prompts` deletes every logged prompt", file=sys.stderr)
+        return 2
+    data = fetch("/v1/ccr/purge", post={"prompts": True})
+    if data is not None:
+        deleted = data["prompts_deleted"]
+    else:
+        from router.decisions.store import log_path, purge_prompts
+
+        deleted = purge_prompts(_open(write=True), log_path())
+    print(f"deleted {deleted} logged prompts; the decision log was rewritten without them. To keep none from now "
+          'on, set "Classifier": {"logPrompts": false} in the config and `ccr restart`.')
     return 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -57,8 +58,11 @@ def _parser() -> argparse.ArgumentParser:
     label.add_argument("--list", action="store_true", help="list prompts with the classifier's labels")
     label.add_argument("--all", action="store_true", help="include prompts already labelled")
     label.add_argument("--limit", type=_positive, default=20, help="how many prompts (default 20)")
-    config = sub.add_parser("config", help="show, validate or locate the config file")
-    config.add_argument("action", choices=["show", "validate", "path"])
+    log = sub.add_parser("log", help="manage the decision log: `ccr log purge --prompts`")
+    log.add_argument("action", choices=["purge"])
+    log.add_argument("--prompts", action="store_true", help="delete every logged prompt (the file is rewritten)")
+    config = sub.add_parser("config", help="show, validate or locate the config file, or add an APIKEY to it")
+    config.add_argument("action", choices=["show", "validate", "path", "apikey"])
     config.add_argument("--config", help="config file to use")
     return p
 
@@ -70,6 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = argparse.Namespace(command="code", args=argv[1:])
     else:
         args = parser.parse_args(argv)
+        # what ccr writes (config, log, models, exports of prompts) is the user's alone; not for `code`, whose
+        # umask Claude Code would inherit for the user's own files
+        os.umask(0o077)
     if args.command is None:
         parser.print_help()
         return 0
@@ -77,10 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from router.cli import config_cmd
 
         return config_cmd.run(args.action, args.config)
-    if args.command in ("stats", "costs"):
+    if args.command in ("stats", "costs", "log"):
         from router.cli import log_cmd
 
-        return int(getattr(log_cmd, f"cmd_{args.command}")(args))
+        return int(getattr(log_cmd, f"cmd_{args.action if args.command == 'log' else args.command}")(args))
     if args.command in ("classify", "eval", "train", "label"):
         from classifier.dataset import DataError
         from router.cli import ml_cmd

@@ -20,11 +20,10 @@ from router.cli.common import (
     config_file,
     ensure_config,
     get_health,
-    is_loopback,
     load_or_explain,
-    process_alive,
     read_state,
 )
+from router.process import process_alive
 
 if TYPE_CHECKING:
     from router.config import Config
@@ -42,10 +41,11 @@ def _prepare(args: argparse.Namespace) -> tuple[Path, Config, str, int] | None:
         return None
     host = args.host or config.host
     port = args.port or config.port
-    if not is_loopback(host) and not config.apikey:
-        print(f"ccr: refusing to listen on {host} without an API key: anyone on the network could use your "
-              "provider keys. Set APIKEY in the config (clients then send it), or bind 127.0.0.1.",
-              file=sys.stderr)
+    from router.server.run import refusal
+
+    refused = refusal(config, host)
+    if refused:
+        print(f"ccr: {refused}", file=sys.stderr)
         return None
     return path, config, host, port
 
@@ -60,7 +60,10 @@ def cmd_start(args: argparse.Namespace) -> int:
     prepared = _prepare(args)
     if prepared is None:
         return 1
-    path, config, host, port = prepared
+    return _start(args, *prepared)
+
+
+def _start(args: argparse.Namespace, path: Path, config: Config, host: str, port: int) -> int:
     state = read_state()
     if state is not None:
         print(f"ccr is already running on http://{client_host(state['host'])}:{state['port']} (pid {state['pid']}); "
@@ -131,11 +134,17 @@ def cmd_stop(args: argparse.Namespace) -> int:
 
 
 def cmd_restart(args: argparse.Namespace) -> int:
+    prepared = _prepare(args)  # a config with a typo must not turn a restart into an outage
     state = read_state()
+    if prepared is None:
+        if state is not None:
+            print(f"ccr: the running router (pid {state['pid']}) was left running on its old config",
+                  file=sys.stderr)
+        return 1
     if state is not None:
         _stop(state)
         paths.state_path().unlink(missing_ok=True)
-    return cmd_start(args)
+    return _start(args, *prepared)
 
 
 def cmd_status(args: argparse.Namespace) -> int:

@@ -1,4 +1,7 @@
-"""The commented config.json written on first start. It must stay valid for `parse_config`; a test checks it."""
+"""The commented config.json written on first start, with a random APIKEY. It must stay valid for
+`parse_config`; a test checks it."""
+
+import secrets
 
 EXAMPLE_CONFIG = """\
 {
@@ -85,9 +88,19 @@ EXAMPLE_CONFIG = """\
 
   "HOST": "127.0.0.1",  // a non-loopback HOST requires APIKEY
   "PORT": 3456,
-  // "APIKEY": "$CCR_API_KEY",  // clients then send it as x-api-key or Authorization: Bearer
+  // Every client must send this key (x-api-key or Authorization: Bearer); `ccr code` and `ccr activate`
+  // pass it on to Claude Code. Generated for this machine; keep this file private (it is 0600).
+  "APIKEY": "__APIKEY__",
   "API_TIMEOUT_MS": 600000,
   "LOG": true,
   "LOG_LEVEL": "info"
 }
 """
+
+
+def new_apikey() -> str:
+    return "ccr-" + secrets.token_urlsafe(32)
+
+
+def example_config() -> str:
+    return EXAMPLE_CONFIG.replace("__APIKEY__", new_apikey())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from router import redact
 from router.config import jsonc
 from router.config.catalog import TIER_NAMES, complete
 from router.config.checks import Report, expect, is_local, is_url, number, type_name, unknown_keys
@@ -35,7 +36,17 @@ _TOP_KEYS = {
     "Providers", "providers", "Router", "router", "APIKEY", "HOST", "PORT", "PROXY_URL", "LOG", "LOG_LEVEL",
     "API_TIMEOUT_MS", "NON_INTERACTIVE_MODE", "CLAUDE_PATH", "Aliases", "MAX_BODY_BYTES", "CUSTOM_ROUTER_PATH",
     "CUSTOM_ROUTER_TIMEOUT_MS", "ModelGroups", "routingRules", "fallback", "fallbackModel", "retry",
-    "circuitBreaker", "healthCheck", "RouterMode", "Classifier", "Policy", "Budgets",
+    "circuitBreaker", "healthCheck", "RouterMode", "Classifier", "Policy", "Budgets", "ALLOWED_ORIGINS",
+    "ALLOWED_HOSTS",
+}
+# protection the product documents describe and this version does not enforce: a config that asks for it is
+# refused, so that nobody believes they are protected when they are not
+_NOT_ENFORCED = {
+    "security": "authentication, per-key rate limits and the rest of the `security` block are not enforced by this "
+                "version of ccr",
+    "rateLimit": "rate limits are not enforced by this version of ccr",
+    "rateLimits": "rate limits are not enforced by this version of ccr",
+    "authentication": "authentication beyond APIKEY is not enforced by this version of ccr",
 }
 _TOP_KEYS_IGNORED = {
     "transformers": "JavaScript transformer plugins cannot run in ccr; ignored",
@@ -276,7 +287,10 @@ def parse_config(data: Any, path: str | None = None) -> Config:
         raise ConfigError(path, [f"the file must hold a JSON object, got {type_name(data)}"])
     data = _interpolate(data, "", rep)
     for key in data:
-        if key in _TOP_KEYS_IGNORED:
+        if key in _NOT_ENFORCED:
+            rep.error(key, f"{_NOT_ENFORCED[key]}; the config is refused rather than leave you unprotected. Remove "
+                      "the block; APIKEY (one key that every client must send) is what ccr enforces today.")
+        elif key in _TOP_KEYS_IGNORED:
             rep.warn(key, _TOP_KEYS_IGNORED[key])
         elif key not in _TOP_KEYS:
             rep.warn(key, "unknown key, ignored")
@@ -315,14 +329,19 @@ def parse_config(data: Any, path: str | None = None) -> Config:
             target = check_target(value, f"Aliases.{alias}", providers, groups, rep)
             if target:
                 aliases[alias] = target
-    routing = parse_routing(data, raw_router, providers, groups, rep)
+    routing = parse_routing(data, raw_router, providers, groups, rep, _base_dir(path))
     classifier, policy, budgets = parse_ml(data, providers, groups, rep)
 
     apikey = data.get("APIKEY") or None
     if apikey is not None and expect(apikey, str, "APIKEY", "a string", rep) and "APIKEY" in rep.missing_vars:
         rep.error("APIKEY", f"environment variable {rep.missing_vars.pop('APIKEY')} is not set")
+    elif apikey is None:
+        rep.warn("APIKEY", "not set: any program on this machine can use the router and your provider keys. "
+                 "`ccr config apikey` adds a random one (`ccr code` and `ccr activate` pass it on).")
     host = data.get("HOST", "127.0.0.1")
     expect(host, str, "HOST", "a string", rep)
+    allowed_origins = _strings(data, "ALLOWED_ORIGINS", _origin_problem, rep)
+    allowed_hosts = _strings(data, "ALLOWED_HOSTS", _host_problem, rep)
     port = data.get("PORT", 3456)
     if isinstance(port, str) and port.isdigit():
         port = int(port)
@@ -343,12 +362,53 @@ def parse_config(data: Any, path: str | None = None) -> Config:
         rep.warn(where, f"environment variable {name} is not set; the value is used as written")
     if rep.errors:
         raise ConfigError(path, rep.errors)
-    return Config(
+    config = Config(
         providers=providers, router=router, aliases=aliases, apikey=apikey, host=host, port=port,
         proxy_url=proxy_url, log=log, routing=routing, log_level={"warn": "warning", "fatal": "critical", "trace": "debug"}.get(
             log_level, log_level), api_timeout_ms=timeout, max_body_bytes=max_body, path=path,
         warnings=tuple(rep.warnings), classifier=classifier, policy=policy, budgets=budgets,
+        allowed_origins=tuple(o.lower().rstrip("/") for o in allowed_origins),
+        allowed_hosts=tuple(h.lower() for h in allowed_hosts),
     )
+    redact.register(config.secrets())  # whatever this process logs or answers from now on
+    return config
+
+
+def _base_dir(path: str | None) -> Path:
+    """Where relative paths in the config point from: the config file's own folder, not the working directory."""
+    if path and not path.startswith("<"):
+        return Path(path).expanduser().resolve().parent
+    return Path.cwd()
+
+
+def _strings(data: dict[str, Any], key: str, problem: Any, rep: Report) -> list[str]:
+    raw = data.get(key)
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(v, str) for v in raw):
+        rep.error(key, "must be a list of strings")
+        return []
+    out = []
+    for i, value in enumerate(raw):
+        why = problem(value)
+        if why:
+            rep.error(f"{key}[{i}]", why)
+        else:
+            out.append(value)
+    return out
+
+
+def _origin_problem(value: str) -> str | None:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path.strip("/") or parts.query:
+        return f"{value!r} is not an origin: write scheme://host[:port], as a browser sends it (http://localhost:5173)"
+    return None
+
+
+def _host_problem(value: str) -> str | None:
+    if not value or "/" in value or " " in value:
+        return f"{value!r} is not a host name: write the name clients use in their URL (router.example.internal)"
+    return None
 
 
 def load_config(path: Path) -> Config:

@@ -253,7 +253,8 @@ def _router_mode(raw: Any, providers: dict[str, ProviderConfig], groups: dict[st
 
 
 def parse_routing(data: dict[str, Any], router_section: dict[str, Any], providers: dict[str, ProviderConfig],
-                  groups: dict[str, ModelGroup], rep: Report) -> RoutingConfig:
+                  groups: dict[str, ModelGroup], rep: Report, base: Path) -> RoutingConfig:
+    """`base`: the config file's folder, which a relative CUSTOM_ROUTER_PATH is read from."""
     fallback: dict[str, tuple[str, ...]] = {}
     for where, raw in (("fallback", data.get("fallback")), ("Router.fallback", router_section.get("fallback"))):
         if raw is None or not expect(raw, dict, where, "an object of scenario → list of targets", rep):
@@ -265,13 +266,14 @@ def parse_routing(data: dict[str, Any], router_section: dict[str, Any], provider
             fallback[scenario] = _targets(targets, f"{where}.{scenario}", providers, groups, rep)
     custom = data.get("CUSTOM_ROUTER_PATH") or None
     if custom is not None and expect(custom, str, "CUSTOM_ROUTER_PATH", "a path", rep):
-        path = Path(custom).expanduser()
+        path = base / Path(custom).expanduser()  # an absolute path stays as it is
         if path.suffix != ".py":
             rep.error("CUSTOM_ROUTER_PATH", f"{custom}: ccr runs Python routers (a .py file defining "
                       "route(request, context)); a JavaScript router must be ported")
             custom = None
         elif not path.is_file():
-            rep.error("CUSTOM_ROUTER_PATH", f"{custom}: no such file")
+            rep.error("CUSTOM_ROUTER_PATH", f"{custom}: no such file ({path}; a relative path is read from the "
+                      "config file's folder)")
             custom = None
         else:
             custom = str(path.resolve())

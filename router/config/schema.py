@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
+
+from router.redact import secret_values
 
 
 class WireFormat(StrEnum):
@@ -233,6 +236,20 @@ class Config:
     classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
     policy: PolicyConfig = field(default_factory=PolicyConfig)
     budgets: BudgetConfig = field(default_factory=BudgetConfig)
+    # browser origins and Host names allowed besides the router's own loopback ones (router/server/guard.py)
+    allowed_origins: tuple[str, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
+
+    def secrets(self) -> list[str]:
+        """Every credential the config holds: kept out of logs, errors and `ccr config show`."""
+        found = [self.apikey or ""]
+        if self.proxy_url:
+            found.append(urlsplit(self.proxy_url).password or "")
+        for p in self.providers.values():
+            found += [p.api_key or "", *p.api_keys]
+            uses = p.transformers + tuple(u for per in p.model_transformers.values() for u in per)
+            found += [v for use in uses for v in secret_values(use.options)]
+        return [s for s in found if s]
 
     def tier_of(self, target: str) -> int | None:
         """The quality tier of "provider,model" (a deployment id's "#keyN" ignored)."""

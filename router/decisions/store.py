@@ -26,6 +26,31 @@ BATCH_ROWS = 1024
 MEMORY_LIMIT = "32MB"
 FLUSH_INTERVAL_S = 1.0
 _STOP = object()
+
+
+class _Task:
+    """Work of the server's own that must run on the writer's thread, between batches."""
+
+    def __init__(self, work: Any) -> None:
+        self.work = work
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self.value = self.work()
+        except BaseException as exc:  # handed to the waiting caller
+            self.error = exc
+        finally:
+            self.done.set()
+
+    def result(self, timeout: float = 120.0) -> Any:
+        if not self.done.wait(timeout):
+            raise RuntimeError("the decision log's writer did not get to the task in time")
+        if self.error is not None:
+            raise self.error
+        return self.value
 Row = tuple[Any, ...]
 Pair = tuple[Row, Row, Row | None]  # decision, outcome, and the turn's prompt on its first request
 
@@ -47,6 +72,24 @@ def connect(path: Path, read_only: bool = False) -> Any:
     con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     migrate(con)
     return con
+
+
+def purge_prompts(con: Any, path: Path) -> int:
+    """Delete every logged prompt and rewrite the file without them (DuckDB leaves deleted text in its free
+    blocks, and a checkpoint does not clear them): the tables are copied into a new file that replaces the old.
+    `con` is closed; the number of prompts deleted is returned."""
+    deleted = int(con.execute("SELECT count(*) FROM prompts").fetchone()[0])
+    con.execute("DELETE FROM prompts")
+    fresh = path.with_name(f".{path.name}.purge")
+    fresh.unlink(missing_ok=True)
+    name = con.execute("SELECT current_database()").fetchone()[0]
+    con.execute(f"ATTACH '{fresh}' AS ccr_purged")
+    con.execute(f'COPY FROM DATABASE "{name}" TO ccr_purged')
+    con.execute("DETACH ccr_purged")
+    con.close()
+    fresh.replace(path)
+    path.with_name(path.name + ".wal").unlink(missing_ok=True)  # the old file's journal, prompts included
+    return deleted
 
 
 def _insert_ignore(table: str, width: int) -> str:
@@ -89,6 +132,20 @@ class DecisionLog:
             raise RuntimeError(f"the decision log is not open ({self.problem})")
         with self._lock:
             self.con.execute(sql, params)
+
+    def purge_prompts(self) -> int:
+        """`ccr log purge --prompts` while the server runs: on the writer's thread, after what is queued."""
+        if self.con is None or not self._thread.is_alive():
+            raise RuntimeError(f"the decision log is not open ({self.problem})")
+        task = _Task(self._purge)
+        self._queue.put(task)
+        return int(task.result())
+
+    def _purge(self) -> int:
+        with self._lock:
+            deleted = purge_prompts(self.con, self.path)
+            self.con = connect(self.path)
+        return deleted
 
     def flush(self, timeout: float = 30.0) -> bool:
         """Write what is queued now; False if that did not finish in time (a large backlog)."""
@@ -153,6 +210,8 @@ class DecisionLog:
             pending, deadline = [], None
             if isinstance(item, threading.Event):
                 item.set()
+            elif isinstance(item, _Task):
+                item.run()
             elif item is _STOP:
                 return
 

@@ -78,8 +78,6 @@ async def error_from(resp: aiohttp.ClientResponse, provider: Provider, model: st
     if isinstance(data, dict) and data.get("type") == "error" and isinstance(data.get("error"), dict):
         upstream_type = data["error"].get("type")
     message = f"provider '{provider.name}' (model {model}) answered HTTP {resp.status}: {_upstream_message(data, raw)}"
-    for key in provider.cfg.api_keys:  # some providers echo the key they got
-        message = message.replace(key, "***")
     if resp.status == 401:
         message += " — check the provider's api_key in the ccr config"
         upstream_type = None

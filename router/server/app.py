@@ -33,6 +33,7 @@ from router.routing.deployments import Deployment
 from router.routing.pipeline import RoutingEngine
 from router.routing.probes import run_checks
 from router.server import relay_anthropic, relay_openai
+from router.server.guard import Guard
 from router.server.messages import handle as handle_messages
 from router.server.messages import respond
 from router.server.results import Whole
@@ -118,7 +119,7 @@ class State:
 
 
 def _client_key(request: Request) -> str | None:
-    key = request.headers.get("x-api-key")
+    key = request.headers.get("x-api-key") or None  # an empty one: look at Authorization
     if key is None:
         auth = request.headers.get("authorization", "")
         key = auth[7:] if auth[:7].lower() == "bearer " else None
@@ -168,10 +169,18 @@ class App(FastAPI):
     (`anthropic_errors`), and its responses cannot fail before they start."""
 
     fast: Handler | None = None
+    guard: Guard | None = None
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if self.fast is not None and scope["type"] == "http" and scope["path"] == "/v1/messages" \
-                and scope["method"] == "POST":
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        refused = self.guard.check(scope) if self.guard is not None else None
+        if refused is not None:
+            log.warning("refused %s %s: %s", scope["method"], scope["path"], refused.message)
+            await _error_response(refused)(scope, receive, send)
+            return
+        if self.fast is not None and scope["path"] == "/v1/messages" and scope["method"] == "POST":
             scope["app"] = self
             response = await self.fast(Request(scope, receive, send))
             await response(scope, receive, send)
@@ -219,6 +228,7 @@ def create_app(config: Config) -> App:
         return await handle_messages(state, request)
 
     app.fast = messages
+    app.guard = Guard(config)
 
     @app.post("/v1/messages/count_tokens")
     @anthropic_errors
@@ -301,6 +311,18 @@ def create_app(config: Config) -> App:
         require_log()
         await asyncio.to_thread(training_data.save_label, state.log.query, state.log.execute, label)
         return Response(orjson.dumps({"ok": True}), media_type=_JSON)
+
+    @app.post("/v1/ccr/purge")
+    @anthropic_errors
+    async def purge(request: Request) -> Response:
+        state.check_auth(request)
+        asked = parse_body(await read_body(request, 1 << 16))
+        if asked.get("prompts") is not True:
+            raise InvalidRequest('say what to purge: {"prompts": true} deletes every logged prompt')
+        require_log()
+        deleted = await asyncio.to_thread(state.log.purge_prompts)
+        log.info("purged %d logged prompts", deleted)
+        return Response(orjson.dumps({"prompts_deleted": deleted}), media_type=_JSON)
 
     @app.get("/health")
     async def health() -> Response:

@@ -14,14 +14,9 @@ from types import FrameType
 
 from router import logs, paths
 from router.config import Config
+from router.process import process_start
 
 log = logging.getLogger("ccr.server")
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(text)
-    tmp.replace(path)
 
 
 def _remove_if_ours(path: Path) -> None:
@@ -34,15 +29,30 @@ def _remove_if_ours(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def refusal(config: Config, host: str) -> str | None:
+    """Why the router must not listen on `host` with this config."""
+    from router.server.guard import is_loopback
+
+    if not is_loopback(host) and not config.apikey:
+        return (f"refusing to listen on {host} without an API key: anyone on the network could use your provider "
+                "keys. Set APIKEY in the config (clients then send it), or bind 127.0.0.1.")
+    return None
+
+
 def serve(path: Path, config: Config, host: str, port: int) -> int:
     import uvicorn
 
     from router.server.app import create_app
 
+    paths.make_private()  # before the first file is written: logs, the decision log, the state file
+    refused = refusal(config, host)  # here as well as in the CLI: serve() is also called directly
+    if refused:
+        raise SystemExit(f"ccr: {refused}")
     logs.setup(config.log, config.log_level, to_stderr=os.environ.get("CCR_DAEMON") != "1")
     for warning in config.warnings:
         log.warning("config: %s", warning)
-    state = {"pid": os.getpid(), "host": host, "port": port, "started": time.time(), "config": str(path)}
+    state = {"pid": os.getpid(), "starttime": process_start(os.getpid()), "host": host, "port": port,
+             "started": time.time(), "config": str(path)}
 
     class Server(uvicorn.Server):
         """uvicorn's server, quick to stop (`ccr stop` answers in well under 150 ms): a stop signal wakes the
@@ -82,8 +92,8 @@ def serve(path: Path, config: Config, host: str, port: int) -> int:
             await super().startup(sockets)
             if self.started:  # bound and serving: only now may `ccr status` see us
                 paths.data_dir().mkdir(parents=True, exist_ok=True)
-                _write_atomically(paths.state_path(), json.dumps(state))
-                _write_atomically(paths.pid_path(), str(os.getpid()))
+                paths.write_private(paths.state_path(), json.dumps(state))
+                paths.write_private(paths.pid_path(), str(os.getpid()))
                 log.info("ccr listening on http://%s:%d with config %s", host, port, path)
 
     server = Server(uvicorn.Config(

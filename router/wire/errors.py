@@ -2,7 +2,9 @@
 
 ProxyError
  ├── InvalidRequest        400 invalid_request_error   (bad JSON, wrong types, missing fields)
+ │    └── UnsupportedMediaType 415                      (a body that is not JSON: what web pages can send)
  ├── Unauthorized          401 authentication_error
+ ├── PermissionDenied      403 permission_error        (a web page's Origin, a foreign Host)
  ├── MissingCredential     403 permission_error        (a provider key ccr was not given; 403 because Claude
  │                                                      Code retries a 401 silently but shows a 403 at once)
  ├── NotFound              404 not_found_error         (unknown provider / model / path)
@@ -10,12 +12,15 @@ ProxyError
  └── UpstreamError         any status an upstream answered with, mapped to the Anthropic type for it
       ├── UpstreamUnavailable  502 api_error           (connection refused, garbage, wrong content type)
       └── UpstreamTimeout      504 timeout_error
-Everything a client sees goes through `error_body`; anything else becomes a 500 with no internals shown.
+Everything a client sees goes through `error_body`; anything else becomes a 500 with no internals shown. Messages
+are redacted (router/redact.py) when the error is made.
 """
 
 from __future__ import annotations
 
 import orjson
+
+from router.redact import redact
 
 STATUS_TO_TYPE = {
     400: "invalid_request_error",
@@ -56,6 +61,7 @@ class ProxyError(Exception):
         self, message: str, *, status: int | None = None, error_type: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        message = redact(message)  # upstream answers may echo keys; this text reaches logs and clients
         super().__init__(message)
         self.message = message
         if status is not None:
@@ -74,9 +80,18 @@ class InvalidRequest(ProxyError):
     error_type = "invalid_request_error"
 
 
+class UnsupportedMediaType(InvalidRequest):
+    status = 415
+
+
 class Unauthorized(ProxyError):
     status = 401
     error_type = "authentication_error"
+
+
+class PermissionDenied(ProxyError):
+    status = 403
+    error_type = "permission_error"
 
 
 class MissingCredential(ProxyError):

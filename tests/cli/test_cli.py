@@ -12,6 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
+from router.config.jsonc import loads
 from tests.support.router import free_port
 
 FIXTURE = Path(__file__).parent.parent / "fixtures" / "config" / "claude_code_router.json"
@@ -43,12 +44,23 @@ def test_lifecycle(running: int, ccr_home: Path) -> None:
     assert httpx.get(f"http://127.0.0.1:{running}/health").json()["pid"] == pid
     again = ccr("start", "--port", str(running))
     assert again.returncode == 0 and "already running" in again.stdout
+    request = {"model": "claude-opus-4-8", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
+    # the first start generated a key that clients must send
+    apikey = loads(config.read_text())["APIKEY"]
+    assert apikey.startswith("ccr-") and len(apikey) > 40
+    refused = httpx.post(f"http://127.0.0.1:{running}/v1/messages", json=request)
+    assert refused.status_code == 401 and "APIKEY" in refused.json()["error"]["message"]
     # with no provider keys the router still serves, and says which variable is missing
-    resp = httpx.post(f"http://127.0.0.1:{running}/v1/messages",
-                      json={"model": "claude-opus-4-8", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
+    resp = httpx.post(f"http://127.0.0.1:{running}/v1/messages", json=request, headers={"x-api-key": apikey})
     message = resp.json()["error"]["message"]  # the default and its fallback: both keys are named
     assert resp.status_code == 403 and "DEEPSEEK_API_KEY" in message and "OPENROUTER_API_KEY" in message
     assert (ccr_home / "logs" / "ccr.log").exists()
+    # everything the session wrote is the user's alone
+    assert oct(ccr_home.stat().st_mode & 0o777) == "0o700"
+    written = [p for p in ccr_home.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"config.json", "ccr.duckdb", "server.json", "ccr.pid", "ccr.log",
+                                         "server.out"}
+    assert {p.name: oct(p.stat().st_mode & 0o777) for p in written} == {p.name: "0o600" for p in written}
     stopped = ccr("stop")
     assert stopped.returncode == 0 and f"pid {pid}" in stopped.stdout
     after = ccr("status")
@@ -65,12 +77,21 @@ def test_activate_and_code(running: int, ccr_home: Path, tmp_path: Path) -> None
     fake.chmod(0o755)
     out = ccr("code", "-p", "hello", env={"CLAUDE_PATH": str(fake), "ANTHROPIC_API_KEY": "sk-real"}).stdout
     assert "args=-p hello" in out
-    assert f"url=http://127.0.0.1:{running} token=ccr key=none" in out
+    apikey = loads((ccr_home / "config.json").read_text())["APIKEY"]
+    assert f"url=http://127.0.0.1:{running} token={apikey} key=none" in out
+    assert f'export ANTHROPIC_AUTH_TOKEN="{apikey}"' in exports
 
 
 def test_refuses_public_bind_without_key(ccr_home: Path) -> None:
+    (ccr_home / "config.json").write_text('{"Providers": []}')  # a config from before keys were generated
     result = ccr("start", "--host", "0.0.0.0", "--port", str(free_port()), "--foreground")
     assert result.returncode == 1 and "refusing to listen on 0.0.0.0 without an API key" in result.stderr
+    # serve() itself refuses too, for whoever calls it without the CLI
+    from router.config import parse_config
+    from router.server.run import serve
+
+    with pytest.raises(SystemExit, match=r"refusing to listen on 0\.0\.0\.0"):
+        serve(ccr_home / "config.json", parse_config({"Providers": []}), "0.0.0.0", free_port())
 
 
 def test_invalid_config_does_not_start(ccr_home: Path) -> None:

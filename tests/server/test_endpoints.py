@@ -108,7 +108,7 @@ def test_client_disconnect_cancels_the_upstream(upstream: ScriptedUpstream, make
     router = make_router(openai_config(upstream.url))
     body = json.dumps({**OK, "stream": True}).encode()
     with socket.create_connection(("127.0.0.1", router.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         assert b"message_start" in sock.recv(65536)
     deadline = time.monotonic() + 3
@@ -122,7 +122,7 @@ def test_client_disconnect_cancels_a_non_streamed_request(upstream: ScriptedUpst
     router = make_router(openai_config(upstream.url))
     body = json.dumps(OK).encode()
     with socket.create_connection(("127.0.0.1", router.port), timeout=5) as sock:
-        sock.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        sock.sendall(b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                      b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body)
         deadline = time.monotonic() + 3
         while not upstream.requests and time.monotonic() < deadline:

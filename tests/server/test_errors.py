@@ -79,7 +79,8 @@ def test_oversized_body(upstream: ScriptedUpstream, make_router: MakeRouter) -> 
     def chunked() -> Any:  # no content-length: the limit still holds
         yield json.dumps(big).encode()
 
-    assert_error(httpx.post(router.url + "/v1/messages", content=chunked()), 413, "request_too_large")
+    assert_error(httpx.post(router.url + "/v1/messages", content=chunked(), headers={"content-type": "application/json"}),
+                 413, "request_too_large")
     still_serving(router)
 
 
@@ -99,7 +100,7 @@ UPSTREAM_FAILURES: list[tuple[str, Reply, bool, int, str, str]] = [
     ("400 passed on", Reply(status=400, body={"error": {"message": "context too long", "type": "invalid_request_error"}}),
      False, 400, "invalid_request_error", "context too long"),
     ("401 from provider", Reply(status=401, body={"error": {"message": "Incorrect API key sk-test"}}), True, 403,
-     "permission_error", "Incorrect API key *** — check the provider's api_key"),
+     "permission_error", "Incorrect API key [redacted] — check the provider's api_key"),
     ("error body with status 200", Reply(body={"error": {"message": "model overloaded", "code": 529}}), False, 529,
      "overloaded_error", "model overloaded"),
     ("500", Reply(status=500, body=b"internal", content_type="text/plain"), False, 500, "api_error", "HTTP 500"),
