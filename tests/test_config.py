@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from router.config import ConfigError, WireFormat, load_config, parse_config
-from router.config.example import EXAMPLE_CONFIG
+from router.config.example import EXAMPLE_CONFIG, example_config
 from router.config.jsonc import loads
 from router.providers.provider import Provider
 
@@ -41,6 +41,9 @@ def test_claude_code_router_config_loads_unchanged(monkeypatch: pytest.MonkeyPat
 
 def test_example_config_is_valid_and_commented() -> None:
     assert "//" in EXAMPLE_CONFIG
+    first, second = parse_config(loads(example_config())), parse_config(loads(example_config()))
+    assert first.apikey and second.apikey and first.apikey != second.apikey  # a new random key each time
+    assert not any("APIKEY" in w for w in first.warnings)
     config = parse_config(loads(EXAMPLE_CONFIG))
     assert config.router.default == "deepseek,deepseek-chat"
     assert config.aliases["opus"] == "deepseek,deepseek-reasoner"
@@ -158,3 +161,60 @@ def test_interpolation(monkeypatch: pytest.MonkeyPatch) -> None:
     assert config.providers["a"].api_base_url == "https://gw.test/v1"
     assert config.providers["a"].api_key == "sk-ab$cdef" and config.providers["a"].missing_key_var is None
     assert config.providers["b"].api_key is None and config.providers["b"].missing_key_var == "CCR_T_UNSET"
+
+
+@pytest.mark.parametrize("block", [
+    {"security": {"authentication": {"enabled": True, "apiKeys": ["team-key"]}}},
+    {"security": {"rateLimit": {"requestsPerMinute": 60}}},
+    {"rateLimit": {"requestsPerMinute": 60}},
+])
+def test_protection_ccr_does_not_enforce_is_refused(block: dict[str, Any]) -> None:
+    """Accepting it with a warning would leave users believing they are protected."""
+    with pytest.raises(ConfigError) as err:
+        parse_config({**base(), **block})
+    key = next(iter(block))
+    assert f"{key}: " in str(err.value) and "not enforced" in str(err.value) and "APIKEY" in str(err.value)
+
+
+@pytest.mark.parametrize(("key", "value", "problem"), [
+    ("ALLOWED_ORIGINS", ["http://localhost:5173/app"], "not an origin"),
+    ("ALLOWED_ORIGINS", ["localhost:5173"], "not an origin"),
+    ("ALLOWED_ORIGINS", "http://localhost:5173", "must be a list of strings"),
+    ("ALLOWED_HOSTS", ["http://router.internal"], "not a host name"),
+])
+def test_allowed_origins_and_hosts_are_checked(key: str, value: Any, problem: str) -> None:
+    with pytest.raises(ConfigError, match=problem):
+        parse_config({**base(), key: value})
+
+
+def test_allowed_origins_and_hosts_are_normalised() -> None:
+    config = parse_config({**base(), "ALLOWED_ORIGINS": ["HTTP://LocalHost:5173/"], "ALLOWED_HOSTS": ["Router.Lan"]})
+    assert config.allowed_origins == ("http://localhost:5173",) and config.allowed_hosts == ("router.lan",)
+
+
+def test_missing_apikey_is_a_warning_with_the_fix() -> None:
+    config = parse_config(base())
+    assert any(w.startswith("APIKEY: not set") and "ccr config apikey" in w for w in config.warnings)
+
+
+def test_custom_router_path_is_read_from_the_config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "conf"
+    folder.mkdir()
+    (folder / "my_router.py").write_text("def route(request, context):\n    return None\n")
+    (folder / "config.json").write_text(json.dumps({**base(), "CUSTOM_ROUTER_PATH": "my_router.py"}))
+    monkeypatch.chdir(tmp_path)  # elsewhere: the old behaviour would look for ./my_router.py here
+    config = load_config(folder / "config.json")
+    assert config.routing.custom_router_path == str((folder / "my_router.py").resolve())
+
+
+def test_secrets_of_a_config_are_all_found() -> None:
+    config = parse_config({
+        "Providers": [{"name": "a", "api_base_url": "https://a.test/v1/chat/completions", "api_key": ["key-one-1",
+                       "key-two-2"], "models": ["m1"],
+                       "transformer": {"use": [["customparams", {"headers": {"Authorization": "Bearer cp-secret-3"},
+                                                                 "max_tokens": 5}]],
+                                       "m1": {"use": [["customparams", {"api_key": "per-model-4"}]]}}}],
+        "Router": {"default": "a,m1"}, "APIKEY": "client-key-5", "PROXY_URL": "http://u:proxy-pw-6@proxy.test:80",
+    })
+    assert set(config.secrets()) == {"key-one-1", "key-two-2", "Bearer cp-secret-3", "per-model-4", "client-key-5",
+                                     "proxy-pw-6"}

@@ -150,3 +150,60 @@ def test_a_stale_state_file_with_a_reused_pid_is_not_ccr(ccr_home: Path) -> None
     finally:
         other.kill()
         other.wait()
+
+
+@pytest.mark.parametrize("recorded", ["none", "other start time"])
+def test_stop_never_signals_claude_code_routers_ccr(ccr_home: Path, recorded: str) -> None:
+    """claude-code-router's command is also `ccr`: a state file naming its pid must not get it killed."""
+    other = subprocess.Popen(["bash", "-c", "sleep 30", "ccr", "start"])  # its command line: … ccr start
+    try:
+        state = {"pid": other.pid, "host": "127.0.0.1", "port": 1, "started": 0, "config": "x"}
+        if recorded != "none":
+            state["starttime"] = 1  # ccr records its own start; this process started later
+        (ccr_home / "server.json").write_text(json.dumps(state))
+        assert ccr("stop").stdout.strip() == "ccr is not running"
+        assert other.poll() is None
+    finally:
+        other.kill()
+        other.wait()
+
+
+def test_restart_with_a_broken_config_keeps_the_router(running: int, ccr_home: Path) -> None:
+    config = ccr_home / "config.json"
+    good = config.read_text()
+    config.write_text(good.replace('"Providers"', '"Providers": 5, "Old"', 1))
+    result = ccr("restart", "--port", str(running))
+    assert result.returncode == 1 and "left running on its old config" in result.stderr
+    assert ccr("status").returncode == 0  # no outage
+    config.write_text(good)
+    assert ccr("restart", "--port", str(running)).returncode == 0
+
+
+def test_config_show_masks_every_secret(tmp_path: Path) -> None:
+    target = tmp_path / "c.json"
+    target.write_text(json.dumps({
+        "Providers": [{"name": "a", "api_base_url": "https://a.test/v1/chat/completions",
+                       "api_key": ["list-key-one", "list-key-two"], "models": ["m"],
+                       "transformer": {"use": [["customparams", {"headers": {"x-goog-api-key": "cp-secret-value"},
+                                                                 "max_tokens": 100}]]}}],
+        "PROXY_URL": "http://proxyuser:proxy-password@proxy.test:3128", "APIKEY": "ccr-own-key-123",
+        "routingRules": [{"name": "small", "conditions": {"tokenCount": "tokenCount < 500"}}],
+    }, indent=2))
+    shown = ccr("config", "show", "--config", str(target)).stdout
+    for secret in ("list-key-one", "list-key-two", "cp-secret-value", "proxy-password", "proxyuser",
+                   "ccr-own-key-123"):
+        assert secret not in shown
+    assert "tokenCount < 500" in shown and "proxy.test:3128" in shown and '"max_tokens": 100' in shown
+
+
+def test_config_apikey_adds_a_key_once(ccr_home: Path) -> None:
+    config = ccr_home / "config.json"
+    config.write_text('{\n  // mine\n  "Providers": []\n}\n')
+    added = ccr("config", "apikey")
+    assert added.returncode == 0 and "ccr restart" in added.stdout
+    text = config.read_text()
+    key = loads(text)["APIKEY"]
+    assert key.startswith("ccr-") and key not in added.stdout and "// mine" in text
+    assert oct(config.stat().st_mode & 0o777) == "0o600"
+    again = ccr("config", "apikey")
+    assert again.returncode == 0 and "already sets APIKEY" in again.stdout and loads(config.read_text())["APIKEY"] == key
