@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint unit e2e-deps bench bench-deps clean
+.PHONY: install run test lint unit e2e-deps bench bench-deps soak clean
 
 # the virtualenv is rebuilt when the dependencies change; torch's CPU build goes first, or sentence-transformers
 # pulls a multi-GB CUDA build
@@ -41,6 +41,11 @@ bench-deps:
 
 bench: install bench-deps
 	$(BIN)/python -m tests.bench
+
+# 1,000 concurrent streams for 10 minutes (SOAK_S=60 for a short run); figures in bench-results/soak.md
+SOAK_S ?= 600
+soak: install
+	$(BIN)/python -m tests.bench.soak --seconds $(SOAK_S)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -114,7 +114,9 @@ class Provider:
             import aiohttp
 
             self._session = aiohttp.ClientSession(
-                connector=aiohttp.TCPConnector(limit=256, ttl_dns_cache=300, keepalive_timeout=60),
+                # no cap on connections: each is a client's request in flight, and a team's long streams to one
+                # provider would otherwise queue behind the first few hundred
+                connector=aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, keepalive_timeout=60),
                 timeout=aiohttp.ClientTimeout(total=None, connect=15, sock_connect=15, sock_read=self.timeout_s),
                 skip_auto_headers=("User-Agent",),
             )

@@ -29,6 +29,17 @@ def _remove_if_ours(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+def _raise_file_limit() -> None:
+    """Every stream in flight holds two sockets (client and provider): the usual soft limit of 1,024 open files
+    would cap the router near 500 concurrent streams. The hard limit is the system's to set."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = 65536 if hard == resource.RLIM_INFINITY else min(hard, 65536)
+    if soft != resource.RLIM_INFINITY and soft < want:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (want, hard))
+
+
 def refusal(config: Config, host: str) -> str | None:
     """Why the router must not listen on `host` with this config."""
     from router.server.guard import is_loopback
@@ -45,6 +56,7 @@ def serve(path: Path, config: Config, host: str, port: int) -> int:
     from router.server.app import create_app
 
     paths.make_private()  # before the first file is written: logs, the decision log, the state file
+    _raise_file_limit()
     refused = refusal(config, host)  # here as well as in the CLI: serve() is also called directly
     if refused:
         raise SystemExit(f"ccr: {refused}")
