@@ -63,6 +63,28 @@ def translation_per_chunk() -> dict[str, Any]:
     return out
 
 
+def guard_check() -> dict[str, float]:
+    """µs for the guard's look at a request (router/server/guard.py), on Claude Code's real header list."""
+    from router.config import parse_config
+    from router.server.guard import Guard
+
+    guard = Guard(parse_config({"Providers": [], "APIKEY": "bench-key-123456"}))
+    headers = [(k.encode(), v.encode()) for k, v in {
+        "host": "127.0.0.1:3456", "connection": "keep-alive", "accept": "application/json",
+        "x-stainless-retry-count": "0", "x-stainless-timeout": "600", "x-stainless-lang": "js",
+        "x-stainless-package-version": "0.60.0", "x-stainless-os": "Linux", "x-stainless-arch": "x64",
+        "x-stainless-runtime": "node", "x-stainless-runtime-version": "v20.20.2",
+        "anthropic-version": "2023-06-01", "authorization": "Bearer bench-key-123456", "x-app": "cli",
+        "user-agent": "claude-cli/2.1.330 (external, cli)", "content-type": "application/json",
+        "anthropic-beta": "claude-code-20250219,interleaved-thinking-2025-05-14", "x-claude-code-session-id": "s",
+        "accept-encoding": "gzip, deflate, br, zstd",
+        "content-length": "75000"}.items()]
+    scope = {"type": "http", "method": "POST", "path": "/v1/messages", "headers": headers,
+             "server": ("127.0.0.1", 3456), "client": ("127.0.0.1", 50000)}
+    assert guard.check(scope) is None
+    return {"us_per_request": round(_best(lambda: guard.check(scope), 20000) * 1e6, 3)}
+
+
 def _config() -> Any:
     from router.config.load import parse_config
     data = router_config(9, "json")

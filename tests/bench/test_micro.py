@@ -21,3 +21,7 @@ def test_the_150k_decision_runs_the_whole_pipeline(default_model: Any) -> None:
     assert figures["estimate_error_pct_max"] < 1.0  # the estimated tool rounds are within 1% of a full count
     text = markdown({"workloads": {}, "decision_150k": figures})
     assert f"{figures['tokens']:,}-token conversation" in text
+
+
+def test_the_guard_figure_measures_a_request_it_lets_through() -> None:
+    assert micro.guard_check()["us_per_request"] > 0  # guard_check asserts the request passes
