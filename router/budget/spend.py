@@ -87,18 +87,37 @@ class Spend:
     def spent(self, key: str | None = None) -> tuple[int, int]:
         """(today, this month) in nano-USD, for one key or (None) everyone."""
         with self._lock:
-            day, month = self._roll()
-            return self._spent.get((day, key), 0), self._spent.get((month, key), 0)
+            return self._spent_now(key)
+
+    def _spent_now(self, key: str | None) -> tuple[int, int]:
+        day, month = self._roll()
+        return self._spent.get((day, key), 0), self._spent.get((month, key), 0)
 
     def check(self, key: str | None) -> Verdict:
-        """The worst state over every cap that applies to this key."""
+        """The worst state over every cap that applies to this key (for the policy's choice of tiers)."""
+        with self._lock:
+            return self._check(key)
+
+    def reserve(self, key: str | None, usd: float | None) -> tuple[Verdict, float]:
+        """Check the caps and, unless one is exhausted, count the request's expected cost against them, as one
+        step: parallel requests (subagents, several sessions) cannot all pass on the same remaining budget. The
+        amount reserved is returned, to be `settle`d with the actual cost."""
+        with self._lock:
+            verdict = self._check(key)
+            if verdict.over or not usd:
+                return verdict, 0.0
+            day, month = self._roll()
+            self._add(key, day, usd, day, month)
+            return verdict, usd
+
+    def _check(self, key: str | None) -> Verdict:
         caps: list[tuple[str, BudgetLimits, str | None]] = [("global", self.budgets.total, None)]
         if key:
             own = self.budgets.keys.get(key)
             caps.append((f"key {key}", own or self.budgets.per_key, key))
         worst = OK
         for who, limits, k in caps:
-            today, month = self.spent(k)
+            today, month = self._spent_now(k)
             for period, cap, used in (("daily", limits.daily, today), ("monthly", limits.monthly, month)):
                 if cap is None:
                     continue

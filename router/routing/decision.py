@@ -38,6 +38,7 @@ class RoutingDecision:
     ml: dict[str, Any] | None = None  # the classifier's prediction (task_type, complexity, difficulty, probabilities)
     expected_cost: float | None = None  # USD, for the first deployment of the chain
     blocked: str | None = None  # a hard budget limit refused the request: the message the client gets
+    reserved: float = 0.0  # USD counted against the budgets when decided; settled with the actual cost
     prompt_id: str | None = None
     labels: Any = None  # the classifier's prediction still running (an asyncio.Future); `ml` once it is done
 

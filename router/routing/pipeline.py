@@ -94,6 +94,12 @@ class RoutingEngine:
             target, signal, extra, dispatch, policy = await self._pipeline(view, tag, notes, ml, verdict)
             scenario = "default" if signal == "policy" else signal
         chain = self._chain(target, scenario, extra, choice.deployment_id if choice else None)
+        expected = self._expected_cost(chain, view, ml)
+        reserved = 0.0
+        if self.spend is not None:
+            # the caps again, and the expected cost counted against them, in one step with no await between it
+            # and its use: the check above was made before the awaits of the pipeline
+            verdict, reserved = self.spend.reserve(key, expected)
         blocked = None
         if verdict.over:
             free = [d for d in chain if d.info is not None and d.info.free]
@@ -111,7 +117,7 @@ class RoutingEngine:
             target=target, signal=signal, candidates=[d.id for d in chain], features=features, fallback=extra,
             elapsed_ms=round((time.perf_counter() - started) * 1000, 3), session=view.session,
             turn=view.turn_key, notes=notes, dispatcher=dispatch, ml=ml.to_dict() if ml is not None else None,
-            expected_cost=self._expected_cost(chain, view, ml), blocked=blocked, prompt_id=view.prompt_id,
+            expected_cost=expected, blocked=blocked, prompt_id=view.prompt_id, reserved=reserved,
         )
         if ml is None and labels is not None:  # not needed to decide: the log gets them once they are ready
             if labels.done():

@@ -76,11 +76,6 @@ async def handle(state: State, request: Request) -> Response:
 
     streamed = bool(body.get("stream"))
 
-    # the expected cost counts against the budgets at once, so that concurrent requests (parallel subagents,
-    # long streams) cannot all pass the check on the same remaining budget; the actual cost settles it
-    reserved = decision.expected_cost if state.spend is not None and not decision.blocked else None
-    if reserved and state.spend is not None:
-        state.spend.add(key, reserved)
 
     def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
                     error: ProxyError | None = None) -> None:
@@ -89,7 +84,7 @@ async def handle(state: State, request: Request) -> Response:
             state.engine.learned.observe(decision.ml.get("task_type") if decision.ml else None,
                                          dep.target if dep else None, usage)
         if state.spend is not None:
-            state.spend.settle(key, reserved or 0.0, cost or 0.0)
+            state.spend.settle(key, decision.reserved, cost or 0.0)  # reserved when decided (routing/pipeline.py)
         outcome = records.outcome_row(decision, status=status, streamed=streamed, usage=usage,
                                       latency_ms=(time.perf_counter() - started) * 1000, cost=cost,
                                       error_type=error.error_type if error else None,

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -159,6 +161,24 @@ def test_a_hard_limit_blocks_with_an_anthropic_error_and_is_logged(upstream: Scr
     assert len(upstream.requests) == 3
     assert rows(router, "SELECT status, error_type, cost_usd FROM outcomes ORDER BY ts DESC LIMIT 1") == [
         (400, "invalid_request_error", None)]
+
+
+def test_parallel_requests_cannot_share_the_last_of_a_budget(upstream: ScriptedUpstream, make_router: MakeRouter,
+                                                              tmp_path: Path) -> None:
+    """Parallel subagents at a nearly spent budget: a custom hook holds each request inside the pipeline, after
+    the early check, so that all of them are in flight at once; only one may pass, since the check and the
+    reservation of its expected cost are one step."""
+    upstream.script = answer
+    hook = tmp_path / "slow_router.py"
+    hook.write_text("import time\n\ndef route(request, context):\n    time.sleep(0.3)\n    return None\n")
+    router = make_router(config(upstream.url, Budgets={"daily": 3 * COST + 1e-9}, CUSTOM_ROUTER_PATH=str(hook),
+                                CUSTOM_ROUTER_TIMEOUT_MS=5000))
+    _spend(router, 3)  # 1 nano-dollar left
+    with ThreadPoolExecutor(4) as pool:  # the hook runs four at a time
+        answers = list(pool.map(lambda i: send(router, f"subagent task {i}", session=f"p{i}"), range(4)))
+    assert sorted(a.status_code for a in answers) == [200, 400, 400, 400]
+    assert all("budget exhausted" in a.json()["error"]["message"] for a in answers if a.status_code == 400)
+    assert len(upstream.requests) == 4  # three before, one of the four
 
 
 def test_spend_is_kept_across_a_restart(upstream: ScriptedUpstream) -> None:
