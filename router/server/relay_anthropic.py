@@ -109,6 +109,8 @@ class _Cutter:
     def close(self) -> bytes:
         """An event the upstream left without its blank line."""
         rest, self.tail = self.tail, b""
+        if not rest.strip(b"\r\n"):  # line ends only, as they came: which of them are left over depends on the reads
+            return rest
         return self.feed(rest.rstrip(b"\r\n") + b"\n\n") if rest.strip() else b""
 
 

@@ -114,6 +114,8 @@ ODD: list[tuple[str, bytes, int]] = [
     ("opening error a string", b"event: error\ndata: {\"error\": \"boom\"}\n\n", 502),
     ("opening error type a list", b"event: error\ndata: {\"error\": {\"type\": [1]}}\n\n", 500),
     ("opening error type unknown", b"event: error\ndata: {\"error\": {\"type\": \"weird\"}}\n\n", 502),
+    # found by atheris: "\n\n\n\n" at the end passed on whole, but "\n\n\n" + "\n" lost its last line end
+    ("blank lines at the end", b"event: message_stop\ndata: {}\n\n\n\n", 200),
     # the status came from whichever later event parsed, and so from how the bytes were cut
     ("opening error not JSON, a good one after",
      b"event: error\ndata: oops\n\nevent: error\ndata: {\"error\": {\"type\": \"overloaded_error\"}}\n\n", 502),
