@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, settings
 
 _QUIET = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.large_base_example]
 # no example database: derandomized runs don't need one, and it would leave .hypothesis/ in the tree
-settings.register_profile("ci", max_examples=150, deadline=None, derandomize=True, database=None,
+settings.register_profile("ci", max_examples=400, deadline=None, derandomize=True, database=None,
                           suppress_health_check=_QUIET, print_blob=True)
 settings.register_profile("explore", max_examples=1500, deadline=None, suppress_health_check=_QUIET,
                           print_blob=True)

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from tests.fuzz.anthropic_order import check_stream
 from tests.fuzz.drive import Outcome, openai_stream, split
-from tests.fuzz.strategies import dumps, openai_sse, parallel_calls
+from tests.fuzz.strategies import dumps, nested, openai_sse, parallel_calls
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "openai_streams").glob("*.sse"))
 CUTS = st.lists(st.integers(0, 2**18), max_size=12)
@@ -74,3 +74,51 @@ def test_parallel_calls_arrive_whole_and_in_order(case: tuple[list[dict[str, Any
     assert [c.start["id"] for c in calls] == started
     assert [orjson.loads(c.text("input_json_delta")) for c in calls] == [arguments[int(i[5:])] for i in started]
     assert openai_stream(split(raw, cuts)).same_as() == whole.same_as()
+
+
+def _chunk(delta: dict[str, Any], **choice: Any) -> dict[str, Any]:
+    return {"choices": [{"index": 0, "delta": delta, **choice}]}
+
+
+_CALL = {"index": 0, "id": "c", "function": {"name": "Bash", "arguments": "{}"}}
+# each of these raised a TypeError or AttributeError inside the translator before the fix: the client got
+# "ccr hit an internal error" (a 500, or an error event) instead of the answer or a 502 naming the provider
+ODD_CHUNKS: list[tuple[str, list[Any], str]] = [
+    ("usage that is a list", [_chunk({"content": "a"}, finish_reason="stop"), {"choices": [], "usage": [1]}], "ok"),
+    ("token counts beyond 64 bits", [_chunk({"content": "a"}, finish_reason="stop"),
+                                     {"choices": [], "usage": {"prompt_tokens": 1e30}}], "ok"),
+    ("prompt_tokens_details a string", [_chunk({"content": "a"}, finish_reason="stop"),
+                                        {"choices": [], "usage": {"prompt_tokens_details": "x"}}], "ok"),
+    ("a choice that is a string", [{"choices": ["x"]}, _chunk({"content": "a"}, finish_reason="stop")], "ok"),
+    ("content that is a number", [_chunk({"content": 5}), _chunk({"content": "a"}, finish_reason="stop")], "ok"),
+    ("content parts", [_chunk({"content": [{"type": "text", "text": "a"}, {"text": 1}]}, finish_reason="stop")], "ok"),
+    ("a finish reason that is a list", [_chunk({"content": "a"}, finish_reason=["stop"]),
+                                        _chunk({}, finish_reason="stop")], "ok"),
+    ("a tool call index that is a list", [_chunk({"tool_calls": [{**_CALL, "index": [0]}]}, finish_reason="tool_calls")],
+     "ok"),
+    ("a tool call id that is a number", [_chunk({"tool_calls": [{**_CALL, "id": 7}]}, finish_reason="tool_calls")], "ok"),
+    ("a tool name that is a number", [_chunk({"tool_calls": [{**_CALL, "function": {"name": 3}}]}),
+                                      _chunk({"content": "a"}, finish_reason="stop")], "ok"),
+    ("arguments that are a list", [_chunk({"tool_calls": [{**_CALL, "function": {"name": "B", "arguments": [1]}}]},
+                                          finish_reason="tool_calls")], "ok"),
+    ("tool_calls that is an object", [_chunk({"tool_calls": {"index": 0}}, finish_reason="stop")], "ok"),
+    ("reasoning details with a number for text", [_chunk({"reasoning_details": [
+        {"type": "reasoning.text", "text": 1}, {"type": "reasoning.text", "text": "a"}]}, finish_reason="stop")], "ok"),
+    ("reasoning details too deep to write", [_chunk({"reasoning_details": [
+        {"type": "reasoning.text", "text": "a", "x": nested(300)}]}, finish_reason="stop")], "ok"),
+    ("arguments as an object too deep to write", [_chunk({"content": "a"}), _chunk({"tool_calls": [
+        {**_CALL, "function": {"name": "B", "arguments": {"a": nested(300)}}}]})], "error event"),
+]
+
+
+@pytest.mark.parametrize(("label", "chunks", "expected"), ODD_CHUNKS, ids=[c[0] for c in ODD_CHUNKS])
+def test_pinned_odd_chunks(label: str, chunks: list[Any], expected: str) -> None:
+    raw = b"".join(b"data: " + dumps(c) + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    outcome = openai_stream([raw])
+    seen = check_stream(outcome.stream)
+    if expected == "ok":
+        assert seen.error is None
+        assert all(isinstance(v, int) and 0 <= v < 2**53 for v in (seen.usage or {}).values())
+    else:
+        assert seen.error is not None and seen.error["type"] == "api_error"
+        assert "provider" in seen.error["message"] or "upstream" in seen.error["message"]
