@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: install run test lint unit e2e-deps bench bench-deps soak clean
+.PHONY: install run test lint unit e2e-deps bench bench-deps soak fuzz clean
 
 # the virtualenv is rebuilt when the dependencies change; torch's CPU build goes first, or sentence-transformers
 # pulls a multi-GB CUDA build
@@ -47,5 +47,12 @@ SOAK_S ?= 600
 soak: install
 	$(BIN)/python -m tests.bench.soak --seconds $(SOAK_S)
 
+# coverage-guided fuzzing of the SSE reader, the translators and the passthrough (tests/fuzz/atheris_targets.py);
+# not part of `test` or `bench`: it runs for FUZZ_SECONDS, keeps its corpus and any crash input under .fuzz/
+FUZZ_SECONDS ?= 300
+fuzz: install
+	$(BIN)/pip install --quiet atheris
+	$(BIN)/python -m tests.fuzz.atheris_targets -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .fuzz

@@ -109,20 +109,27 @@ class _Cutter:
     def close(self) -> bytes:
         """An event the upstream left without its blank line."""
         rest, self.tail = self.tail, b""
+        if not rest.strip(b"\r\n"):  # line ends only, as they came: which of them are left over depends on the reads
+            return rest
         return self.feed(rest.rstrip(b"\r\n") + b"\n\n") if rest.strip() else b""
 
 
 def _opening_error(provider: Provider, segment: bytes) -> UpstreamError:
-    """A stream whose first event is an error: answer with the status that error type stands for."""
-    for _name, data in SSEDecoder().feed(segment):
-        try:
-            err = orjson.loads(data).get("error") or {}
-        except (orjson.JSONDecodeError, AttributeError):
-            continue
-        kind = err.get("type", "api_error")
+    """A stream whose first event is an error: answer with the status that error type stands for. Only that
+    event is read: what else arrived in the same read depends on how the upstream's bytes were cut."""
+    block = segment.replace(b"\r\n", b"\n").replace(b"\r", b"\n").split(b"\n\n", 1)[0]
+    events = SSEDecoder().feed(block + b"\n\n")
+    try:
+        payload = orjson.loads(events[0][1]) if events else None
+    except orjson.JSONDecodeError:
+        payload = None
+    err = payload.get("error") if isinstance(payload, dict) else None
+    if isinstance(err, dict):
+        kind = err.get("type")
+        kind = kind if isinstance(kind, str) and kind else "api_error"
         return UpstreamError(f"provider '{provider.name}' failed: {err.get('message', '')}",
                              status=TYPE_TO_STATUS.get(kind, 502), error_type=kind)
-    return UpstreamUnavailable(f"provider '{provider.name}' failed: {segment[:300].decode('utf-8', 'replace')}")
+    return UpstreamUnavailable(f"provider '{provider.name}' failed: {block[:300].decode('utf-8', 'replace')}")
 
 
 async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider) -> Stream:
@@ -159,7 +166,12 @@ def _note_usage(segment: bytes, usage: dict[str, int]) -> None:
                 event = orjson.loads(data)
             except orjson.JSONDecodeError:
                 continue
-            found = (event.get("message") or {}).get("usage") if name == b"message_start" else event.get("usage")
+            if not isinstance(event, dict):  # upstream garbage is passed on as it came, and not counted
+                continue
+            found = event.get("usage")
+            if name == b"message_start":
+                message = event.get("message")
+                found = message.get("usage") if isinstance(message, dict) else None
             usage.update(_ints(found))
 
 

@@ -41,18 +41,29 @@ def stop_reason(finish_reason: str | None, saw_tool_call: bool) -> str:
     return reason
 
 
-def usage_from_openai(u: dict[str, Any] | None) -> dict[str, int]:
+def _count(value: Any) -> int:
+    """A token count as providers send it (an int, a float, now and then a string of digits); anything else,
+    or a count no tokenizer produces (negative, or beyond what JSON writers take), is 0."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**53:
+        return 0
+    return int(value)
+
+
+def usage_from_openai(u: Any) -> dict[str, int]:
     """prompt_tokens includes cached (and, on OpenRouter, cache-write) tokens; Anthropic counts them apart."""
-    if not u:
+    if not u or not isinstance(u, dict):
         return {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
                 "cache_read_input_tokens": 0}
-    details = u.get("prompt_tokens_details") or {}
-    cached = int(details.get("cached_tokens") or u.get("prompt_cache_hit_tokens") or 0)
-    written = int(details.get("cache_write_tokens") or 0)
-    prompt = int(u.get("prompt_tokens") or 0)
+    details = u.get("prompt_tokens_details")
+    details = details if isinstance(details, dict) else {}
+    cached = _count(details.get("cached_tokens")) or _count(u.get("prompt_cache_hit_tokens"))
+    written = _count(details.get("cache_write_tokens"))
+    prompt = _count(u.get("prompt_tokens"))
     return {
         "input_tokens": max(prompt - cached - written, 0),
-        "output_tokens": int(u.get("completion_tokens") or 0),
+        "output_tokens": _count(u.get("completion_tokens")),
         "cache_creation_input_tokens": written,
         "cache_read_input_tokens": cached,
     }
@@ -92,7 +103,10 @@ SIGNATURE_PREFIX = "ccr1."
 
 def reasoning_signature(source: str, details: list[Any] | None = None) -> str:
     if details:
-        packed = base64.urlsafe_b64encode(orjson.dumps(details)).decode().rstrip("=")
+        try:
+            packed = base64.urlsafe_b64encode(orjson.dumps(details)).decode().rstrip("=")
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes: the reasoning is replayed without them
+            return f"{SIGNATURE_PREFIX}{source}"
         return f"{SIGNATURE_PREFIX}{source}.{packed}"
     return f"{SIGNATURE_PREFIX}{source}"
 
@@ -106,7 +120,8 @@ def parse_reasoning_signature(signature: str | None) -> tuple[str | None, list[A
         return source, None
     try:
         details = orjson.loads(base64.urlsafe_b64decode(packed + "=" * (-len(packed) % 4)))
-    except (ValueError, orjson.JSONDecodeError):
+        orjson.dumps(details)  # they are sent on: deeper than orjson writes (it reads deeper) counts as garbled
+    except (ValueError, orjson.JSONDecodeError, orjson.JSONEncodeError):
         return source, None
     return source, details if isinstance(details, list) else None
 

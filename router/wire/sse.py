@@ -68,7 +68,7 @@ class SSEDecoder:
 
 def _parse(block: bytes) -> tuple[bytes | None, bytes] | None:
     if block.startswith(b"data: ") and b"\n" not in block:  # the common case, one data line
-        return None, block[6:]
+        return (None, block[6:]) if len(block) > 6 else None  # empty data is not dispatched here either
     name: bytes | None = None
     data: list[bytes] = []
     for line in block.split(b"\n"):

@@ -80,6 +80,8 @@ def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
     if not isinstance(source, dict):
         raise InvalidRequest(f"{path}.source: required for a document block")
     title = block.get("title") or "document"
+    if not isinstance(title, str):
+        raise InvalidRequest(f"{path}.title: must be a string")
     kind = source.get("type")
     if kind == "base64":
         media = source.get("media_type", "application/pdf")
@@ -107,7 +109,7 @@ def _tool_result(block: dict[str, Any], path: str) -> tuple[str, list[dict[str, 
         for i, part in enumerate(content):
             kind = part.get("type") if isinstance(part, dict) else None
             if kind == "text":
-                texts.append(part.get("text", ""))
+                texts.append(_text(part, f"{path}.content.{i}"))
             elif kind == "image":
                 images.append(_image_part(part, f"{path}.content.{i}"))
             elif kind == "document":
@@ -213,7 +215,10 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
                 "function": {"name": names.short(name), "arguments": orjson.dumps(block.get("input", {})).decode()},
             })
         elif kind == "thinking":
-            source, carried = parse_reasoning_signature(block.get("signature"))
+            signature = block.get("signature")
+            if signature is not None and not isinstance(signature, str):
+                raise InvalidRequest(f"{bpath}.signature: must be a string")
+            source, carried = parse_reasoning_signature(signature)
             field = source if source in _REASONING_FIELDS else opts.replay_field
             if field:
                 reasoning.setdefault(field, []).append(str(block.get("thinking") or ""))
@@ -234,8 +239,10 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
     out.append(msg)
 
 
-def _tool_def(tool: dict[str, Any], names: ToolNames, opts: ChatOptions) -> dict[str, Any]:
+def _tool_def(tool: dict[str, Any], path: str, names: ToolNames, opts: ChatOptions) -> dict[str, Any]:
     schema = tool.get("input_schema") or {"type": "object", "properties": {}}
+    if not isinstance(schema, dict):
+        raise InvalidRequest(f"{path}.input_schema: must be a JSON Schema object")
     if opts.strip_schema_keys:
         schema = {k: v for k, v in schema.items() if k not in opts.strip_schema_keys}
     fn: dict[str, Any] = {"name": names.short(tool["name"]), "parameters": schema}
@@ -254,8 +261,9 @@ def _referenced_tools(messages: list[Any]) -> set[str]:
         for block in content:
             if isinstance(block, dict) and block.get("type") == "tool_result" and isinstance(block.get("content"), list):
                 for part in block["content"]:
-                    if isinstance(part, dict) and part.get("type") == "tool_reference":
-                        found.add(part.get("tool_name", ""))
+                    if (isinstance(part, dict) and part.get("type") == "tool_reference"
+                            and isinstance(part.get("tool_name"), str)):
+                        found.add(part["tool_name"])
     return found
 
 
@@ -277,7 +285,7 @@ def _tools(body: dict[str, Any], names: ToolNames, opts: ChatOptions) -> list[di
                 referenced = _referenced_tools(body["messages"])
             if tool["name"] not in referenced:
                 continue
-        out.append(_tool_def(tool, names, opts))
+        out.append(_tool_def(tool, f"tools.{i}", names, opts))
     return out
 
 
@@ -306,6 +314,8 @@ def _effort(body: dict[str, Any]) -> tuple[str | None, int | None]:
     kind = thinking.get("type") if isinstance(thinking, dict) else None
     config = body.get("output_config")
     effort = config.get("effort") if isinstance(config, dict) else None
+    if effort is not None and not isinstance(effort, str):
+        raise InvalidRequest("output_config.effort: must be a string")
     if kind == "disabled" or (kind is None and effort is None):
         return "off", None
     if kind == "enabled":

@@ -1,4 +1,8 @@
-"""OpenAI Chat Completions response → Anthropic message (non-streaming)."""
+"""OpenAI Chat Completions response → Anthropic message (non-streaming).
+
+An upstream's answer is not trusted to have the shape it should: a field of the wrong type reads as absent,
+here and in the stream translator, so that it never becomes an internal error or an invalid Anthropic message.
+"""
 
 from __future__ import annotations
 
@@ -18,24 +22,58 @@ from router.translate.openai_chat.request import ToolNames
 from router.wire.errors import UpstreamError, UpstreamUnavailable, type_for_status
 
 
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def content_text(content: Any) -> str:
+    """A message's content: a string or, from a few providers, a list of parts with text."""
+    if isinstance(content, list):
+        return "".join(as_str(p.get("text")) for p in content if isinstance(p, dict))
+    return as_str(content)
+
+
+def encode_arguments(value: Any) -> bytes:
+    """Arguments are written out again, and orjson reads 1024 levels of nesting but writes only ~254."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        raise UpstreamUnavailable("upstream sent tool arguments nested too deeply to pass on") from None
+
+
+def encodable_arguments(value: dict[str, Any]) -> dict[str, Any]:
+    encode_arguments(value)
+    return value
+
+
 def parse_arguments(raw: Any) -> dict[str, Any]:
     """Tool arguments arrive as a JSON string (or, from a few providers, an object)."""
     if isinstance(raw, dict):
-        return raw
+        return encodable_arguments(raw)
     if not raw:
         return {}
+    if not isinstance(raw, str):  # a number or a list where the arguments belong: kept as unparsable ones are
+        return encodable_arguments({"_raw_arguments": raw})
     try:
         value = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return {"_raw_arguments": raw}
-    return value if isinstance(value, dict) else {"value": value}
+    return encodable_arguments(value if isinstance(value, dict) else {"value": value})
 
 
 def reasoning_of(message: dict[str, Any]) -> tuple[str, str | None, list[Any] | None]:
     """(text, source field, details) of whatever reasoning a provider attached to a message or delta."""
     details = message.get("reasoning_details")
     if isinstance(details, list) and details:
-        text = "".join(d.get("text") or d.get("summary") or "" for d in details if isinstance(d, dict))
+        text = "".join(as_str(d.get("text")) or as_str(d.get("summary")) for d in details if isinstance(d, dict))
         return text, "reasoning_details", details
     for field in ("reasoning_content", "reasoning"):
         value = message.get(field)
@@ -64,34 +102,34 @@ def check_finish(finish_reason: Any) -> None:
 def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any]:
     if isinstance(data, dict) and data.get("error") and not data.get("choices"):
         raise upstream_error(data["error"])
-    if not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]:
+    if (not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]
+            or not isinstance(data["choices"][0], dict)):
         raise UpstreamUnavailable("upstream answered 200 without choices; the provider may not speak OpenAI "
                                   "Chat Completions at this URL (check api_base_url)")
     choice = data["choices"][0]
-    check_finish(choice.get("finish_reason"))
-    message = choice.get("message") or {}
+    finish = as_str(choice.get("finish_reason"))
+    check_finish(finish)
+    message = as_dict(choice.get("message"))
     content: list[dict[str, Any]] = []
     text, source, details = reasoning_of(message)
     if source:
         content.append({"type": "thinking", "thinking": text, "signature": reasoning_signature(source, details)})
-    body_text = message.get("content")
-    if isinstance(body_text, list):  # a few providers return content parts
-        body_text = "".join(p.get("text", "") for p in body_text if isinstance(p, dict))
+    body_text = content_text(message.get("content"))
     if body_text:
         content.append({"type": "text", "text": body_text})
-    refusal = message.get("refusal")
+    refusal = as_str(message.get("refusal"))
     if refusal and not body_text:
         content.append({"type": "text", "text": refusal})
-    calls = message.get("tool_calls") or []
+    calls = [c for c in as_list(message.get("tool_calls")) if isinstance(c, dict)]
     for call in calls:
-        fn = call.get("function") or {}
+        fn = as_dict(call.get("function"))
         content.append({
             "type": "tool_use",
-            "id": to_anthropic_id(call.get("id")),
-            "name": names.restore(fn.get("name", "")),
+            "id": to_anthropic_id(as_str(call.get("id"))),
+            "name": names.restore(as_str(fn.get("name"))),
             "input": parse_arguments(fn.get("arguments")),
         })
-    reason = "refusal" if refusal and not calls else stop_reason(choice.get("finish_reason"), bool(calls))
+    reason = "refusal" if refusal and not calls else stop_reason(finish, bool(calls))
     return {
         "id": new_message_id(),
         "type": "message",

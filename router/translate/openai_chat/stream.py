@@ -22,7 +22,16 @@ from router.translate.common import (
     usage_from_openai,
 )
 from router.translate.openai_chat.request import ToolNames
-from router.translate.openai_chat.response import check_finish, reasoning_of, upstream_error
+from router.translate.openai_chat.response import (
+    as_dict,
+    as_list,
+    as_str,
+    check_finish,
+    content_text,
+    encode_arguments,
+    reasoning_of,
+    upstream_error,
+)
 from router.wire.sse import event
 
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -66,7 +75,7 @@ class StreamTranslator:
         self.open_call: _Call | None = None
         self.thinking_source: str | None = None
         self.thinking_details: list[dict[str, Any]] = []
-        self.calls: dict[Any, _Call] = {}
+        self.calls: dict[int, _Call] = {}
         self.deferred: list[tuple[str, Any]] = []
         self.buffering = False
         self.finish_reason: str | None = None
@@ -98,29 +107,33 @@ class StreamTranslator:
             return b""
         if chunk.get("error"):  # alone, or with a choice whose finish_reason is "error" (OpenRouter)
             raise upstream_error(chunk["error"])
-        usage = chunk.get("usage") or (chunk.get("x_groq") or {}).get("usage")  # Groq reports it under x_groq
+        # Groq reports usage under x_groq; fields of the wrong type read as absent (see response.py)
+        usage = as_dict(chunk.get("usage")) or as_dict(as_dict(chunk.get("x_groq")).get("usage"))
         if usage:
             self.usage = usage
         out: list[bytes] = []
-        for choice in chunk.get("choices") or ():
-            if choice.get("index", 0) != 0:
+        for choice in as_list(chunk.get("choices")):
+            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
                 continue
-            delta = choice.get("delta") or {}
+            delta = as_dict(choice.get("delta"))
             text, source, details = reasoning_of(delta)
             if text or details:
                 self._thinking(text, source, details, out)
-            content = delta.get("content")
+            content = content_text(delta.get("content"))
             if content:
                 self._text(content, out)
-            if delta.get("refusal"):
+            refusal = as_str(delta.get("refusal"))
+            if refusal:
                 self.refused = True
-                self._text(delta["refusal"], out)
-            for call in delta.get("tool_calls") or ():
-                self._tool(call, out)
-            if choice.get("finish_reason"):
-                check_finish(choice["finish_reason"])
-                self.finish_reason = choice["finish_reason"]
-            if choice.get("usage"):  # Moonshot/Kimi put it inside the choice
+                self._text(refusal, out)
+            for call in as_list(delta.get("tool_calls")):
+                if isinstance(call, dict):
+                    self._tool(call, out)
+            finish = as_str(choice.get("finish_reason"))
+            if finish:
+                check_finish(finish)
+                self.finish_reason = finish
+            if as_dict(choice.get("usage")):  # Moonshot/Kimi put it inside the choice
                 self.usage = choice["usage"]
         return b"".join(out)
 
@@ -238,7 +251,7 @@ class StreamTranslator:
             last = self.thinking_details[-1] if self.thinking_details else None
             if (last is not None and last.get("type") == d.get("type") == "reasoning.text"
                     and last.get("index") == d.get("index")):
-                last["text"] = (last.get("text") or "") + (d.get("text") or "")
+                last["text"] = as_str(last.get("text")) + as_str(d.get("text"))
                 if d.get("signature"):
                     last["signature"] = d["signature"]
             else:
@@ -246,19 +259,20 @@ class StreamTranslator:
 
     def _tool(self, delta: dict[str, Any], out: list[bytes]) -> None:
         key = delta.get("index", 0)
+        if not isinstance(key, int):
+            key = 0
         call = self.calls.get(key)
-        upstream_id = delta.get("id") or None
+        upstream_id = as_str(delta.get("id")) or None
         if call is None or (upstream_id and call.upstream_id and upstream_id != call.upstream_id):
             call = _Call(upstream_id)
             self.calls[key] = call
         elif upstream_id and not call.upstream_id:
             call.upstream_id = upstream_id
-        fn = delta.get("function") or {}
-        if fn.get("name") and not call.name:
+        fn = as_dict(delta.get("function"))
+        if as_str(fn.get("name")) and not call.name:
             call.name = fn["name"]
         piece = fn.get("arguments")
-        if isinstance(piece, dict):
-            piece = orjson.dumps(piece).decode()
+        piece = encode_arguments(piece).decode() if isinstance(piece, dict) else as_str(piece)
         if piece:
             call.args.append(piece)
             self.output_chars += len(piece)

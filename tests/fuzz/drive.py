@@ -1,0 +1,130 @@
+"""The relays' stream paths driven with upstream bytes cut into given reads, without a network or event loop.
+
+The fake response's reads never suspend, so a coroutine runs to completion on its first `send`: no event loop
+is needed, which keeps a hypothesis example well under a millisecond and free of scheduling noise. Ids that
+ccr mints (message ids, tool ids for calls that came without one) are made deterministic, so that two runs
+over the same input can be compared byte for byte.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Awaitable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from unittest import mock
+
+from router.server import relay_anthropic, relay_openai
+from router.translate.openai_chat import StreamTranslator, ToolNames
+from router.wire.errors import INTERNAL_MESSAGE, ProxyError
+
+T = TypeVar("T")
+
+
+def run(awaitable: Awaitable[T]) -> T:
+    """Run a coroutine that never really waits (everything it awaits is already there)."""
+    coro = awaitable.__await__()
+    try:
+        coro.send(None)
+    except StopIteration as stop:
+        return stop.value  # type: ignore[no-any-return]
+    raise AssertionError("the coroutine suspended; the fakes here never should")
+
+
+def drain(chunks: AsyncIterator[bytes]) -> list[bytes]:
+    out: list[bytes] = []
+    while True:
+        try:
+            out.append(run(chunks.__anext__()))
+        except StopAsyncIteration:
+            return out
+
+
+class _Content:
+    def __init__(self, reads: list[bytes]) -> None:
+        self.reads = iter(reads)
+
+    async def readany(self) -> bytes:
+        return next(self.reads, b"")
+
+
+class FakeResponse:
+    """What the relays use of an aiohttp response: the body's reads, headers, close/release."""
+
+    def __init__(self, reads: list[bytes]) -> None:
+        self.content = _Content([r for r in reads if r])  # an empty read means end of stream to aiohttp
+        self.headers: dict[str, str] = {}
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+
+    def release(self) -> None:
+        self.closed = True
+
+
+@dataclass
+class FakeProvider:
+    name: str = "up"
+
+
+@contextmanager
+def fixed_ids() -> Iterator[None]:
+    counter = itertools.count(1)
+    with mock.patch("router.translate.common.unique", lambda prefix: f"{prefix}{next(counter):06d}"):
+        yield
+
+
+@dataclass
+class Outcome:
+    """What the client gets: an HTTP error (status, body) before any output, or the stream's bytes."""
+
+    status: int = 200
+    error_body: bytes = b""
+    chunks: list[bytes] = field(default_factory=list)
+    usage: dict[str, int] = field(default_factory=dict)
+    closed: bool = False  # the upstream response was closed
+
+    @property
+    def stream(self) -> bytes:
+        return b"".join(self.chunks)
+
+    def same_as(self) -> tuple[int, bytes, bytes, dict[str, int]]:
+        """What must not depend on how the upstream's bytes were cut into reads."""
+        return self.status, self.error_body, self.stream, self.usage
+
+
+def openai_stream(reads: list[bytes], names: ToolNames | None = None) -> Outcome:
+    """relay_openai's streaming path over these upstream reads. A non-ccr exception escapes as itself."""
+    resp = FakeResponse(reads)
+    provider: Any = FakeProvider()
+    with fixed_ids():
+        tr = StreamTranslator("up,m", names or ToolNames(), 100)
+        try:
+            started = run(relay_openai._start_stream(resp, provider, tr))  # type: ignore[arg-type]
+        except ProxyError as exc:
+            return Outcome(exc.status, exc.body(), closed=resp.closed)
+        chunks = drain(started.chunks)
+    outcome = Outcome(chunks=chunks, usage=started.usage, closed=resp.closed)
+    # the relay turns any other exception into this error event (and logs a traceback): a bug to report
+    assert INTERNAL_MESSAGE.encode() not in outcome.stream, "the translator raised a non-ccr exception"
+    return outcome
+
+
+def passthrough_stream(reads: list[bytes]) -> Outcome:
+    """relay_anthropic's streaming path over these upstream reads."""
+    resp = FakeResponse(reads)
+    provider: Any = FakeProvider()
+    try:
+        started = run(relay_anthropic._start_stream(resp, provider))  # type: ignore[arg-type]
+    except ProxyError as exc:
+        return Outcome(exc.status, exc.body(), closed=resp.closed)
+    chunks = drain(started.chunks)
+    return Outcome(chunks=chunks, usage=started.usage, closed=resp.closed)
+
+
+def split(data: bytes, cuts: list[int]) -> list[bytes]:
+    """`data` cut at these offsets (any order, repeats and out-of-range offsets ignored)."""
+    points = sorted({c for c in cuts if 0 < c < len(data)})
+    return [data[a:b] for a, b in itertools.pairwise([0, *points, len(data)])]
