@@ -60,14 +60,19 @@ async def relay(provider: Provider, model: str, body: dict[str, Any], raw: bytes
         raise upstream.unexpected_content(provider, resp, "JSON or an event stream")
     try:
         data = await resp.read()
-    except (TimeoutError, aiohttp.ClientError):
+    except TimeoutError:  # before ClientError: aiohttp's read timeout is both
+        raise UpstreamTimeout(f"provider '{provider.name}' stopped sending its answer") from None
+    except aiohttp.ClientError:
         raise UpstreamUnavailable(f"provider '{provider.name}' broke off its answer") from None
     finally:
         resp.release()
-    try:
-        usage = orjson.loads(data).get("usage") or {}
-    except (orjson.JSONDecodeError, AttributeError):
-        usage = {}
+    try:  # passed on as it came, but never as a 200 the client cannot read: garbage is the upstream's failure
+        message = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamUnavailable(
+            f"provider '{provider.name}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
+        ) from None
+    usage = message.get("usage") if isinstance(message, dict) else None
     return Whole(data, resp.status, _response_headers(resp), usage=_ints(usage))
 
 
@@ -137,11 +142,11 @@ async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider) -> Str
                 raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before it began")
         if first.startswith(b"event: error"):
             raise _opening_error(provider, first)
+        usage: dict[str, int] = {}
+        _scan(first, usage, provider)
     except BaseException:
         resp.close()
         raise
-    usage: dict[str, int] = {}
-    _note_usage(first, usage)
     return Stream(_pump(resp, provider, cutter, first, usage), _response_headers(resp), usage)
 
 
@@ -149,18 +154,40 @@ def _ints(usage: Any) -> dict[str, int]:
     return {k: v for k, v in usage.items() if isinstance(v, int)} if isinstance(usage, dict) else {}
 
 
-def _note_usage(segment: bytes, usage: dict[str, int]) -> None:
-    """Token counts for the decision log, read from message_start and message_delta (cumulative) only."""
-    if b"event: message_start" not in segment and b"event: message_delta" not in segment:
-        return
-    for name, data in SSEDecoder().feed(segment):
-        if name in (b"message_start", b"message_delta"):
-            try:
-                event = orjson.loads(data)
-            except orjson.JSONDecodeError:
-                continue
-            found = (event.get("message") or {}).get("usage") if name == b"message_start" else event.get("usage")
-            usage.update(_ints(found))
+def _events(segment: bytes) -> list[tuple[bytes | None, bytes]]:
+    """(name, data) of whole events: the shape Anthropic sends (an event line, a data line, LF) split directly,
+    anything else (CRLF, comments, multi-line data, a byte-order mark) by the general decoder."""
+    out: list[tuple[bytes | None, bytes]] = []
+    for block in segment.split(b"\n\n"):
+        if not block:
+            continue
+        name, _, data = block.partition(b"\n")
+        if name.startswith(b"event: ") and data.startswith(b"data: ") and b"\n" not in data and b"\r" not in block:
+            out.append((name[7:], data[6:]))
+        else:
+            out.extend(SSEDecoder().feed(block + b"\n\n"))
+    return out
+
+
+def _scan(segment: bytes, usage: dict[str, int], provider: Provider) -> None:
+    """Whole events, before they go out: each one a client reads (named, not a ping) must hold a JSON object,
+    else the stream fails here, with an HTTP error before the first byte or an error event after it, instead
+    of breaking the client's parser. Notes the token counts of message_start and message_delta (cumulative)."""
+    for name, data in _events(segment):
+        if name is None or name == b"ping":
+            continue
+        try:
+            event = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            event = None
+        if not isinstance(event, dict):
+            raise UpstreamUnavailable(f"provider '{provider.name}' sent a stream event that is not JSON: "
+                                      f"{data[:120].decode('utf-8', 'replace')!r}")
+        if name == b"message_start":
+            message = event.get("message")
+            usage.update(_ints(message.get("usage") if isinstance(message, dict) else None))
+        elif name == b"message_delta":
+            usage.update(_ints(event.get("usage")))
 
 
 async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
@@ -181,11 +208,11 @@ async def _pump(resp: aiohttp.ClientResponse, provider: Provider, cutter: _Cutte
         while data := await _read(resp, provider):
             complete = cutter.feed(data)
             if complete:
-                _note_usage(complete, usage)
+                _scan(complete, usage, provider)
                 yield complete
         rest = cutter.close()
         if rest:
-            _note_usage(rest, usage)
+            _scan(rest, usage, provider)
             yield rest
         if not cutter.ended:
             raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before the answer was complete")
