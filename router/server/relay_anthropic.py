@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Mapping
+import re
+from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import Any
 
 import aiohttp
@@ -60,14 +61,19 @@ async def relay(provider: Provider, model: str, body: dict[str, Any], raw: bytes
         raise upstream.unexpected_content(provider, resp, "JSON or an event stream")
     try:
         data = await resp.read()
-    except (TimeoutError, aiohttp.ClientError):
+    except TimeoutError:  # before ClientError: aiohttp's read timeout is both
+        raise UpstreamTimeout(f"provider '{provider.name}' stopped sending its answer") from None
+    except aiohttp.ClientError:
         raise UpstreamUnavailable(f"provider '{provider.name}' broke off its answer") from None
     finally:
         resp.release()
-    try:
-        usage = orjson.loads(data).get("usage") or {}
-    except (orjson.JSONDecodeError, AttributeError):
-        usage = {}
+    try:  # passed on as it came, but never as a 200 the client cannot read: garbage is the upstream's failure
+        message = orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamUnavailable(
+            f"provider '{provider.name}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
+        ) from None
+    usage = message.get("usage") if isinstance(message, dict) else None
     return Whole(data, resp.status, _response_headers(resp), usage=_ints(usage))
 
 
@@ -133,46 +139,93 @@ def _opening_error(provider: Provider, segment: bytes) -> UpstreamError:
 
 
 async def _start_stream(resp: aiohttp.ClientResponse, provider: Provider) -> Stream:
-    """Read up to the first whole event, so that an error before any output is still an HTTP error."""
+    """Read up to the first event a client reads (comments and pings may come before it), so that an error or
+    garbage before any output is still an HTTP error. What follows it in the same read goes out as if it had
+    come later: the outcome never depends on how the upstream's bytes were cut."""
     cutter = _Cutter()
+    usage: dict[str, int] = {}
+    first = b""
     try:
-        first = b""
-        while not first:
+        while True:
             data = await _read(resp, provider)
-            first = cutter.feed(data) if data else cutter.close()
-            if not data and not first:
+            complete = cutter.feed(data) if data else cutter.close()
+            first += complete
+            opening = _first_event(first)
+            if opening is not None:
+                break
+            if not data:
                 raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before it began")
-        if first.startswith(b"event: error"):
-            raise _opening_error(provider, first)
+        name, offset = opening
+        if name == b"error":
+            raise _opening_error(provider, first[offset:])
+        good, failure = _scan(first, usage, provider)
+        if good <= offset:  # the first event itself is garbage
+            assert failure is not None
+            raise failure
     except BaseException:
         resp.close()
         raise
-    usage: dict[str, int] = {}
-    _note_usage(first, usage)
-    return Stream(_pump(resp, provider, cutter, first, usage), _response_headers(resp), usage)
+    return Stream(_pump(resp, provider, cutter, first[:good], failure, usage), _response_headers(resp), usage)
 
 
 def _ints(usage: Any) -> dict[str, int]:
     return {k: v for k, v in usage.items() if isinstance(v, int)} if isinstance(usage, dict) else {}
 
 
-def _note_usage(segment: bytes, usage: dict[str, int]) -> None:
-    """Token counts for the decision log, read from message_start and message_delta (cumulative) only."""
-    if b"event: message_start" not in segment and b"event: message_delta" not in segment:
-        return
-    for name, data in SSEDecoder().feed(segment):
-        if name in (b"message_start", b"message_delta"):
+_BOUNDARY = re.compile(rb"\r\n\r\n|\n\n")  # where _Cutter cuts
+
+
+def _blocks(segment: bytes) -> Iterator[tuple[int, list[tuple[bytes | None, bytes]]]]:
+    """Each whole event of a segment cut by _Cutter, as (the offset where it ends, its (name, data) pairs):
+    the shape Anthropic sends (an event line, a data line, LF) split directly, anything else (CRLF, comments,
+    multi-line data, a byte-order mark) read by the general decoder."""
+    start = 0
+    for boundary in _BOUNDARY.finditer(segment):
+        block, start, end = segment[start:boundary.start()], boundary.end(), boundary.end()
+        if not block:
+            continue
+        name, _, data = block.partition(b"\n")
+        if name.startswith(b"event: ") and data.startswith(b"data: ") and b"\n" not in data and b"\r" not in block:
+            yield end, [(name[7:], data[6:])]
+        else:
+            yield end, SSEDecoder().feed(block + b"\n\n")
+
+
+def _first_event(segment: bytes) -> tuple[bytes, int] | None:
+    """The name of the first event a client reads (not a comment, not a ping) and the offset where it starts."""
+    start = 0
+    for end, events in _blocks(segment):
+        for name, _data in events:
+            if name is not None and name != b"ping":
+                return name, start
+        start = end
+    return None
+
+
+def _scan(segment: bytes, usage: dict[str, int], provider: Provider) -> tuple[int, ProxyError | None]:
+    """Whole events, before they go out: each one a client reads (named, not a ping) must hold a JSON object,
+    else the stream fails there, with an HTTP error before the first byte or an error event after it, instead
+    of breaking the client's parser. Notes the token counts of message_start and message_delta (cumulative).
+    Returns how many bytes are good, and the failure that follows them, if any."""
+    good = 0
+    for end, events in _blocks(segment):
+        for name, data in events:
+            if name is None or name == b"ping":
+                continue
             try:
                 event = orjson.loads(data)
             except orjson.JSONDecodeError:
-                continue
-            if not isinstance(event, dict):  # upstream garbage is passed on as it came, and not counted
-                continue
-            found = event.get("usage")
+                event = None
+            if not isinstance(event, dict):
+                return good, UpstreamUnavailable(f"provider '{provider.name}' sent a stream event that is not "
+                                                 f"JSON: {data[:120].decode('utf-8', 'replace')!r}")
             if name == b"message_start":
                 message = event.get("message")
-                found = message.get("usage") if isinstance(message, dict) else None
-            usage.update(_ints(found))
+                usage.update(_ints(message.get("usage") if isinstance(message, dict) else None))
+            elif name == b"message_delta":
+                usage.update(_ints(event.get("usage")))
+        good = end
+    return len(segment), None
 
 
 async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
@@ -185,24 +238,44 @@ async def _read(resp: aiohttp.ClientResponse, provider: Provider) -> bytes:
                                   f"({type(exc).__name__})") from None
 
 
-async def _pump(resp: aiohttp.ClientResponse, provider: Provider, cutter: _Cutter,
-                first: bytes, usage: dict[str, int]) -> AsyncIterator[bytes]:
-    """Bytes out as they came in (whole events only); a stream cut short ends with an error event."""
+async def _pump(resp: aiohttp.ClientResponse, provider: Provider, cutter: _Cutter, first: bytes,
+                failure: ProxyError | None, usage: dict[str, int]) -> AsyncIterator[bytes]:
+    """Bytes out as they came in (whole events only), up to an event that is not JSON; a stream cut short ends
+    with an error event."""
     try:
-        yield first
+        if first:
+            yield first
+        if failure is not None:
+            raise failure
         while data := await _read(resp, provider):
-            complete = cutter.feed(data)
-            if complete:
-                _note_usage(complete, usage)
-                yield complete
-        rest = cutter.close()
-        if rest:
-            _note_usage(rest, usage)
-            yield rest
+            if complete := cutter.feed(data):
+                yield _checked(complete, usage, provider)
+        if rest := cutter.close():
+            yield _checked(rest, usage, provider)
         if not cutter.ended:
             raise UpstreamUnavailable(f"provider '{provider.name}' ended the stream before the answer was complete")
+    except _Partial as part:
+        if part.good:
+            yield part.good
+        log.warning("stream from %s failed: %s", provider.name, part.failure.message)
+        yield error_event(part.failure)
     except ProxyError as exc:
         log.warning("stream from %s failed: %s", provider.name, exc.message)
         yield error_event(exc)
     finally:
         resp.close()
+
+
+class _Partial(Exception):
+    """A segment whose events turned bad part way: what went before goes out, then the error."""
+
+    def __init__(self, good: bytes, failure: ProxyError) -> None:
+        self.good = good
+        self.failure = failure
+
+
+def _checked(segment: bytes, usage: dict[str, int], provider: Provider) -> bytes:
+    good, failure = _scan(segment, usage, provider)
+    if failure is not None:
+        raise _Partial(segment[:good], failure)
+    return segment
