@@ -72,8 +72,13 @@ def _chmod(path: Path, mode: int) -> None:
 def write_private(path: Path, text: str) -> None:
     """Replace `path` with `text` at once (readers never see half a file), readable by the user alone from its
     first byte (it may hold keys)."""
+    path = path.resolve()  # a symlinked config (dotfiles) stays a symlink: its target is what is replaced
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    tmp.replace(path)
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

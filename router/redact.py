@@ -12,24 +12,26 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 MIN_SECRET = 6
 MASK = "[redacted]"
 
-# key shapes: OpenAI/Anthropic/DeepSeek/OpenRouter/Groq ("sk-…", "sk-ant-…", "sk-or-…", "gsk_…"), Google ("AIza…"),
-# xAI ("xai-…"), GitHub and Hugging Face tokens; bearer tokens and x-api-key headers; a `key=` query parameter;
-# the password of user:password@host in a URL
-_SHAPES = (
-    r"\b(?:sk|gsk|xai|pk|rk)[-_][A-Za-z0-9_\-]{12,}"
-    r"|\bAIza[0-9A-Za-z_\-]{30,}"
-    r"|\b(?:ghp|gho|ghs|hf)_[A-Za-z0-9]{20,}"
-    r"|(?i:(?<=bearer )[A-Za-z0-9._~+/=\-]{8,})"
-    r"|(?i:(?<=x-api-key: )[^\s\"',]{8,})"
-    r"|(?i:(?<=[?&]key=)[^&\s\"']{8,})"
-    r"|(?<=://)[^/\s:@\"']+:[^/\s@\"']+(?=@)"
+# Credential shapes, each (pattern, group of the secret; 0 for the whole match). Key-like tokens need a digit
+# and some length, so that words such as "sk-learn-estimator" or "Bearer authentication" stay as they are:
+# OpenAI/Anthropic/DeepSeek/OpenRouter ("sk-…"), Groq ("gsk_…"), xAI ("xai-…"), Google ("AIza…"), GitHub and
+# Hugging Face tokens; the value of an Authorization (Bearer or Basic), x-api-key, api-key (Azure) or
+# x-goog-api-key header; a `key=` query parameter (Gemini); the user:password of credentials in a URL.
+_TOKEN = r"(?=[A-Za-z0-9._~+/=\-]*\d)[A-Za-z0-9._~+/=\-]{12,}"
+_SHAPE_GROUPS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"\b(?:sk|gsk|xai)[-_](?=[\w-]*\d)[\w-]{20,}"), 0),
+    (re.compile(r"\bAIza[\w-]{30,}"), 0),
+    (re.compile(r"\b(?:ghp|gho|ghs|ghu|hf)_[A-Za-z0-9]{20,}"), 0),
+    (re.compile(r"(?i)\b(?:bearer|basic)\s+(" + _TOKEN + ")"), 1),
+    (re.compile(r"(?i)\b(?:x-api-key|api-key|x-goog-api-key)[\"']?\s*[:=]\s*[\"']?([^\s\"',;]{8,})"), 1),
+    (re.compile(r"[?&]key=([^&\s\"']{8,})"), 1),
+    (re.compile(r"://([^/\s:@\"']+:[^/\s@\"']+)@"), 1),
 )
-_shapes = re.compile(_SHAPES)
 _literals: set[str] = set()
 _known: re.Pattern[str] | None = None
 
@@ -49,7 +51,20 @@ def register(secrets: Iterable[str | None]) -> None:
 def redact(text: str) -> str:
     if _known is not None:
         text = _known.sub(MASK, text)
-    return _shapes.sub(MASK, text)
+    for pattern, replacement in _SHAPES:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def _masker(group: int) -> Callable[[re.Match[str]], str]:
+    """Masks one group of a match and keeps the rest (the header name, `key=`, `://`)."""
+    def mask(m: re.Match[str]) -> str:
+        whole, start = m.group(0), m.start()
+        return whole[:m.start(group) - start] + MASK + whole[m.end(group) - start:]
+    return mask
+
+
+_SHAPES = tuple((pattern, _masker(group) if group else MASK) for pattern, group in _SHAPE_GROUPS)
 
 
 class RedactingFormatter(logging.Formatter):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -11,7 +10,7 @@ from urllib.parse import urlsplit
 from router import paths
 from router.cli.common import config_file
 from router.config import ConfigError, jsonc, load_config
-from router.redact import redact, secret_values
+from router.redact import MIN_SECRET, redact, secret_values
 
 
 def _literal_secrets(data: Any) -> list[str]:
@@ -35,11 +34,12 @@ def mask(text: str) -> str:
     except jsonc.JSONCError:
         secrets = []
     for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, _masked(secret))
+        if len(secret) < MIN_SECRET:  # "ollama" or "x" are no credentials, and masking them would garble the file
+            continue
+        # a JSON string that is the secret, or the password / user of credentials in a URL
+        for before, after in (('"', '"'), (":", "@"), ("//", ":")):
+            text = text.replace(before + secret + after, before + _masked(secret) + after)
     return redact(text)
-
-
-_APIKEY_LINE = re.compile(r'"APIKEY"\s*:')
 
 
 def add_apikey(path: Path) -> int:
@@ -54,10 +54,13 @@ def add_apikey(path: Path) -> int:
     if not isinstance(data, dict):
         print(f"ccr: {path} must hold a JSON object", file=sys.stderr)
         return 1
-    if data.get("APIKEY") or _APIKEY_LINE.search(text):
+    if data.get("APIKEY"):
         print(f"{path} already sets APIKEY; `ccr code` and `ccr activate` pass it on")
         return 0
-    brace = text.index("{")
+    if "APIKEY" in data:  # "APIKEY": "" or null: set it in place rather than write the key twice
+        print(f"ccr: {path} has an empty APIKEY; remove that line and run this again", file=sys.stderr)
+        return 1
+    brace = jsonc.blank_comments(text).index("{")  # the object's own brace, not one inside a leading comment
     line = f'\n  // every client sends this key; `ccr code` and `ccr activate` pass it on\n  "APIKEY": "{new_apikey()}",'
     paths.write_private(path, text[:brace + 1] + line + text[brace + 1:])
     print(f"added a random APIKEY to {path}; `ccr restart` to apply it, then start Claude Code with `ccr code` "

@@ -12,13 +12,13 @@ from typing import Any
 from router.cli.common import get_json, load_or_explain, read_state
 
 
-def fetch(path: str, post: Any = None) -> Any:
+def fetch(path: str, post: Any = None, timeout: float = 30) -> Any:
     """The answer of the running server, or None when no server runs."""
     state = read_state()
     if state is None:
         return None
     config = load_or_explain(Path(state["config"]), quiet=True)
-    data = get_json(state["host"], state["port"], path, timeout=30, key=config.apikey if config else None, post=post,
+    data = get_json(state["host"], state["port"], path, timeout=timeout, key=config.apikey if config else None, post=post,
                     errors=True)
     if data is None:
         raise SystemExit(f"ccr: the running router did not answer {path}; see its log (`ccr status` says where)")
@@ -100,7 +100,7 @@ def cmd_purge(args: argparse.Namespace) -> int:
     if not args.prompts:
         print("ccr: say what to purge: `ccr log purge --prompts` deletes every logged prompt", file=sys.stderr)
         return 2
-    data = fetch("/v1/ccr/purge", post={"prompts": True})
+    data = fetch("/v1/ccr/purge", post={"prompts": True}, timeout=180)  # the server allows the rewrite 120 s
     if data is not None:
         deleted = data["prompts_deleted"]
     else:

@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 
 from router.config.schema import ModelInfo
+from router.redact import redact
 from router.routing.decision import RoutingDecision
 
 DECISION_COLUMNS = (
@@ -56,9 +57,11 @@ def decision_row(d: RoutingDecision, requested_model: str, key: str | None) -> t
     ml = d.ml or {}
     return (
         d.request_id, _utc(d.time), d.session, d.turn, key, requested_model, d.signal, d.target,
-        _json(d.candidates), _json(d.features), _json(d.notes), ml.get("task_type"), ml.get("complexity"),
-        ml.get("difficulty"), _json(ml["probabilities"]) if "probabilities" in ml else None, d.expected_cost,
-        d.elapsed_ms, _json(d.dispatcher) if d.dispatcher is not None else None, d.prompt_id,
+        # notes and the dispatcher's answer may quote exceptions and hooks' text: redacted like any log line
+        _json(d.candidates), _json(d.features), redact(_json(d.notes)) if d.notes else "[]", ml.get("task_type"),
+        ml.get("complexity"), ml.get("difficulty"), _json(ml["probabilities"]) if "probabilities" in ml else None,
+        d.expected_cost, d.elapsed_ms, redact(_json(d.dispatcher)) if d.dispatcher is not None else None,
+        d.prompt_id,
     )
 
 

@@ -1,6 +1,7 @@
 """The single writer. Requests hand it rows (a queue put, nothing more); a thread writes them in batches, one
 transaction per batch. A graceful stop writes everything; a crash loses at most the batch not yet written:
-the last FLUSH_INTERVAL_S seconds of requests, or BATCH_ROWS requests, whichever is less.
+the requests that ended in the last FLUSH_INTERVAL_S seconds, at most two batches while the writer keeps up
+(one being committed, one filling; the README gives a measurement).
 
 DuckDB allows one writing process: while the server runs, other processes read through its API
 (`/v1/ccr/stats`, `/v1/ccr/costs`); when it is stopped, they open the file read-only. If another process holds
@@ -9,6 +10,7 @@ the file when the server starts, the server serves without the log and says so (
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import queue
 import threading
@@ -78,16 +80,21 @@ def purge_prompts(con: Any, path: Path) -> int:
     """Delete every logged prompt and rewrite the file without them (DuckDB leaves deleted text in its free
     blocks, and a checkpoint does not clear them): the tables are copied into a new file that replaces the old.
     `con` is closed; the number of prompts deleted is returned."""
-    deleted = int(con.execute("SELECT count(*) FROM prompts").fetchone()[0])
-    con.execute("DELETE FROM prompts")
     fresh = path.with_name(f".{path.name}.purge")
     fresh.unlink(missing_ok=True)
-    name = con.execute("SELECT current_database()").fetchone()[0]
-    con.execute(f"ATTACH '{fresh}' AS ccr_purged")
-    con.execute(f'COPY FROM DATABASE "{name}" TO ccr_purged')
-    con.execute("DETACH ccr_purged")
-    con.close()
-    fresh.replace(path)
+    try:
+        deleted = int(con.execute("SELECT count(*) FROM prompts").fetchone()[0])
+        con.execute("DELETE FROM prompts")
+        name = con.execute("SELECT current_database()").fetchone()[0]
+        quoted = str(fresh).replace("'", "''")
+        con.execute(f"ATTACH '{quoted}' AS ccr_purged")
+        con.execute(f'COPY FROM DATABASE "{name}" TO ccr_purged')
+        con.execute("DETACH ccr_purged")
+        con.close()
+        fresh.replace(path)
+    except BaseException:
+        fresh.unlink(missing_ok=True)
+        raise
     path.with_name(path.name + ".wal").unlink(missing_ok=True)  # the old file's journal, prompts included
     return deleted
 
@@ -110,6 +117,8 @@ class DecisionLog:
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="ccr-decision-log", daemon=True)
         self._lock = threading.Lock()  # the writer's connection: one call at a time (readers take cursors)
+        self._idle = threading.Condition(self._lock)  # no reader's cursor open: the connection may be replaced
+        self._readers = 0
         self.written = 0
 
     def start(self) -> None:
@@ -142,9 +151,19 @@ class DecisionLog:
         return int(task.result())
 
     def _purge(self) -> int:
-        with self._lock:
-            deleted = purge_prompts(self.con, self.path)
-            self.con = connect(self.path)
+        with self._idle:
+            self._idle.wait_for(lambda: self._readers == 0, timeout=60)  # new readers wait on the lock meanwhile
+            try:
+                deleted = purge_prompts(self.con, self.path)
+                self.con = connect(self.path)
+            except BaseException as exc:  # the log is unusable now: say so (/health), never write into a closed one
+                self.problem = f"purge failed: {type(exc).__name__}: {exc}"
+                with contextlib.suppress(Exception):
+                    self.con.close()
+                self.con = None
+                log.error("decision log purge failed; the router serves without the log until restarted: %s",
+                          self.problem)
+                raise
         return deleted
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -186,11 +205,17 @@ class DecisionLog:
             return []
         self.flush()
         with self._lock:
+            if self.con is None:
+                return []
             cursor = self.con.cursor()
+            self._readers += 1
         try:
             return list(cursor.execute(sql, params or []).fetchall())
         finally:
             cursor.close()
+            with self._idle:
+                self._readers -= 1
+                self._idle.notify_all()
 
     def _run(self) -> None:
         pending: list[Pair] = []

@@ -48,14 +48,19 @@ def _ip_literal(host: str) -> bool:
 
 
 def split_host(value: str) -> tuple[str, int | None]:
-    """`host[:port]` or `[v6][:port]` → (lower-case host, port)."""
+    """`host[:port]` or `[v6][:port]` → (lower-case host, port); ValueError when it is neither (a port that is
+    not a number, text after the brackets: no client sends those, a forged header might)."""
     value = value.strip().lower()
     if value.startswith("["):
         host, _, rest = value[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else ""
+        if rest and not rest.startswith(":"):
+            raise ValueError(value)
+        port = rest[1:]
     else:
         host, _, port = value.rpartition(":") if value.count(":") == 1 else (value, "", "")
-    return host.rstrip("."), int(port) if port.isdigit() else None
+    if port and not (port.isdigit() and port.isascii()):
+        raise ValueError(value)
+    return host.rstrip("."), int(port) if port else None
 
 
 class Guard:
@@ -102,7 +107,10 @@ class Guard:
     def _host_allowed(self, value: bytes) -> bool:
         known = self._host_ok.get(value)
         if known is None:
-            host, _port = split_host(value.decode("latin-1"))
+            try:
+                host, _port = split_host(value.decode("latin-1"))
+            except ValueError:
+                return False
             known = (is_loopback(host) or host == self.bind or host in self.hosts
                      or (self.any_ip and _ip_literal(host)))
             if len(self._host_ok) < _CACHE_MAX:
@@ -116,7 +124,10 @@ class Guard:
         scheme, sep, rest = origin.partition("://")
         if not sep or scheme != "http":
             return False  # "null" (sandboxed frames, file: pages) and https pages are never the router itself
-        host, port = split_host(rest)
+        try:
+            host, port = split_host(rest)
+        except ValueError:
+            return False
         server = scope.get("server")
         own_port = server[1] if server else None
         return is_loopback(host) and (port or 80) == own_port

@@ -76,7 +76,6 @@ async def handle(state: State, request: Request) -> Response:
 
     streamed = bool(body.get("stream"))
 
-
     def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
                     error: ProxyError | None = None) -> None:
         cost = records.cost_usd(dep.info if dep else None, usage)

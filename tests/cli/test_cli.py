@@ -194,11 +194,18 @@ def test_config_show_masks_every_secret(tmp_path: Path) -> None:
                    "ccr-own-key-123"):
         assert secret not in shown
     assert "tokenCount < 500" in shown and "proxy.test:3128" in shown and '"max_tokens": 100' in shown
+    # a short "key" (a local server's placeholder) is no secret, and masking it would garble the file
+    target.write_text(json.dumps({"Providers": [{"name": "ollama", "api_base_url": "http://localhost:11434/v1",
+                                                 "api_key": "ollama", "models": ["qwen"]}],
+                                  "Router": {"default": "ollama,qwen"}}))
+    assert '"default": "ollama,qwen"' in ccr("config", "show", "--config", str(target)).stdout
 
 
 def test_config_apikey_adds_a_key_once(ccr_home: Path) -> None:
     config = ccr_home / "config.json"
-    config.write_text('{\n  // mine\n  "Providers": []\n}\n')
+    # as the example of earlier versions was written: a comment with a brace first, the key commented out
+    config.write_text('// ccr config {see the README}\n{\n  // mine\n  "Providers": [],\n'
+                      '  // "APIKEY": "$CCR_API_KEY",\n}\n')
     added = ccr("config", "apikey")
     assert added.returncode == 0 and "ccr restart" in added.stdout
     text = config.read_text()

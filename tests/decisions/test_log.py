@@ -254,3 +254,38 @@ def test_no_usage_from_the_provider_is_logged_as_unknown(two_upstreams: Any, mak
     assert ask(router, "up,gpt-test", False).status_code == 200
     router.stop()
     assert rows("SELECT input_tokens, output_tokens, cost_usd FROM outcomes") == [(None, None, None)]
+
+
+def test_purge_waits_for_readers_and_keeps_the_log_open(tmp_path: Path) -> None:
+    """Stats and prompt queries run on cursors of the writer's connection: the purge, which replaces the file
+    and the connection, waits for them, and they for it."""
+    import threading
+
+    from router.decisions.store import DecisionLog
+
+    log = DecisionLog(tmp_path / "ccr.duckdb")
+    log.start()
+    try:
+        log.execute("INSERT INTO prompts VALUES ('p1', now(), 's', 'SECRET-PROMPT-TEXT', 1, 10)", [])
+        errors: list[BaseException] = []
+        stop = threading.Event()
+
+        def read() -> None:
+            while not stop.is_set():
+                try:
+                    log.query("SELECT count(*) FROM decisions, range(20000)")
+                except BaseException as exc:
+                    errors.append(exc)
+                    return
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for t in readers:
+            t.start()
+        assert log.purge_prompts() == 1
+        stop.set()
+        for t in readers:
+            t.join(10)
+        assert errors == [] and log.problem is None
+        assert log.query("SELECT count(*) FROM prompts") == [(0,)]
+    finally:
+        log.stop()
+    assert b"SECRET-PROMPT-TEXT" not in (tmp_path / "ccr.duckdb").read_bytes()

@@ -142,3 +142,11 @@ def test_without_apikey_loopback_clients_still_work(upstream: ScriptedUpstream, 
 ])
 def test_split_host(value: str, expected: tuple[str, int | None]) -> None:
     assert split_host(value) == expected
+
+
+@pytest.mark.parametrize("value", ["127.0.0.1:3456@evil.example", "localhost:evil", "[::1]x", "127.0.0.1:３４"])
+def test_forged_host_forms_are_refused(value: str, router: RouterServer) -> None:
+    with pytest.raises(ValueError):
+        split_host(value)
+    status, _ = raw(router, f"GET /health HTTP/1.1\nHost: {value}\nConnection: close\n")
+    assert status in (400, 403)  # 400: the HTTP parser itself refused it

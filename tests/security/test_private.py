@@ -125,6 +125,9 @@ def test_purge_needs_to_be_told_what(ccr_home: Path) -> None:
     assert result.returncode == 2 and "--prompts" in result.stderr
 
 
+# aiohttp leaves the socket of a failed proxy connection to the garbage collector
+@pytest.mark.filterwarnings("ignore::ResourceWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_proxy_credentials_stay_out_of_errors(make_router: Any) -> None:
     """A proxy that cannot be reached: the error names it, never its password."""
     router = make_router({"Providers": [{"name": "up", "api_base_url": "http://127.0.0.1:9/v1/chat/completions",
