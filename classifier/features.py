@@ -16,8 +16,13 @@ _PATH = re.compile(r"(?<![\w/])[\w./-]*\w\.[A-Za-z][A-Za-z0-9]{0,9}\b")
 HEAD_CHARS = 700
 TAIL_CHARS = 500
 
+_MATH = re.compile(r"\\(?:frac|sqrt|sum|int)|\$[^$\n]+\$|[=<>]\s*-?\d|\d\s*[-+*/^]\s*\d|\b(?:solve|equation|"
+                   r"integral|derivative|probability|prove|calculate|compute)\b", re.I)
+_CONSTRAINT = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+\S|\b(?:must|should|exactly|at least|at most|without|"
+                         r"ensure|only|each|every|step by step)\b", re.I | re.M)
+
 STRUCTURAL_NAMES = ("chars", "lines", "code", "trace", "files", "question", "depth", "tool_rounds",
-                    "context_tokens")
+                    "context_tokens", "digits", "math", "constraints", "questions")
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,4 +57,10 @@ def structural(prompt: str, conversation: Conversation = Conversation()) -> list
         math.log1p(conversation.depth) / 3,
         math.log1p(conversation.tool_rounds) / 3,
         math.log1p(conversation.context_tokens) / 12,
+        # what makes a prompt harder than its length says: numbers to work with, maths, several constraints or
+        # questions at once
+        math.log1p(sum(c.isdigit() for c in prompt)) / 5,
+        min(len(_MATH.findall(prompt)), 5) / 5,
+        math.log1p(len(_CONSTRAINT.findall(prompt))) / 3,
+        math.log1p(prompt.count("?")) / 2,
     ]

@@ -46,6 +46,11 @@ class LinearHeads:
         for name, head in (("task", heads.task), ("complexity", heads.complexity)):
             arrays[f"{name}_w"], arrays[f"{name}_b"] = _affine(head)
             arrays[f"{name}_classes"] = np.asarray([str(c) for c in head.classes_])
+        # the task head's real-traffic prior and temperature, folded into its weights and bias
+        if getattr(heads, "task_log_prior", None) is not None:
+            arrays["task_b"] = arrays["task_b"] + heads.task_log_prior
+        temperature = float(getattr(heads, "task_temperature", 1.0))
+        arrays["task_w"], arrays["task_b"] = arrays["task_w"] / temperature, arrays["task_b"] / temperature
         positive = list(heads.difficulty.classes_).index(True)
         folds_w, folds_b, calibration = [], [], []
         for fold in heads.difficulty.calibrated_classifiers_:

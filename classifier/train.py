@@ -9,17 +9,19 @@ import fcntl
 import importlib.metadata
 import platform
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from classifier import versions
-from classifier.dataset import Example, data_hash, heldout_file, load_jsonl, load_seed, split
+from classifier.dataset import Example, data_hash, data_root, heldout_file, load_jsonl, load_seed, split
 from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, structural
-from classifier.model import Heads, Prediction, Predictor, features, load_inference, save
+from classifier.model import META_FILE, Heads, Prediction, Predictor, features, load_inference, save
+from classifier.taxonomy import TASK_NAMES
 
 Say = Callable[[str], None]
 
@@ -49,10 +51,75 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
     return heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)]))
 
 
+REAL_WEIGHT = 2  # each real prompt counts twice against the seed set's one (chosen by cross-validation)
+GUESSED = ("seed", "heldout", "real")  # sources whose `strong` is a labeller's guess, not an outcome
+
+
+def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
+    """Feature rows for `train` (text) and the public training data (numbers: data/real, data/outcomes)."""
+    from classifier.public import load_outcomes, load_real, outcome_examples
+
+    real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
+    # difficulty is learned from outcomes (public ones, and the log's: overrides, escalations, retries, labels),
+    # not from the guesses written beside the seed and real prompts: those scored below random on outcomes
+    train = [replace(ex, strong=None) if ex.source in GUESSED else ex for ex in train]
+    real.examples = [replace(ex, strong=None) for ex in real.examples]
+    parts, examples = [matrix(train, embedder, say)], list(train)
+    if real.examples:
+        parts += [real.X] * REAL_WEIGHT
+        examples += real.examples * REAL_WEIGHT
+    if outcomes.examples:
+        parts.append(outcomes.X)
+        examples += outcomes.examples
+    return np.vstack(parts), examples
+
+
+def real_prior() -> dict[str, float] | None:
+    """The task types' shares in real requests (the training side of data/real), smoothed."""
+    from classifier.public import load_real
+
+    real = load_real(evaluation=False).examples
+    if not real:
+        return None
+    counts = {t: sum(ex.task_type == t for ex in real) for t in TASK_NAMES}
+    return {t: (n + 1) / (len(real) + len(TASK_NAMES)) for t, n in counts.items()}
+
+
+def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float] | None) -> float:
+    """The task head's temperature: the one that makes its probabilities on real prompts it did not see (five
+    folds of them, each scored by heads trained on the rest) most likely."""
+    rows = [i for i, ex in enumerate(examples) if ex.task_type is not None]
+    real_ids = sorted({examples[i].id for i in rows if examples[i].source == "real"})
+    if len(real_ids) < 50:
+        return 1.0
+    logits, truth = [], []
+    for fold in range(5):
+        held_ids = set(real_ids[fold::5])
+        train = [i for i in rows if examples[i].id not in held_ids]
+        held = sorted({examples[i].id: i for i in rows if examples[i].id in held_ids}.values())  # one copy each
+        head = Heads().task.fit(X[train], [examples[i].task_type for i in train])
+        classes = [str(c) for c in head.classes_]
+        z = np.asarray(head.decision_function(X[held]))
+        logits.append(z)
+        truth += [classes.index(str(examples[i].task_type)) for i in held]
+    z, y = np.vstack(logits), np.asarray(truth)
+    log_prior = np.log([prior[c] for c in classes]) if prior else 0.0
+
+    def nll(t: float) -> float:
+        s = (z + log_prior) / t
+        s = s - s.max(axis=1, keepdims=True)
+        return float(-(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(axis=1))).mean())
+    return float(min(np.linspace(0.5, 3.0, 26), key=nll))
+
+
 def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
-    X = matrix(train, embedder, say)
-    say(f"fitting the heads on {len(train)} examples")
-    return Heads().fit(X, train)
+    X, examples = base_rows(train, embedder, say)
+    prior = real_prior()
+    say(f"fitting the heads on {len(examples)} rows ({len(train)} labelled prompts, the rest public data)")
+    heads = Heads().fit(X, examples, prior)
+    say("calibrating the task head")
+    heads.task_temperature = _temperature(X, examples, prior)
+    return heads
 
 
 def evaluate(heads: Predictor, examples: list[Example], embedder: Encoder, say: Say = _quiet) -> dict[str, Any]:
@@ -101,8 +168,31 @@ def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict
         say("scoring the held-out set")
         heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), embedder, say)
     meta = _meta(train, val_report, heldout, "seed")
+    meta["public"] = public_report(heads)
+    meta["task_temperature"] = heads.task_temperature
     save(heads, meta, directory)
     return meta
+
+
+def public_report(heads: Predictor) -> dict[str, Any]:
+    """The evaluation sides of the public data, which no head trained on: task type and complexity on real
+    prompts (data/real), and APGR on strong/weak outcomes (data/outcomes) beside prompt length's."""
+    from classifier.evaluate import apgr
+    from classifier.features import STRUCTURAL_NAMES
+    from classifier.public import load_outcomes, load_real
+
+    out: dict[str, Any] = {}
+    real = load_real(evaluation=True)
+    if real.examples:
+        out["real"] = score(real.examples, heads.predict(real.X))
+    outcomes = load_outcomes(evaluation=True)
+    if outcomes.ids:
+        difficulty = [p.difficulty for p in heads.predict(outcomes.X)]
+        length = outcomes.X[:, -len(STRUCTURAL_NAMES)]  # the first structural feature: log of the characters
+        out["outcomes"] = {"prompts": len(outcomes.ids),
+                           "apgr": apgr(difficulty, outcomes.strong_score, outcomes.weak_score),
+                           "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score)}
+    return out
 
 
 def ensure_default(embedder: Encoder | None = None, say: Say = _quiet) -> Path:
@@ -118,10 +208,18 @@ def ensure_default(embedder: Encoder | None = None, say: Say = _quiet) -> Path:
     return directory
 
 
+def shipped_dir() -> Path:
+    """The default model as ccr ships it (data/model: the heads as arrays and their metadata), trained by
+    `python -m classifier.ship`: the first start needs no training and no scikit-learn."""
+    return data_root() / "model"
+
+
 def active_dir(embedder: Encoder | None = None, say: Say = _quiet) -> Path:
     name = versions.active_name()
     if name == versions.DEFAULT:
-        return ensure_default(embedder, say)
+        if (shipped_dir() / META_FILE).exists():
+            return shipped_dir()
+        return ensure_default(embedder, say)  # a checkout whose shipped model was removed: train it once
     return versions.versions_dir() / name
 
 

@@ -28,9 +28,11 @@ def state_path() -> Path:
 
 
 def repo_data_dir() -> Path:
-    """The repository's data/ (seed prompts, held-out set, model catalog); CCR_DATA_DIR overrides it for an
-    installed copy elsewhere."""
-    return Path(os.environ.get("CCR_DATA_DIR") or Path(__file__).resolve().parent.parent / "data")
+    """ccr's data (model catalog, seed prompts, the shipped classifier): the repository's data/, installed as the
+    package ccr_data; CCR_DATA_DIR overrides it."""
+    import ccr_data
+
+    return Path(ccr_data.root())
 
 
 # what ccr keeps in the data directory: the config (keys), the decision log (prompts) and its WAL, the server's

@@ -19,12 +19,13 @@ def ccr_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monke
 
 @pytest.fixture(scope="session")
 def default_model() -> Any:
-    """The default classifier (its heads as the router loads them), trained from data/ once per machine (cached) and loaded once per test run."""
+    """The default classifier as ccr ships it (data/model; its heads as the router loads them), loaded once per
+    test run."""
     from classifier.embed import fast
     from classifier.model import load_inference
-    from classifier.train import ensure_default
+    from classifier.train import shipped_dir
 
-    heads, meta = load_inference(ensure_default())  # what the router runs
+    heads, meta = load_inference(shipped_dir())  # what the router runs
     return fast(), heads, meta
 
 

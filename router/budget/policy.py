@@ -69,7 +69,7 @@ class Policy:
     def expected_cost(self, target: str, info: ModelInfo, input_tokens: int, task_type: str | None) -> float:
         return expected_cost(self.learned, target, info, input_tokens, task_type)
 
-    def choose(self, need: Need, task_type: str, complexity: str, difficulty: float, threshold: float,
+    def choose(self, need: Need, task_type: str | None, complexity: str, difficulty: float, threshold: float,
                soft: bool = False, free_only: bool = False) -> Choice:
         tier = required_tier(complexity, difficulty, threshold, soft)
         fit: list[tuple[float, int, str]] = []
@@ -86,7 +86,7 @@ class Policy:
         if not adequate and fit:  # nothing good enough: the best there is, cheapest among equals
             best = max(t for _, t, _ in fit)
             adequate = sorted((c, -t, name) for c, t, name in fit if t == best)
-            note = f"policy: no model reaches tier {tier} for {task_type}; using tier {best}"
+            note = f"policy: no model reaches tier {tier} for {task_type or 'this turn'}; using tier {best}"
         if not adequate:
             return Choice(None, (), tier, None, considered,
                           "policy: no model has the capabilities and context this request needs")

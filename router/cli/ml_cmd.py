@@ -108,7 +108,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_eval(args: argparse.Namespace) -> int:
     from classifier.dataset import DataError, load_jsonl, load_seed, split
     from classifier.evaluate import render
-    from classifier.train import evaluate
+    from classifier.train import evaluate, public_report
 
     say = Progress()
     try:
@@ -116,15 +116,23 @@ def cmd_eval(args: argparse.Namespace) -> int:
         if args.data:
             examples, title = load_jsonl(Path(args.data), "eval"), f"{args.data} (model {name})"
         else:
-            examples, title = split(load_seed())[1], f"validation split (model {name})"
+            examples, title = split(load_seed())[1], f"seed set, validation split (written here; model {name})"
     except (DataError, OSError) as exc:
         print(f"ccr: {exc}", file=sys.stderr)
         return 1
     report = evaluate(heads, examples, embedder, say)
+    public = {} if args.data else public_report(heads)  # real prompts nobody here wrote, and public outcomes
     say.done()
     if args.json:
-        print(json.dumps(report, indent=2))
+        print(json.dumps({**report, **({"public": public} if public else {})}, indent=2))
         return 0
+    if "real" in public:
+        print(render(public["real"], f"real prompts written outside this project, evaluation half (model {name})"))
+        print()
+    if "outcomes" in public:
+        o = public["outcomes"]
+        print(f"difficulty on public strong/weak outcomes ({o['prompts']} held-out prompts): APGR {o['apgr']:.3f} "
+              f"(prompt length alone {o['apgr_length']:.3f}; 0.5 is random)\n")
     print(render(report, title))
     if not args.data and meta.get("heldout"):
         h = meta["heldout"]

@@ -242,7 +242,9 @@ class RoutingEngine:
             return None
         need = Need(tools=bool(view.body.get("tools")), vision=view.has_image, reasoning=view.needs_reasoning,
                     input_tokens=view.token_count)
-        choice = self.policy.choose(need, ml.task_type, ml.complexity, ml.difficulty, self._threshold(),
+        # an uncertain task type does not pick per-task tiers: the models' own tiers decide
+        choice = self.policy.choose(need, None if ml.uncertain else ml.task_type, ml.complexity, ml.difficulty,
+                                    self._threshold(),
                                     soft=verdict.state == "soft",
                                     free_only=verdict.over and self.config.budgets.on_exceeded == "freeOnly")
         if choice.note:

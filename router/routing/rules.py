@@ -34,6 +34,10 @@ def match(rule: Rule, view: RequestView, in_scenario: Callable[[str], bool],
     if c.file_types and not view.file_types.intersection(c.file_types):
         return False, None
     if ml is not None:
+        if c.task_type and ml.get("uncertain"):  # the best guess, not a label to act on: defaults decide
+            top = ml.get("probabilities", {}).get("task_type", {}).get(ml.get("task_type"), 0.0)
+            return False, (f"rule '{rule.name}' skipped: the task type is uncertain ({ml.get('task_type')}, "
+                           f"p={top:.2f})")
         if c.task_type and ml.get("task_type") not in c.task_type:
             return False, None
         if c.complexity and ml.get("complexity") not in c.complexity:
@@ -44,8 +48,9 @@ def match(rule: Rule, view: RequestView, in_scenario: Callable[[str], bool],
         return False, None
     if c.expression is not None:
         env = {"promptChars": len(view.prompt), "messageCount": len(view.messages), "toolRounds": view.tool_rounds,
-               **({"taskType": ml.get("task_type"), "complexity": ml.get("complexity"),
-                   "difficulty": ml.get("difficulty")} if ml else {})}
+               **({"complexity": ml.get("complexity"), "difficulty": ml.get("difficulty")} if ml else {}),
+               # an uncertain task type is not known: an expression that reads it skips the rule
+               **({"taskType": ml.get("task_type")} if ml and not ml.get("uncertain") else {})}
         if "tokenCount" in c.expression.names:
             env["tokenCount"] = view.token_count
         try:

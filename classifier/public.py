@@ -1,0 +1,162 @@
+"""Public data the shipped classifier learns from and is measured on, kept as numbers only.
+
+- data/real/: developer prompts written by people outside this project (an agent's chat history, Chatbot Arena
+  questions, Stack Overflow questions, issue trackers; data/real/extract_*.py name each source, its commit and
+  licence and extract them from a fetched snapshot), labelled here by data/LABELLING.md (labels.jsonl). Half
+  of them, by a hash of the id, train the heads; the other half is the evaluation nobody trained on.
+- data/outcomes/: prompts with the per-prompt results of strong and weak models (AlpacaEval, Arena-Hard's first
+  bench; data/outcomes/extract.py), which train the difficulty head ("the strong model wins where the weak one
+  fails"); a fifth of the prompts, by hash, is held out to report APGR.
+
+The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
+and structural features (embeddings.npz), which is all training and evaluation need.
+
+    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --outcomes outcomes.jsonl
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from classifier.dataset import Example, data_root
+from classifier.embed import Encoder
+from classifier.features import embedding_text, structural
+
+REAL_EVAL_SHARE = 2  # one in two real prompts is evaluation only
+OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
+
+
+def _bucket(key: str, share: int) -> bool:
+    return int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) % share == 0
+
+
+def is_real_eval(example_id: str) -> bool:
+    return _bucket("real:" + example_id, REAL_EVAL_SHARE)
+
+
+def is_outcome_eval(example_id: str) -> bool:
+    return _bucket("outcome:" + example_id, OUTCOME_EVAL_SHARE)
+
+
+def real_dir() -> Path:
+    return data_root() / "real"
+
+
+def outcomes_dir() -> Path:
+    return data_root() / "outcomes"
+
+
+@dataclass
+class Rows:
+    """Feature rows (embedding + structural) and what is known of each."""
+
+    X: np.ndarray
+    examples: list[Example]
+
+
+@dataclass
+class Outcomes:
+    X: np.ndarray
+    ids: list[str]
+    strong_score: np.ndarray  # mean over the strong/weak pairs of each model's quality on the prompt, in [0, 1]
+    weak_score: np.ndarray
+    strong_needed: np.ndarray  # share of pairs where the strong model clearly won
+
+
+def _rows(path: Path) -> tuple[list[str], np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        ids = [str(i) for i in data["ids"]]
+        X = np.hstack([data["embeddings"].astype(np.float32), data["structural"].astype(np.float32)])
+    return ids, X
+
+
+def load_real(evaluation: bool) -> Rows:
+    """The labelled real prompts of one side of the split (evaluation, or training)."""
+    path = real_dir() / "embeddings.npz"
+    if not path.exists():
+        return Rows(np.zeros((0, 0), np.float32), [])
+    ids, X = _rows(path)
+    labels = {}
+    for line in (real_dir() / "labels.jsonl").read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            labels[row["id"]] = row
+    keep = [i for i, id_ in enumerate(ids) if id_ in labels and is_real_eval(id_) == evaluation]
+    examples = [Example(ids[i], "", labels[ids[i]]["task_type"], labels[ids[i]]["complexity"],
+                        labels[ids[i]]["strong"], source="real") for i in keep]
+    return Rows(X[keep], examples)
+
+
+def load_outcomes(evaluation: bool) -> Outcomes:
+    path = outcomes_dir() / "embeddings.npz"
+    if not path.exists():
+        return Outcomes(np.zeros((0, 0), np.float32), [], np.zeros(0), np.zeros(0), np.zeros(0))
+    ids, X = _rows(path)
+    with np.load(path, allow_pickle=False) as data:
+        strong, weak, needed = data["strong_score"], data["weak_score"], data["strong_needed"]
+    keep = [i for i, id_ in enumerate(ids) if is_outcome_eval(id_) == evaluation]
+    return Outcomes(X[keep], [ids[i] for i in keep], strong[keep], weak[keep], needed[keep])
+
+
+def outcome_examples(outcomes: Outcomes) -> Rows:
+    """Training rows for the difficulty head: "strong needed" where the strong model's lead over the weak one is
+    above its median lead. The weak models lose most prompts outright (73% clearly), so what the head can learn
+    is which prompts they lose by most; the median split keeps the two classes even."""
+    gap = outcomes.strong_score - outcomes.weak_score
+    cut = float(np.median(gap)) if len(gap) else 0.0
+    examples = [Example(id_, "", None, None, bool(g > cut), source="outcomes") for id_, g in zip(outcomes.ids, gap, strict=True)]
+    return Rows(outcomes.X, examples)
+
+
+def _write(path: Path, ids: list[str], prompts: list[str], embedder: Encoder, **extra: np.ndarray) -> None:
+    vectors = embedder.encode([embedding_text(p) for p in prompts])
+    arrays = {"ids": np.asarray(ids), "embeddings": vectors.astype(np.float16),
+              "structural": np.asarray([structural(p) for p in prompts], np.float32), **extra}
+    np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
+
+
+def build(real: list[Path], outcomes: Path | None) -> None:
+    from classifier.embed import shared
+
+    embedder = shared()
+    if real:
+        rows = [json.loads(line) for path in real for line in path.read_text(encoding="utf-8").splitlines() if line]
+        real_dir().mkdir(parents=True, exist_ok=True)
+        _write(real_dir() / "embeddings.npz", [r["id"] for r in rows], [r["prompt"] for r in rows], embedder)
+        print(f"ccr: {len(rows)} real prompts embedded into {real_dir() / 'embeddings.npz'}", file=sys.stderr)
+    if outcomes is not None:
+        by_prompt: dict[str, list[dict[str, object]]] = defaultdict(list)
+        text: dict[str, str] = {}
+        for line in outcomes.read_text(encoding="utf-8").splitlines():
+            if line:
+                row = json.loads(line)
+                by_prompt[row["id"]].append(row)
+                text[row["id"]] = row["prompt"]
+        ids = sorted(by_prompt)
+
+        def mean(key: str) -> np.ndarray:
+            return np.asarray([np.mean([float(str(r[key])) for r in by_prompt[i]]) for i in ids], np.float32)
+        outcomes_dir().mkdir(parents=True, exist_ok=True)
+        _write(outcomes_dir() / "embeddings.npz", ids, [text[i] for i in ids], embedder,
+               strong_score=mean("strong_score"), weak_score=mean("weak_score"), strong_needed=mean("strong_needed"))
+        print(f"ccr: {len(ids)} outcome prompts embedded into {outcomes_dir() / 'embeddings.npz'}", file=sys.stderr)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m classifier.public", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--real", nargs="*", type=Path, default=[], help="JSONL of extracted real prompts")
+    parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows")
+    args = parser.parse_args()
+    build(args.real, args.outcomes)
+
+
+if __name__ == "__main__":
+    main()
