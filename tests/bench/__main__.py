@@ -296,6 +296,10 @@ def markdown(results: dict[str, Any]) -> str:
                      f"translating it {d['translate_ms']:.3f} ms; a new human turn (the classifier embeds the "
                      f"prompt) {d['new_turn_ms']:.1f} ms; the router's first sight of the whole conversation "
                      f"{d['first_sight_ms']:.0f} ms."]
+    if "classification" in results:
+        c = results["classification"]
+        rows += ["", f"One classification (embedding, features, heads; one thread): {c['short_ms']:.1f} ms of CPU "
+                     f"for a short prompt, {c['256_tokens_ms']:.1f} ms at the 256-token cap."]
     if "guard" in results:
         rows += ["", f"The guard against web pages (Origin, Host, content type) on Claude Code's headers: "
                      f"{results['guard']['us_per_request']:.2f} µs per request."]
@@ -315,6 +319,8 @@ def main() -> int:
         results = measure(args.seconds, args.long, Path(tmp))
         os.sched_setaffinity(0, {0})  # the in-process figures on the router's core
         os.environ["CCR_HOME"] = str(Path(tmp) / "ccr-micro")  # the default classifier, a throwaway data dir
+        say("CPU per classification")
+        results["classification"] = micro.classification_cpu()
         say("the guard's look at a request")
         results["guard"] = micro.guard_check()
         say("translation per upstream chunk")

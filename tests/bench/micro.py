@@ -63,6 +63,30 @@ def translation_per_chunk() -> dict[str, Any]:
     return out
 
 
+def classification_cpu(reps: int = 20) -> dict[str, float]:
+    """CPU ms for one classification (embedding, structural features, the three heads), one BLAS thread, for a
+    short prompt and one at the 256-token cap, with the shipped model."""
+    from threadpoolctl import threadpool_limits
+
+    from classifier.embed import fast
+    from classifier.model import load_inference
+    from classifier.train import predict_texts, shipped_dir
+
+    heads, _ = load_inference(shipped_dir())
+    embedder = fast()
+    prompts = {"short": "fix the failing login test",
+               "256_tokens": " ".join(f"step {i}: update the handler for route /api/v{i} and its tests;" for i in range(40))}
+    out = {}
+    with threadpool_limits(1):
+        for name, prompt in prompts.items():
+            predict_texts(heads, embedder, [prompt])  # warm
+            started = time.process_time()
+            for _ in range(reps):
+                predict_texts(heads, embedder, [prompt])
+            out[f"{name}_ms"] = round((time.process_time() - started) / reps * 1000, 2)
+    return out
+
+
 def guard_check() -> dict[str, float]:
     """µs for the guard's look at a request (router/server/guard.py), on Claude Code's real header list."""
     from router.config import parse_config

@@ -25,3 +25,8 @@ def test_the_150k_decision_runs_the_whole_pipeline(default_model: Any) -> None:
 
 def test_the_guard_figure_measures_a_request_it_lets_through() -> None:
     assert micro.guard_check()["us_per_request"] > 0  # guard_check asserts the request passes
+
+
+def test_the_classification_figure_covers_both_lengths() -> None:
+    figures = micro.classification_cpu(reps=2)
+    assert 0 < figures["short_ms"] < figures["256_tokens_ms"]
