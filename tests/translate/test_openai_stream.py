@@ -149,3 +149,19 @@ def test_errors_that_end_a_stream_are_errors_not_end_turn(data: dict[str, Any], 
 def test_events_without_data_are_not_dispatched() -> None:
     raw = b"\xef\xbb\xbfevent: ping\n\ndata:\n\n" + chunk("stop", content="ok")
     assert message_of(translate_bytes([raw]))["content"] == [{"type": "text", "text": "ok"}]
+
+
+def test_whole_calls_without_index_or_id_stay_apart() -> None:
+    """A server that streams each call whole, with neither `index` nor `id` (one per chunk, then two in one
+    chunk): three calls, never one tool_use whose input is `{…}{…}`; the same for any split of the bytes."""
+    raw = (FIXTURES.parent / "openai_quirks" / "whole_calls_no_index_no_id.sse").read_bytes()
+    stream = translate_bytes([raw])
+    check_anthropic_stream(stream)
+    calls = [b for b in message_of(stream)["content"] if b["type"] == "tool_use"]
+    assert [(c["name"], c["input"]) for c in calls] == [
+        ("Read", {"file_path": "/a.txt"}), ("Read", {"file_path": "/b.txt"}), ("Bash", {"command": "ls"})]
+    assert len({c["id"] for c in calls}) == 3
+    for cut in range(1, len(raw), 7):
+        again = message_of(translate_bytes([raw[:cut], raw[cut:]]))
+        assert [(b.get("name"), b.get("input")) for b in again["content"]] == \
+            [(b.get("name"), b.get("input")) for b in message_of(stream)["content"]]

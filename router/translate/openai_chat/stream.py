@@ -76,6 +76,7 @@ class StreamTranslator:
         self.thinking_source: str | None = None
         self.thinking_details: list[dict[str, Any]] = []
         self.calls: dict[int, _Call] = {}
+        self.current_key = 0  # the call a delta without an index continues
         self.deferred: list[tuple[str, Any]] = []
         self.buffering = False
         self.finish_reason: str | None = None
@@ -258,11 +259,19 @@ class StreamTranslator:
                 self.thinking_details.append(dict(d))
 
     def _tool(self, delta: dict[str, Any], out: list[bytes]) -> None:
-        key = delta.get("index", 0)
-        if not isinstance(key, int):
-            key = 0
-        call = self.calls.get(key)
+        key = delta.get("index")
         upstream_id = as_str(delta.get("id")) or None
+        if not isinstance(key, int):
+            # no index: a continuation of the latest call, unless it names a function while that call already
+            # has one: some servers stream each call whole with neither index nor id, and two of them must
+            # stay two calls (a new key, below any real index)
+            key = self.current_key
+            latest = self.calls.get(key)
+            if upstream_id is None and latest is not None and latest.name and as_str(
+                    as_dict(delta.get("function")).get("name")):
+                key = min([0, *self.calls]) - 1
+        self.current_key = key
+        call = self.calls.get(key)
         if call is None or (upstream_id and call.upstream_id and upstream_id != call.upstream_id):
             call = _Call(upstream_id)
             self.calls[key] = call
