@@ -46,6 +46,7 @@ def complete(info: ModelInfo, explicit: set[str], local: bool = False) -> ModelI
         filled["max_output_tokens"] = int(known["max_output_tokens"])
     if "capabilities" not in explicit and "capabilities" in known:
         filled["capabilities"] = Capabilities(**known["capabilities"])
+        filled["capabilities_known"] = True
     if "tier" not in explicit and "tier" in known:
         filled["tier"] = int(known["tier"])
     if "tiers" not in explicit and "tiers" in known:

@@ -163,6 +163,7 @@ def _model(raw: Any, path: str, rep: Report, local: bool = False) -> ModelInfo |
         values = {k: number(p, k, f"{path}.pricing", rep) for k in _PRICING_KEYS}
         pricing = Pricing(**{k: float(v) for k, v in values.items() if v is not None})
     caps = Capabilities()
+    caps_given: set[str] = set()
     if "capabilities" in raw and expect(raw["capabilities"], dict, f"{path}.capabilities", "an object", rep):
         c = raw["capabilities"]
         unknown_keys(c, _CAPABILITY_KEYS, f"{path}.capabilities", rep)
@@ -171,6 +172,7 @@ def _model(raw: Any, path: str, rep: Report, local: bool = False) -> ModelInfo |
             if expect(c[k], bool, f"{path}.capabilities.{k}", "true or false", rep):
                 flags[k] = c[k]
         caps = Capabilities(**flags)
+        caps_given = set(flags)
     tiers: dict[str, int] = {}
     if "tiers" in raw and expect(raw["tiers"], dict, f"{path}.tiers", "an object of task type → tier", rep):
         for task, value in raw["tiers"].items():
@@ -184,6 +186,7 @@ def _model(raw: Any, path: str, rep: Report, local: bool = False) -> ModelInfo |
         context_window=number(raw, "context_window", path, rep, integer=True),
         max_output_tokens=number(raw, "max_output_tokens", path, rep, integer=True),
         capabilities=caps,
+        capabilities_known="capabilities" in raw and "vision" in caps_given,
         tier=_tier(raw["tier"], f"{path}.tier", rep) if "tier" in raw else None,
         tiers=tiers,
     )

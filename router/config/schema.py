@@ -44,6 +44,12 @@ class ModelInfo:
     tier: int | None = None  # quality: 1 small, 2 medium, 3 strong
     tiers: dict[str, int] = field(default_factory=dict)  # per task type, over `tier`
     from_catalog: tuple[str, ...] = ()  # fields filled from ccr's built-in catalog (data/catalog.json)
+    capabilities_known: bool = False  # stated by the config or the catalog (else they are defaults, not facts)
+
+    @property
+    def blind(self) -> bool:
+        """Known not to read images (a model whose capabilities nobody stated is given the benefit of doubt)."""
+        return self.capabilities_known and not self.capabilities.vision
 
     def tier_for(self, task_type: str | None) -> int | None:
         return self.tiers.get(task_type or "", self.tier)

@@ -94,6 +94,9 @@ class RoutingEngine:
             target, signal, extra, dispatch, policy = await self._pipeline(view, tag, notes, ml, verdict)
             scenario = "default" if signal == "policy" else signal
         chain = self._chain(target, scenario, extra, choice.deployment_id if choice else None)
+        if view.has_image and chain and chain[0].info is not None and chain[0].info.blind:
+            chain = self._for_images(chain, notes)
+            target = chain[0].target
         expected = self._expected_cost(chain, view, ml)
         reserved = 0.0
         if self.spend is not None:
@@ -279,6 +282,28 @@ class RoutingEngine:
         }
 
     # ---- the chain to try --------------------------------------------------------------------------------
+
+    def _for_images(self, chain: list[Deployment], notes: list[str]) -> list[Deployment]:
+        """The turn's latest message holds an image and the chosen model is known not to read images: this
+        request goes to Router.image, else to the first model of the chain, else of the config, that reads them
+        (stickiness and an explicit `/model` notwithstanding: the model would answer a 400, or not see it)."""
+        blind = chain[0].target
+        seeing = [d for d in chain if d.info is None or not d.info.blind]
+        image = self.config.router.image
+        if image:
+            seeing = [d for d in self.deployments.order(image) if d.info is None or not d.info.blind] + seeing
+        if not seeing:
+            seeing = [d for p in self.config.providers.values() for m, info in p.models.items()
+                      if info.capabilities_known and info.capabilities.vision
+                      for d in self.deployments.order(f"{p.name},{m}")]
+        if not seeing:
+            notes.append(f"image: {blind} cannot read images and no configured model is known to; sent as chosen")
+            return chain
+        notes.append(f"image: {blind} cannot read images; this request goes to {seeing[0].target}")
+        ordered: dict[str, Deployment] = {}
+        for dep in [*seeing, *chain]:
+            ordered.setdefault(dep.id, dep)
+        return list(ordered.values())
 
     def _chain(self, target: str, scenario: str, extra: tuple[str, ...], sticky: str | None) -> list[Deployment]:
         routing = self.config.routing
