@@ -158,8 +158,34 @@ def test_thinking_and_effort(extra: dict[str, Any], opts: dict[str, Any], expect
     assert got == expected
 
 
-def test_reasoning_is_replayed_in_the_field_it_came_in() -> None:
+HISTORY_FROM_REASONERS = [
+    user({"type": "text", "text": "q"}),
+    {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "deep thought", "signature": reasoning_signature("reasoning_content")},
+        {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]},
+    user({"type": "tool_result", "tool_use_id": "t1", "content": "ok"}),
+    {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "hmm", "signature": reasoning_signature(
+            "reasoning_details", [{"type": "reasoning.text", "text": "hmm", "signature": "sig", "index": 0}])},
+        {"type": "text", "text": "done"}]},
+]
+
+
+@pytest.mark.parametrize("opts", [{}, {"max_tokens_field": "max_completion_tokens"}])
+def test_strict_providers_get_no_reasoning_back(opts: dict[str, Any]) -> None:
+    """A conversation that began on DeepSeek and OpenRouter reasoning models continues on a strict provider
+    (OpenAI, Groq, Mistral reject reasoning_content and reasoning_details with a 400)."""
+    msgs = tr({"messages": HISTORY_FROM_REASONERS}, **opts)["messages"]
+    assert not any(set(m) & {"reasoning_content", "reasoning", "reasoning_details"} for m in msgs)
+    assert msgs[1]["tool_calls"][0]["function"]["name"] == "Bash" and msgs[3]["content"] == "done"
+
+
+def test_reasoning_is_replayed_in_the_field_the_provider_reads() -> None:
     details = [{"type": "reasoning.text", "text": "hmm", "signature": "sig", "index": 0}]
+    deepseek = tr({"messages": HISTORY_FROM_REASONERS}, reasoning_style="deepseek",
+                  replay_field="reasoning_content")["messages"]
+    assert deepseek[1]["reasoning_content"] == "deep thought" and deepseek[3]["reasoning_content"] == "hmm"
+    assert "reasoning_details" not in deepseek[3]  # OpenRouter's signed details mean nothing to DeepSeek
     out = tr({"messages": [
         user({"type": "text", "text": "q"}),
         {"role": "assistant", "content": [
@@ -174,9 +200,9 @@ def test_reasoning_is_replayed_in_the_field_it_came_in() -> None:
             {"type": "text", "text": "x"}]},
     ]}, reasoning_style="openrouter")
     msgs = out["messages"]
-    assert msgs[1]["reasoning_content"] == "deep thought"
+    assert msgs[1]["reasoning"] == "deep thought" and "reasoning_content" not in msgs[1]
     assert msgs[3]["reasoning_details"] == details and msgs[3]["reasoning"] == "hmm"
-    assert "reasoning_content" not in msgs[4] and "reasoning_details" not in msgs[4]
+    assert not set(msgs[4]) & {"reasoning_content", "reasoning", "reasoning_details"}  # Anthropic's own, signed
 
 
 def test_anthropic_thinking_replayed_to_deepseek_as_reasoning_content() -> None:

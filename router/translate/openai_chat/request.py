@@ -218,11 +218,14 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
             signature = block.get("signature")
             if signature is not None and not isinstance(signature, str):
                 raise InvalidRequest(f"{bpath}.signature: must be a string")
+            # replayed only to a provider that takes reasoning back, in the field it reads: strict providers
+            # (OpenAI, Groq, Mistral) answer 400 to reasoning_content after a switch from a reasoning model
             source, carried = parse_reasoning_signature(signature)
-            field = source if source in _REASONING_FIELDS else opts.replay_field
+            field = opts.replay_field or ("reasoning_details" if opts.reasoning_style == "openrouter"
+                                          and source in _REASONING_FIELDS else None)
             if field:
                 reasoning.setdefault(field, []).append(str(block.get("thinking") or ""))
-            if carried:
+            if carried and opts.reasoning_style == "openrouter":
                 details.extend(carried)
         elif kind == "redacted_thinking" and opts.reasoning_style == "openrouter":
             details.append({"type": "reasoning.encrypted", "data": block.get("data", "")})
@@ -234,8 +237,8 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
             msg[field] = "".join(pieces)
     if details:
         msg["reasoning_details"] = details
-        if opts.reasoning_style == "openrouter" and "reasoning" not in msg and "reasoning_details" in reasoning:
-            msg["reasoning"] = "".join(reasoning["reasoning_details"])
+    if opts.reasoning_style == "openrouter" and "reasoning" not in msg and "reasoning_details" in reasoning:
+        msg["reasoning"] = "".join(reasoning["reasoning_details"])
     out.append(msg)
 
 
