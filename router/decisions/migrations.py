@@ -2,7 +2,8 @@
 `migrations`. Append new ones; never edit one that has shipped.
 
 decisions: one row per routed request: what was decided and why.
-outcomes:  one row per routed request: what happened (status, hops, tokens the upstream reported, cost, time).
+outcomes:  one row per routed request: what happened (status, hops, tokens the upstream reported, cost, time);
+           usage_estimated when the upstream reported none and the tokens are ccr's estimate.
 prompts:   one row per user turn (prompt_id): the latest human prompt, for `ccr train` and `ccr label`.
 labels:    labels given to prompts: by `ccr label` (manual); newest wins.
 JSON-valued columns (candidates, features, notes, probabilities, dispatcher, hops) are VARCHAR holding JSON,
@@ -85,9 +86,14 @@ def _prompts_and_labels(con: Connection) -> None:
         )""")
 
 
+def _usage_estimated(con: Connection) -> None:
+    con.execute("ALTER TABLE outcomes ADD COLUMN usage_estimated BOOLEAN NOT NULL DEFAULT false")
+
+
 MIGRATIONS: list[tuple[str, Callable[[Connection], None]]] = [
     ("0001_decisions_and_outcomes", _decisions_and_outcomes),
     ("0002_prompts_and_labels", _prompts_and_labels),
+    ("0003_usage_estimated", _usage_estimated),
 ]
 
 

@@ -23,7 +23,7 @@ PROMPT_CHARS = 16_000  # a pasted log is kept in part: enough to classify, not a
 OUTCOME_COLUMNS = (
     "request_id", "ts", "status", "error_type", "error", "deployment", "provider", "model", "streamed", "hops",
     "fallback_hops", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
-    "latency_ms", "ttft_ms",
+    "latency_ms", "ttft_ms", "usage_estimated",
 )
 
 
@@ -82,4 +82,5 @@ def outcome_row(d: RoutingDecision, *, status: int, streamed: bool, latency_ms: 
         max(0, len(tried) - 1), usage.get("input_tokens"), usage.get("output_tokens"),
         usage.get("cache_read_input_tokens"), usage.get("cache_creation_input_tokens"), cost, round(latency_ms, 3),
         answered[-1].latency_ms if answered and streamed else None,  # a whole answer has no first token
+        bool(usage.get("estimated")),  # the provider reported no usage: ccr's estimate, so budgets still count it
     )

@@ -79,7 +79,7 @@ async def handle(state: State, request: Request) -> Response:
     def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
                     error: ProxyError | None = None) -> None:
         cost = records.cost_usd(dep.info if dep else None, usage)
-        if status == 200:  # a stream cut short reports part of its usage: it would bias the estimates
+        if status == 200 and not usage.get("estimated"):  # a cut stream or an estimate would bias the estimates
             state.engine.learned.observe(decision.ml.get("task_type") if decision.ml else None,
                                          dep.target if dep else None, usage)
         if state.spend is not None:

@@ -49,8 +49,11 @@ async def relay(provider: Provider, model: str, label: str, body: dict[str, Any]
         return Whole(orjson.dumps(message), usage=message["usage"])
     data = await _read_json(resp, provider)
     message = translate_response(data, label, names)
-    # the log keeps what the provider reported, nothing when it reported nothing
-    usage = message["usage"] if isinstance(data, dict) and data.get("usage") else {}
+    # the log keeps what the provider reported; when it reported nothing, an estimate marked as one, so that
+    # budgets still count the request
+    usage = message["usage"] if isinstance(data, dict) and data.get("usage") else {
+        "input_tokens": estimate_from_size(raw_size), "estimated": 1,
+        "output_tokens": max(1, len(orjson.dumps(message["content"])) // 4)}
     if streamed:  # the upstream ignored `stream`: replay its answer as events
         return Stream(_once(message_as_events(message)), usage=usage)
     return Whole(orjson.dumps(message), usage=usage)

@@ -19,7 +19,7 @@ from router.decisions.migrations import MIGRATIONS
 from router.decisions.store import connect, log_path
 from tests.e2e.agent import stream_step, whole_step
 from tests.support.router import RouterServer, free_port
-from tests.support.upstream import Reply, ScriptedUpstream, anthropic_sse
+from tests.support.upstream import Reply, ScriptedUpstream, anthropic_sse, sse
 
 MakeRouter = Callable[[dict[str, Any]], RouterServer]
 
@@ -37,7 +37,7 @@ SCHEMA = {
         ("error", "VARCHAR"), ("deployment", "VARCHAR"), ("provider", "VARCHAR"), ("model", "VARCHAR"),
         ("streamed", "BOOLEAN"), ("hops", "VARCHAR"), ("fallback_hops", "INTEGER"), ("input_tokens", "BIGINT"),
         ("output_tokens", "BIGINT"), ("cache_read_tokens", "BIGINT"), ("cache_write_tokens", "BIGINT"),
-        ("cost_usd", "DOUBLE"), ("latency_ms", "DOUBLE"), ("ttft_ms", "DOUBLE")],
+        ("cost_usd", "DOUBLE"), ("latency_ms", "DOUBLE"), ("ttft_ms", "DOUBLE"), ("usage_estimated", "BOOLEAN")],
     "prompts": [
         ("prompt_id", "VARCHAR"), ("ts", "TIMESTAMP"), ("session", "VARCHAR"), ("prompt", "VARCHAR"),
         ("depth", "INTEGER"), ("context_tokens", "BIGINT")],
@@ -216,7 +216,8 @@ def test_a_bad_row_does_not_take_its_batch_with_it(tmp_path: Path) -> None:
     now = datetime.datetime(2026, 11, 21, 12, 0)
     row = (("r1", now, None, None, None, "m", "default", "t", "[]", "{}", "[]", None, None, None, None, None, 0.1,
             None, None),
-           ("r1", now, 200, None, None, None, None, None, False, "[]", 0, None, None, None, None, None, 1.0, None))
+           ("r1", now, 200, None, None, None, None, None, False, "[]", 0, None, None, None, None, None, 1.0, None,
+            False))
     store.record(*row)
     store.record(*row)  # the same request id again: this row cannot be written
     store.record((("r2", *row[0][1:])), (("r2", *row[1][1:])))
@@ -246,14 +247,25 @@ def test_a_log_held_by_another_process_does_not_stop_the_router(two_upstreams: A
             holder.stdout.close()
 
 
-def test_no_usage_from_the_provider_is_logged_as_unknown(two_upstreams: Any, make_router: MakeRouter) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+def test_no_usage_from_the_provider_is_estimated_and_marked(two_upstreams: Any, make_router: MakeRouter,
+                                                            stream: bool) -> None:
+    """A provider that reports no usage must not make requests free for the budgets: the log gets ccr's
+    estimate, its cost, and the mark that it is one."""
     openai_up, anthropic_up = two_upstreams
-    openai_up.script = lambda r: Reply(body={"choices": [{"index": 0, "message": {"content": "hi"},
-                                                          "finish_reason": "stop"}]})
+    if stream:
+        openai_up.script = lambda r: Reply(chunks=sse({"choices": [{"index": 0, "delta": {"content": "hi there"}}]},
+                                                      {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+                                                      "[DONE]"))
+    else:
+        openai_up.script = lambda r: Reply(body={"choices": [{"index": 0, "message": {"content": "hi there"},
+                                                              "finish_reason": "stop"}]})
     router = make_router(config(openai_up.url, anthropic_up.url))
-    assert ask(router, "up,gpt-test", False).status_code == 200
+    assert ask(router, "up,gpt-test", stream).status_code == 200
     router.stop()
-    assert rows("SELECT input_tokens, output_tokens, cost_usd FROM outcomes") == [(None, None, None)]
+    ((inputs, outputs, cost, estimated),) = rows(
+        "SELECT input_tokens, output_tokens, cost_usd, usage_estimated FROM outcomes")
+    assert inputs > 0 and outputs > 0 and cost is not None and cost > 0 and estimated is True
 
 
 def test_purge_waits_for_readers_and_keeps_the_log_open(tmp_path: Path) -> None:

@@ -151,7 +151,9 @@ class StreamTranslator:
         else:  # stream ended without usage: say what we know rather than zero
             usage = {"input_tokens": self.input_estimate, "output_tokens": max(1, self.output_chars // 4),
                      "cache_creation_input_tokens": 0, "cache_read_input_tokens": 0}
-        self.final_usage = usage if self.usage is not None else {}  # estimates are not for the log
+        # for the decision log: the provider's counts, or the estimate marked as one (its cost still counts
+        # against the budgets; the learned estimates ignore it)
+        self.final_usage = usage if self.usage is not None else {**usage, "estimated": 1}
         reason = "refusal" if self.refused and not self.saw_tool_call else stop_reason(
             self.finish_reason, self.saw_tool_call)
         out.append(event("message_delta", {"type": "message_delta",
