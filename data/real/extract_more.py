@@ -69,95 +69,23 @@ SOURCES = {
 DEFAULT_MIRRORS = "/work/.mirror"
 
 
-def mirror_path(mirrors, repo):
-    return os.path.join(mirrors, repo.replace("/", "+"), "repo")
+# the helpers and the aider parser of the first batch, so that both batches read their sources the same way
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import extract_first as first  # noqa: E402
+from extract_first import cap, git_show, h, mirror_path, stable_id  # noqa: E402
 
 
-def git_show(gitdir, commit, path):
-    out = subprocess.run(["git", "--git-dir=" + gitdir, "show", commit + ":" + path],
-                         check=True, capture_output=True).stdout
-    return out.decode("utf-8", errors="replace")
-
-
-def h(s):
-    return hashlib.sha256(s.encode("utf-8")).hexdigest()
-
-
-def cap(text):
-    return text.strip()[:MAX_CHARS]
-
-
-# ---------------------------------------------------------------- aider (same rules as batch 1)
-AUTO_PREFIX = re.compile(
-    r"^(# Fix any errors below|# Question:|I added these files|<blank>|I ran this command"
-    r"|I have |I updated|I reverted|I committed|I switched|Ok[,.]? |The (user|edits))")
-SLASH_KEEP = re.compile(r"^/(ask|code|architect)\s+")
-# greetings and one-word asides of the source's own, skipped (kept as hashes: no text of theirs here)
-TRIVIAL = {"0b9a11ae035c536d", "74724e79e0d918a8", "9b96a1fe1d548cbb", "b12d50c8b318553a", "d7ceda28c0edf789"}
-
-
-def aider_user_turns(md):
-    msgs, cur = [], None
-    for line in md.split("\n"):
-        if line.startswith("####"):
-            t = line[4:]
-            if t.startswith(" "):
-                t = t[1:]
-            cur = (cur or []) + [t.rstrip()]
-        elif cur is not None:
-            msgs.append("\n".join(cur).strip())
-            cur = None
-    if cur is not None:
-        msgs.append("\n".join(cur).strip())
-    return msgs
-
-
-def clean_aider(msgs, seen):
-    out = []
-    for m in msgs:
-        r = SLASH_KEEP.match(m)
-        if r:
-            m = m[r.end():]
-        elif m.startswith("/"):
-            continue
-        if AUTO_PREFIX.match(m) or len(m) < 12:
-            continue
-        low = m.lower().strip()
-        if hashlib.sha256(low.encode()).hexdigest()[:16] in TRIVIAL or low in seen:
-            continue
-        seen.add(low)
-        out.append((low, m))
-    return out
-
-
+# the first batch's extractors, each with a fresh set of texts already seen
 def extract_aider(src, gitdir):
-    seen, items = set(), []
-    for p in src["paths"]:
-        items += clean_aider(aider_user_turns(git_show(gitdir, src["commit"], p)), seen)
-    return items
+    return first.extract_aider(src, gitdir, set())
 
 
-# ---------------------------------------------------------------- arena-hard
 def extract_arenahard(src, gitdir):
-    items = []
-    for line in git_show(gitdir, src["commit"], src["paths"][0]).splitlines():
-        if line.strip():
-            row = json.loads(line)
-            items.append((row["uid"], row["prompt"]))
-    return items
+    return first.extract_arenahard(src, gitdir, set())
 
 
-# ---------------------------------------------------------------- hadoop jira (GitBugs)
 def extract_hadoop(src, gitdir):
-    data = git_show(gitdir, src["commit"], src["paths"][0])
-    csv.field_size_limit(10 ** 8)
-    items = []
-    for row in csv.DictReader(io.StringIO(data, newline="")):
-        desc = row["Description"].strip()
-        if not desc:
-            continue
-        items.append((row["Issue id"], row["Summary"].strip() + "\n\n" + desc))
-    return items
+    return first.extract_hadoop(src, gitdir, set())
 
 
 # ---------------------------------------------------------------- ODEX (English)
@@ -180,10 +108,6 @@ def extract_odex(src, gitdir):
 
 EXTRACTORS = {"aider-hist": extract_aider, "arenahard": extract_arenahard,
               "hadoop": extract_hadoop, "odex": extract_odex}
-
-
-def stable_id(source, key):
-    return "%s-%s" % (source, h(key)[:10])
 
 
 def main(argv=None):

@@ -186,19 +186,9 @@ def test_reasoning_is_replayed_in_the_field_the_provider_reads() -> None:
                   replay_field="reasoning_content")["messages"]
     assert deepseek[1]["reasoning_content"] == "deep thought" and deepseek[3]["reasoning_content"] == "hmm"
     assert "reasoning_details" not in deepseek[3]  # OpenRouter's signed details mean nothing to DeepSeek
-    out = tr({"messages": [
-        user({"type": "text", "text": "q"}),
-        {"role": "assistant", "content": [
-            {"type": "thinking", "thinking": "deep thought", "signature": reasoning_signature("reasoning_content")},
-            {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]},
-        user({"type": "tool_result", "tool_use_id": "t1", "content": "ok"}),
-        {"role": "assistant", "content": [
-            {"type": "thinking", "thinking": "hmm", "signature": reasoning_signature("reasoning_details", details)},
-            {"type": "text", "text": "done"}]},
-        {"role": "assistant", "content": [
-            {"type": "thinking", "thinking": "claude's own", "signature": "EqQBCkgIAR"},
-            {"type": "text", "text": "x"}]},
-    ]}, reasoning_style="openrouter")
+    claude = {"role": "assistant", "content": [{"type": "thinking", "thinking": "claude's own", "signature": "EqQBCkgIAR"},
+                                              {"type": "text", "text": "x"}]}
+    out = tr({"messages": [*HISTORY_FROM_REASONERS, claude]}, reasoning_style="openrouter")
     msgs = out["messages"]
     assert msgs[1]["reasoning"] == "deep thought" and "reasoning_content" not in msgs[1]
     assert msgs[3]["reasoning_details"] == details and msgs[3]["reasoning"] == "hmm"
