@@ -61,9 +61,11 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
 
     real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
     # difficulty is learned from outcomes (public ones, and the log's: overrides, escalations, retries, labels),
-    # not from the guesses written beside the seed and real prompts: those scored below random on outcomes
-    train = [replace(ex, strong=None) if ex.source in GUESSED else ex for ex in train]
-    real.examples = [replace(ex, strong=None) for ex in real.examples]
+    # not from the guesses written beside the seed and real prompts: those scored below random on outcomes (a
+    # data directory without outcomes keeps the guesses, the only difficulty labels it has)
+    if outcomes.examples:
+        train = [replace(ex, strong=None) if ex.source in GUESSED else ex for ex in train]
+        real.examples = [replace(ex, strong=None) for ex in real.examples]
     parts, examples = [matrix(train, embedder, say)], list(train)
     if real.examples:
         parts += [real.X] * REAL_WEIGHT

@@ -31,6 +31,16 @@ _INVALID_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 _ID_PREFIX = "ccrid_"
 
 
+def matched_stop(choice: Any) -> str | None:
+    """The stop sequence that ended the answer, when the server says which (vLLM and SGLang put the matched
+    string in the choice's `stop_reason`; OpenAI says nothing, and a token id is no sequence)."""
+    if isinstance(choice, dict) and choice.get("finish_reason") == "stop":
+        matched = choice.get("stop_reason")
+        if isinstance(matched, str) and matched:
+            return matched
+    return None
+
+
 def stop_reason(finish_reason: str | None, saw_tool_call: bool) -> str:
     """Some providers say "stop" after tool calls; Claude Code only runs tools on tool_use."""
     reason = OPENAI_STOP_REASONS.get(finish_reason or "stop", "end_turn")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -9,6 +10,7 @@ import pytest
 from router.translate.common import parse_reasoning_signature
 from router.translate.openai_chat import ToolNames, translate_response
 from router.wire.errors import UpstreamUnavailable
+from tests.translate.stream_helpers import message_of, translate_bytes
 
 
 def answer(message: dict[str, Any], finish: str = "stop", usage: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -73,3 +75,22 @@ def test_every_reasoning_field_becomes_thinking(fields: dict[str, Any], source: 
     thinking = msg["content"][0]
     assert thinking["type"] == "thinking" and thinking["thinking"] == "r"
     assert parse_reasoning_signature(thinking["signature"])[0] == source
+
+
+# vLLM and SGLang name the matched stop string in the choice's stop_reason; OpenAI names nothing; a token id is
+# no sequence
+@pytest.mark.parametrize(("choice_extra", "reason", "sequence"), [
+    ({"stop_reason": "END"}, "stop_sequence", "END"),
+    ({}, "end_turn", None),
+    ({"stop_reason": 128009}, "end_turn", None),
+    ({"stop_reason": None}, "end_turn", None),
+])
+def test_the_matched_stop_sequence_is_reported(choice_extra: dict[str, Any], reason: str, sequence: str | None) -> None:
+    choice = {"index": 0, "message": {"role": "assistant", "content": "a"}, "finish_reason": "stop", **choice_extra}
+    whole = translate_response({"choices": [choice]}, "up,m", ToolNames())
+    assert (whole["stop_reason"], whole["stop_sequence"]) == (reason, sequence)
+    chunks = [{"choices": [{"index": 0, "delta": {"content": "a"}}]},
+              {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop", **choice_extra}]}]
+    raw = b"".join(b"data: " + json.dumps(c).encode() + b"\n\n" for c in chunks) + b"data: [DONE]\n\n"
+    streamed = message_of(translate_bytes([raw]))
+    assert (streamed["stop_reason"], streamed.get("stop_sequence")) == (reason, sequence)

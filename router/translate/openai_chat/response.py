@@ -12,6 +12,7 @@ import orjson
 
 from router.translate.common import (
     ERROR_FINISH_REASONS,
+    matched_stop,
     new_message_id,
     reasoning_signature,
     stop_reason,
@@ -130,13 +131,14 @@ def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any
             "input": parse_arguments(fn.get("arguments")),
         })
     reason = "refusal" if refusal and not calls else stop_reason(finish, bool(calls))
+    sequence = matched_stop(choice) if reason == "end_turn" else None
     return {
         "id": new_message_id(),
         "type": "message",
         "role": "assistant",
         "model": model,
         "content": content,
-        "stop_reason": reason,
-        "stop_sequence": None,
+        "stop_reason": "stop_sequence" if sequence else reason,
+        "stop_sequence": sequence,
         "usage": usage_from_openai(data.get("usage")),
     }

@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from router.translate.common import (
+    matched_stop,
     new_message_id,
     reasoning_signature,
     stop_reason,
@@ -80,6 +81,7 @@ class StreamTranslator:
         self.deferred: list[tuple[str, Any]] = []
         self.buffering = False
         self.finish_reason: str | None = None
+        self.stop_sequence: str | None = None  # the matched stop string, when the server names it
         self.refused = False
         self.usage: dict[str, Any] | None = None
         self.saw_tool_call = False
@@ -134,6 +136,7 @@ class StreamTranslator:
             if finish:
                 check_finish(finish)
                 self.finish_reason = finish
+                self.stop_sequence = matched_stop(choice)
             if as_dict(choice.get("usage")):  # Moonshot/Kimi put it inside the choice
                 self.usage = choice["usage"]
         return b"".join(out)
@@ -156,8 +159,10 @@ class StreamTranslator:
         self.final_usage = usage if self.usage is not None else {**usage, "estimated": 1}
         reason = "refusal" if self.refused and not self.saw_tool_call else stop_reason(
             self.finish_reason, self.saw_tool_call)
+        sequence = self.stop_sequence if reason == "end_turn" else None
+        reason = "stop_sequence" if sequence else reason
         out.append(event("message_delta", {"type": "message_delta",
-                                           "delta": {"stop_reason": reason, "stop_sequence": None},
+                                           "delta": {"stop_reason": reason, "stop_sequence": sequence},
                                            "usage": usage}))
         out.append(b'event: message_stop\ndata: {"type":"message_stop"}\n\n')
         return b"".join(out)
