@@ -35,6 +35,7 @@ from router.translate.openai_chat.response import (
 )
 from router.wire.sse import event
 
+_EMPTY: dict[str, Any] = {}
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
 _STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
 
@@ -110,34 +111,45 @@ class StreamTranslator:
             return b""
         if chunk.get("error"):  # alone, or with a choice whose finish_reason is "error" (OpenRouter)
             raise upstream_error(chunk["error"])
-        # Groq reports usage under x_groq; fields of the wrong type read as absent (see response.py)
-        usage = as_dict(chunk.get("usage")) or as_dict(as_dict(chunk.get("x_groq")).get("usage"))
-        if usage:
+        # Groq reports usage under x_groq. Fields of the wrong type read as absent (see response.py); the type
+        # checks are written out inline: this runs once per upstream chunk
+        usage = chunk.get("usage")
+        if not (usage and type(usage) is dict) and "x_groq" in chunk:
+            usage = as_dict(chunk["x_groq"]).get("usage")
+        if usage and type(usage) is dict:
             self.usage = usage
         out: list[bytes] = []
-        for choice in as_list(chunk.get("choices")):
-            if not isinstance(choice, dict) or choice.get("index", 0) != 0:
+        choices = chunk.get("choices")
+        for choice in choices if type(choices) is list else ():
+            if type(choice) is not dict or choice.get("index", 0) != 0:
                 continue
-            delta = as_dict(choice.get("delta"))
-            text, source, details = reasoning_of(delta)
-            if text or details:
-                self._thinking(text, source, details, out)
-            content = content_text(delta.get("content"))
+            delta = choice.get("delta")
+            if type(delta) is not dict:
+                delta = _EMPTY
+            if "reasoning_content" in delta or "reasoning" in delta or "reasoning_details" in delta:
+                text, source, details = reasoning_of(delta)
+                if text or details:
+                    self._thinking(text, source, details, out)
+            content = delta.get("content")
             if content:
-                self._text(content, out)
-            refusal = as_str(delta.get("refusal"))
-            if refusal:
+                content = content if type(content) is str else content_text(content)
+                if content:
+                    self._text(content, out)
+            refusal = delta.get("refusal")
+            if refusal and type(refusal) is str:
                 self.refused = True
                 self._text(refusal, out)
-            for call in as_list(delta.get("tool_calls")):
-                if isinstance(call, dict):
-                    self._tool(call, out)
-            finish = as_str(choice.get("finish_reason"))
-            if finish:
+            calls = delta.get("tool_calls")
+            if calls:
+                for call in as_list(calls):
+                    if type(call) is dict:
+                        self._tool(call, out)
+            finish = choice.get("finish_reason")
+            if finish and type(finish) is str:
                 check_finish(finish)
                 self.finish_reason = finish
                 self.stop_sequence = matched_stop(choice)
-            if as_dict(choice.get("usage")):  # Moonshot/Kimi put it inside the choice
+            if "usage" in choice and as_dict(choice["usage"]):  # Moonshot/Kimi put it inside the choice
                 self.usage = choice["usage"]
         return b"".join(out)
 
