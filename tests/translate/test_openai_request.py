@@ -147,6 +147,12 @@ THINK = {"messages": [{"role": "user", "content": "hi"}]}
     ({"thinking": {"type": "adaptive"}, "output_config": {"effort": "max"}}, {"reasoning_style": "deepseek"},
      {"thinking": {"type": "enabled"}, "reasoning_effort": "max"}),
     ({}, {"reasoning_style": "deepseek"}, {"thinking": {"type": "disabled"}}),
+    ({"output_config": {"effort": "xhigh"}}, {"reasoning_style": "deepseek"},
+     {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}),
+    ({"thinking": {"type": "enabled", "budget_tokens": 8000}}, {"reasoning_style": "deepseek"},
+     {"thinking": {"type": "enabled"}, "reasoning_effort": "high"}),  # medium, by its budget
+    ({"output_config": {"effort": "low"}}, {"reasoning_style": "deepseek"},
+     {"thinking": {"type": "enabled"}, "reasoning_effort": "low"}),
     ({"thinking": {"type": "enabled", "budget_tokens": 5000}}, {"reasoning_style": "openrouter"},
      {"reasoning": {"max_tokens": 5000}}),
     ({"thinking": {"type": "adaptive"}, "output_config": {"effort": "low"}}, {"reasoning_style": "openrouter"},

@@ -22,6 +22,10 @@ from router.wire.errors import InvalidRequest
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
 _EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+# DeepSeek documents low, high and max (and maps the rest itself: minimal → low, medium and xhigh → high, ultra →
+# max); sending only those keeps a stricter deployment of it (a proxy, a local server) from refusing the rest
+_DEEPSEEK_EFFORTS = {"minimal": "low", "low": "low", "medium": "high", "high": "high", "xhigh": "high", "max": "max",
+                     "ultra": "max"}
 
 
 class ToolNames:
@@ -336,7 +340,7 @@ def _apply_reasoning(body: dict[str, Any], out: dict[str, Any], opts: ChatOption
             out["thinking"] = {"type": "disabled"}
         else:
             out["thinking"] = {"type": "enabled"}
-            out["reasoning_effort"] = effort
+            out["reasoning_effort"] = _DEEPSEEK_EFFORTS.get(effort or "", "high")
     elif opts.reasoning_style == "openrouter":
         if budget is not None:
             out["reasoning"] = {"max_tokens": budget}
