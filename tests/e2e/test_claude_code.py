@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import openai_config
-from tests.e2e.agent import Agent
+from tests.e2e.agent import Agent, stream_step, task_of, tool_results, whole_step
 from tests.e2e.claude import claude_binary, run_claude
 from tests.support.router import RouterServer, free_port, wait_ready
-from tests.support.upstream import ScriptedUpstream
+from tests.support.upstream import Received, Reply, ScriptedUpstream
 
 pytestmark = pytest.mark.e2e
 
@@ -176,3 +176,52 @@ def test_classified_and_policy_routed_requests_land_in_duckdb_and_ccr_costs(
     finally:
         con.close()
     assert logged == (4, 4, 1, "TASK:files Please do the task.")
+
+
+REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
+
+
+def test_a_conversation_moves_from_a_reasoning_provider_to_a_strict_one(setup: Setup) -> None:
+    """The turn begins on a DeepSeek-style reasoner (reasoning_content and a tool call), which then fails; the
+    fallback is a strict OpenAI-compatible provider that answers 400 to reasoning fields it does not know, as
+    OpenAI, Groq and Mistral do. Claude Code finishes the task on it."""
+    task = "TASK:switch"
+
+    def reasoner(req: Received) -> Reply:
+        body = req.body or {}
+        if task_of(body) != "switch":
+            return Reply(chunks=stream_step({"text": "ok"})) if body.get("stream") else Reply(body=whole_step(
+                {"text": "ok"}))
+        if tool_results(body):  # the second round: the reasoner is down
+            return Reply(status=503, body={"error": {"message": "overloaded", "type": "server_error"}})
+        return Reply(chunks=stream_step({"reasoning": "I should look first.",
+                                         "calls": [("call_s1", "Bash", {"command": "echo switched",
+                                                                        "description": "Echo"})]}))
+
+    def strict(req: Received) -> Reply:
+        body = req.body or {}
+        for i, msg in enumerate(body.get("messages", [])):
+            extra = [k for k in REASONING_FIELDS if k in msg]
+            if extra:
+                return Reply(status=400, body={"error": {
+                    "message": f"Additional properties are not allowed ('{extra[0]}' was unexpected) - "
+                               f"'messages.{i}'", "type": "invalid_request_error", "param": None, "code": None}})
+        out = (tool_results(body) or [{"content": ""}])[-1]["content"].strip()
+        return Reply(chunks=stream_step({"text": f"SWITCHED={out}"}))
+
+    strict_up = ScriptedUpstream(strict).start()
+    setup.upstream.script = reasoner
+    try:
+        base = openai_config(setup.upstream.url)["Providers"][0]
+        providers = [{**base, "name": "reasoner", "transformer": {"use": ["deepseek"]}},
+                     {**base, "name": "strict", "api_base_url": f"{strict_up.url}/v1/chat/completions"}]
+        setup.router = setup.make_router(openai_config(
+            setup.upstream.url, Providers=providers, retry={"retries": 0},
+            Router={"default": "reasoner,gpt-test", "fallback": {"default": ["strict,gpt-test"]}}))
+        result = run_claude(setup.router.url, f"{task} Please do the task.", "reasoner,gpt-test", setup.workdir,
+                            setup.home)
+        assert completed(result) == "SWITCHED=switched"
+        finished = [r.body for r in strict_up.requests if r.body and task_of(r.body) == "switch"]
+        assert finished and not any(k in m for b in finished for m in b["messages"] for k in REASONING_FIELDS)
+    finally:
+        strict_up.stop()
