@@ -144,7 +144,11 @@ def _meta(train: list[Example], val_report: dict[str, Any], heldout: dict[str, A
 
 
 def default_dir() -> Path:
-    sklearn = importlib.metadata.version("scikit-learn")  # not imported: the router loads the heads without it
+    try:  # not imported: the router loads the heads without it
+        sklearn = importlib.metadata.version("scikit-learn")
+    except importlib.metadata.PackageNotFoundError:
+        raise RuntimeError("the shipped classifier (data/model) is missing and training one needs the training "
+                           "extra: pip install 'ccr[train]', or reinstall ccr") from None
     return versions.cache_dir() / "classifier" / f"default-{data_hash(load_seed())}-sklearn{sklearn}"
 
 
