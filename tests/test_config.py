@@ -13,6 +13,7 @@ from router.config import ConfigError, WireFormat, load_config, parse_config
 from router.config.example import EXAMPLE_CONFIG, example_config
 from router.config.jsonc import loads
 from router.providers.provider import Provider
+from router.translate.openai_chat.adapter import options
 
 FIXTURE = Path(__file__).parent / "fixtures" / "config" / "claude_code_router.json"
 
@@ -36,7 +37,7 @@ def test_claude_code_router_config_loads_unchanged(monkeypatch: pytest.MonkeyPat
     assert config.router.default == "deepseek,deepseek-chat" and config.router.long_context_threshold == 60000
     assert config.apikey == "your-secret-key" and config.proxy_url == "http://127.0.0.1:7890"
     assert any("ZAI_KEY is not set" in w for w in config.warnings)
-    assert Provider(p["modelscope"], config).chat_options("Qwen/Qwen3-Coder-480B-A35B-Instruct").max_output_tokens == 65536
+    assert options(Provider(p["modelscope"], config), "Qwen/Qwen3-Coder-480B-A35B-Instruct").max_output_tokens == 65536
 
 
 def test_example_config_is_valid_and_commented() -> None:

@@ -1,32 +1,17 @@
-"""A configured provider at run time. Knows its URL, auth and quirks; knows nothing of wire translation."""
+"""A configured provider at run time: its endpoint, keys, outgoing proxy and pooled HTTP client. What its wire
+format needs (URLs, auth headers, translation) its adapter says (router/translate/adapter.py)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-from router.config.schema import Config, ProviderConfig, WireFormat
-from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
+from router.config.schema import Config, ProviderConfig
+from router.translate.adapter import WireAdapter, adapter_for
 from router.wire.errors import MissingCredential
 
 if TYPE_CHECKING:
     import aiohttp
-
-ANTHROPIC_HOSTS = ("api.anthropic.com",)
-
-
-def _endpoint(url: str, wire: WireFormat) -> str:
-    """The full endpoint: claude-code-router configs name it; a base URL gets the path appended (query kept,
-    e.g. Azure's ?api-version=)."""
-    parts = urlsplit(url)
-    base = parts.path.rstrip("/")
-    if wire is WireFormat.ANTHROPIC:
-        if not base.endswith("/v1/messages"):
-            base += "/messages" if base.endswith("/v1") else "/v1/messages"
-    elif not base.endswith("/chat/completions"):
-        base += "/chat/completions"
-    return urlunsplit(parts._replace(path=base))
-
 
 def _env_proxy(url: str) -> str | None:
     from urllib.request import getproxies, proxy_bypass
@@ -42,19 +27,15 @@ class Provider:
     def __init__(self, cfg: ProviderConfig, config: Config) -> None:
         self.cfg = cfg
         self.name = cfg.name
-        self.wire = cfg.wire
-        self.url = _endpoint(cfg.api_base_url, cfg.wire)
-        self.count_tokens_url = None
-        if cfg.wire is WireFormat.ANTHROPIC:
-            parts = urlsplit(self.url)
-            self.count_tokens_url = urlunsplit(parts._replace(path=parts.path + "/count_tokens"))
+        self.adapter: WireAdapter = adapter_for(cfg.wire)
+        self.url = self.adapter.endpoint(cfg.api_base_url)
+        self.count_tokens_url = self.adapter.count_tokens_url(self.url)
         self.host = urlsplit(self.url).hostname or ""
-        self.official_anthropic = self.host in ANTHROPIC_HOSTS
         # PROXY_URL, else HTTP(S)_PROXY / NO_PROXY for this provider's host, decided once: aiohttp's trust_env
         # would read the environment and ~/.netrc again on every request
         self.proxy_url = config.proxy_url or _env_proxy(self.url)
         self.timeout_s = config.api_timeout_ms / 1000
-        self._options: dict[str, ChatOptions] = {}
+        self.memo: dict[object, object] = {}  # what an adapter computes once per provider (per-model options)
         self._session: aiohttp.ClientSession | None = None
 
     def auth_headers(self, key_index: int = 0) -> dict[str, str]:
@@ -68,45 +49,7 @@ class Provider:
                     "into the config file."
                 )
             return {}
-        if self.wire is WireFormat.ANTHROPIC:
-            if self.official_anthropic:
-                return {"x-api-key": key}
-            # third-party Anthropic endpoints take one or the other; both is accepted everywhere seen
-            return {"x-api-key": key, "authorization": f"Bearer {key}"}
-        return {"authorization": f"Bearer {key}"}
-
-    def chat_options(self, model: str) -> ChatOptions:
-        """Quirks of this provider for one model, computed once."""
-        opts = self._options.get(model)
-        if opts is None:
-            opts = self._options[model] = self._build_options(model)
-        return opts
-
-    def _build_options(self, model: str) -> ChatOptions:
-        uses = {t.name: t.options for t in self.cfg.transformers_for(model)}
-        info = self.cfg.models.get(model)
-        max_out = info.max_output_tokens if info else None
-        if "maxtoken" in uses and isinstance(uses["maxtoken"].get("max_tokens"), int):
-            limit = uses["maxtoken"]["max_tokens"]
-            max_out = min(max_out, limit) if max_out else limit
-        style: ReasoningStyle = "openai"
-        if "deepseek" in uses or self.host.endswith("deepseek.com"):
-            style = "deepseek"
-        elif "openrouter" in uses or self.host.endswith("openrouter.ai"):
-            style = "openrouter"
-        reasoning = bool(info and info.capabilities.reasoning) or "reasoning" in uses
-        extra = dict(uses.get("customparams", {}))
-        return ChatOptions(
-            max_output_tokens=max_out,
-            max_tokens_field="max_completion_tokens"
-            if "maxcompletiontokens" in uses or self.host == "api.openai.com" else "max_tokens",
-            reasoning_style=style,
-            reasoning_capable=reasoning,
-            replay_field="reasoning_content" if style == "deepseek" or "reasoning" in uses else None,
-            user_limit=128 if style == "openrouter" else 64,
-            strip_schema_keys=("$schema",) if "groq" in uses or self.host.endswith("groq.com") else (),
-            extra_params=extra,
-        )
+        return self.adapter.auth_headers(key, self.host)
 
     def session(self) -> aiohttp.ClientSession:
         """One pooled client per provider, made on first use inside the running loop."""

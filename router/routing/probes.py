@@ -6,33 +6,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from router.config.schema import HealthCheck, WireFormat
+from router.config.schema import HealthCheck
 from router.providers.provider import Provider, Providers
 from router.routing.deployments import Deployments
 
 log = logging.getLogger("ccr.health")
 
 
-def models_url(provider: Provider) -> str:
-    parts = urlsplit(provider.url)
-    path = parts.path
-    if provider.wire is WireFormat.ANTHROPIC:
-        path = path.removesuffix("/messages") + "/models"
-    else:
-        path = path.removesuffix("/chat/completions") + "/models"
-    return urlunsplit(parts._replace(path=path))
-
-
 async def probe(provider: Provider, key_index: int, timeout_s: float) -> bool:
-    headers = provider.auth_headers(key_index)
-    if provider.wire is WireFormat.ANTHROPIC:
-        headers["anthropic-version"] = "2023-06-01"
+    headers = {**provider.adapter.probe_headers(), **provider.auth_headers(key_index)}
     try:
-        async with provider.session().get(models_url(provider), headers=headers, proxy=provider.proxy_url,
+        async with provider.session().get(provider.adapter.models_url(provider.url), headers=headers, proxy=provider.proxy_url,
                                           timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
             return resp.status < 500 and resp.status not in (401, 403)
     except (aiohttp.ClientError, TimeoutError):

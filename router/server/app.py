@@ -23,7 +23,7 @@ from starlette.responses import Response
 from classifier.runtime import Classifier
 from router import __version__, tokens
 from router.budget.spend import Spend
-from router.config.schema import Config, WireFormat
+from router.config.schema import Config
 from router.decisions import queries
 from router.decisions import training as training_data
 from router.decisions.store import DecisionLog
@@ -32,11 +32,10 @@ from router.routing.decision import RoutingDecision
 from router.routing.deployments import Deployment
 from router.routing.pipeline import RoutingEngine
 from router.routing.probes import run_checks
-from router.server import relay_anthropic, relay_openai
+from router.server import relay
 from router.server.guard import Guard
 from router.server.messages import handle as handle_messages
 from router.server.messages import respond
-from router.server.results import Whole
 from router.server.streaming import run_until_disconnect
 from router.tokens import count_request
 from router.wire.anthropic import parse_body
@@ -50,6 +49,7 @@ from router.wire.errors import (
     error_body,
     type_for_status,
 )
+from router.wire.results import Whole
 
 log = logging.getLogger("ccr.server")
 access = logging.getLogger("ccr.access")
@@ -110,10 +110,7 @@ class State:
 
     async def call_model(self, dep: Deployment, body: dict[str, Any]) -> dict[str, Any]:
         """One non-streamed call of ccr's own (Router mode's dispatcher)."""
-        if dep.provider.wire is WireFormat.ANTHROPIC:
-            result = await relay_anthropic.relay(dep.provider, dep.model, body, None, {}, dep.key_index)
-        else:
-            result = await relay_openai.relay(dep.provider, dep.model, dep.target, body, 0, dep.key_index)
+        result = await relay.relay(dep.provider, dep.model, dep.target, body, None, {}, 0, dep.key_index)
         assert isinstance(result, Whole)
         return dict(orjson.loads(result.body))
 
@@ -241,11 +238,11 @@ def create_app(config: Config) -> App:
         if not isinstance(body.get("messages"), list):
             raise InvalidRequest("messages: field required (a list of messages)")
         dep = state.first_deployment(body["model"])
-        if dep.provider.wire is WireFormat.ANTHROPIC:
-            result = await run_until_disconnect(
-                relay_anthropic.count_tokens(dep.provider, dep.model, body, raw, request.headers, dep.key_index),
+        if dep.provider.count_tokens_url is not None:  # the upstream counts: its count is the one that matters
+            counted = await run_until_disconnect(
+                relay.count_tokens(dep.provider, dep.model, body, raw, request.headers, dep.key_index),
                 request.receive)
-            return respond(result) if result is not None else Response(status_code=499)
+            return respond(counted) if counted is not None else Response(status_code=499)
         count = await asyncio.to_thread(count_request, body)  # a long conversation takes tiktoken a while
         return Response(orjson.dumps({"input_tokens": count}), media_type=_JSON)
 

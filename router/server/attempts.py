@@ -18,8 +18,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from router.config.schema import RetryPolicy
 from router.routing.decision import Hop, RoutingDecision
 from router.routing.deployments import Deployment
-from router.server.results import Stream, Whole
 from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+from router.wire.results import Stream, Whole
 from router.wire.sse import has_event
 
 Run = Callable[[Deployment], Awaitable[Whole | Stream]]

@@ -12,16 +12,15 @@ from typing import TYPE_CHECKING
 from starlette.requests import Request
 from starlette.responses import Response
 
-from router.config.schema import WireFormat
 from router.decisions import records
 from router.routing.deployments import Deployment
 from router.routing.features import RequestView
-from router.server import relay_anthropic, relay_openai
+from router.server import relay
 from router.server.attempts import execute
-from router.server.results import Stream, Whole
 from router.server.streaming import SSEResponse, run_until_disconnect
 from router.wire.anthropic import check_messages_request, parse_body
 from router.wire.errors import INTERNAL_MESSAGE, InvalidRequest, ProxyError
+from router.wire.results import Stream, Whole
 from router.wire.sse import has_event
 
 if TYPE_CHECKING:
@@ -69,10 +68,8 @@ async def handle(state: State, request: Request) -> Response:
               else None)
 
     async def run(dep: Deployment) -> Whole | Stream:
-        if dep.provider.wire is WireFormat.ANTHROPIC:
-            return await relay_anthropic.relay(dep.provider, dep.model, body, original, request.headers,
-                                               dep.key_index)
-        return await relay_openai.relay(dep.provider, dep.model, dep.target, body, len(raw), dep.key_index)
+        return await relay.relay(dep.provider, dep.model, dep.target, body, original, request.headers, len(raw),
+                                 dep.key_index)
 
     streamed = bool(body.get("stream"))
 

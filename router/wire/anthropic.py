@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from router.wire.errors import InvalidRequest
-from router.wire.sse import event
+from router.wire.errors import InvalidRequest, UpstreamError
+from router.wire.sse import SSEDecoder, event
 
 
 def parse_body(raw: bytes) -> dict[str, Any]:
@@ -87,3 +87,46 @@ def message_as_events(message: dict[str, Any]) -> bytes:
                                        "usage": message["usage"]}))
     out.append(event("message_stop", {"type": "message_stop"}))
     return b"".join(out)
+
+
+def accumulate(stream: bytes) -> dict[str, Any]:
+    """Rebuild a message from Anthropic stream bytes, as the SDKs do."""
+    message: dict[str, Any] = {}
+    partial: dict[int, list[str]] = {}
+    for _name, data in SSEDecoder().feed(stream):
+        ev = orjson.loads(data)
+        kind = ev.get("type")
+        if kind == "message_start":
+            message = ev["message"]
+        elif kind == "content_block_start":
+            message["content"].append(dict(ev["content_block"]))
+        elif kind == "content_block_delta":
+            block, delta = message["content"][ev["index"]], ev["delta"]
+            if delta["type"] == "text_delta":
+                block["text"] += delta["text"]
+            elif delta["type"] == "thinking_delta":
+                block["thinking"] += delta["thinking"]
+            elif delta["type"] == "signature_delta":
+                block["signature"] = delta["signature"]
+            elif delta["type"] == "input_json_delta":
+                partial.setdefault(ev["index"], []).append(delta["partial_json"])
+        elif kind == "content_block_stop" and ev["index"] in partial:
+            message["content"][ev["index"]]["input"] = _input("".join(partial.pop(ev["index"])))
+        elif kind == "message_delta":
+            message.update(ev["delta"])
+            message["usage"] = {**message.get("usage", {}), **ev["usage"]}
+        elif kind == "error":
+            err = ev["error"]
+            raise UpstreamError(err["message"], status=502, error_type=err["type"])
+    return message
+
+
+def _input(arguments: str) -> dict[str, Any]:
+    """A tool call's input from its joined partial_json (what is not a JSON object is kept, never dropped)."""
+    if not arguments:
+        return {}
+    try:
+        value = orjson.loads(arguments)
+    except orjson.JSONDecodeError:
+        return {"_raw_arguments": arguments}
+    return value if isinstance(value, dict) else {"value": value}

@@ -15,8 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from unittest import mock
 
-from router.server import relay_anthropic, relay_openai
-from router.translate.openai_chat import StreamTranslator, ToolNames
+from router.server import relay
+from router.translate.adapter import StreamTranslation
+from router.translate.anthropic.adapter import PassStream
+from router.translate.openai_chat import ToolNames
+from router.translate.openai_chat.adapter import OpenAIStream, _State
 from router.wire.errors import INTERNAL_MESSAGE, ProxyError
 
 T = TypeVar("T")
@@ -95,33 +98,31 @@ class Outcome:
         return self.status, self.error_body, self.stream, self.usage
 
 
-def openai_stream(reads: list[bytes], names: ToolNames | None = None) -> Outcome:
-    """relay_openai's streaming path over these upstream reads. A non-ccr exception escapes as itself."""
-    resp = FakeResponse(reads)
-    provider: Any = FakeProvider()
-    with fixed_ids():
-        tr = StreamTranslator("up,m", names or ToolNames(), 100)
-        try:
-            started = run(relay_openai._start_stream(resp, provider, tr))  # type: ignore[arg-type]
-        except ProxyError as exc:
-            return Outcome(exc.status, exc.body(), closed=resp.closed)
-        chunks = drain(started.chunks)
-    outcome = Outcome(chunks=chunks, usage=started.usage, closed=resp.closed)
-    # the relay turns any other exception into this error event (and logs a traceback): a bug to report
-    assert INTERNAL_MESSAGE.encode() not in outcome.stream, "the translator raised a non-ccr exception"
-    return outcome
-
-
-def passthrough_stream(reads: list[bytes]) -> Outcome:
-    """relay_anthropic's streaming path over these upstream reads."""
+def _relayed(reads: list[bytes], translation: StreamTranslation) -> Outcome:
+    """The relay's stream path (peek, then pump) over these upstream reads."""
     resp = FakeResponse(reads)
     provider: Any = FakeProvider()
     try:
-        started = run(relay_anthropic._start_stream(resp, provider))  # type: ignore[arg-type]
+        started = run(relay._start(resp, provider, translation, {}))  # type: ignore[arg-type]
     except ProxyError as exc:
         return Outcome(exc.status, exc.body(), closed=resp.closed)
     chunks = drain(started.chunks)
-    return Outcome(chunks=chunks, usage=started.usage, closed=resp.closed)
+    outcome = Outcome(chunks=chunks, usage=started.usage, closed=resp.closed)
+    # the relay turns any other exception into this error event (and logs a traceback): a bug to report
+    assert INTERNAL_MESSAGE.encode() not in outcome.stream, "the translation raised a non-ccr exception"
+    return outcome
+
+
+def openai_stream(reads: list[bytes], names: ToolNames | None = None) -> Outcome:
+    """The OpenAI adapter's stream through the relay. A non-ccr exception escapes as itself."""
+    with fixed_ids():
+        return _relayed(reads, OpenAIStream("up,m", _State(names or ToolNames(), 100), "up"))
+
+
+def passthrough_stream(reads: list[bytes]) -> Outcome:
+    """The Anthropic adapter's stream through the relay."""
+    return _relayed(reads, PassStream("up"))
+
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:

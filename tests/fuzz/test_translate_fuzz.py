@@ -21,7 +21,7 @@ from tests.fuzz.strategies import ANTHROPIC_REQUEST, CHAT_OPTIONS, OPENAI_ANSWER
 
 
 def to_openai(raw: bytes, opts: ChatOptions) -> dict[str, Any] | None:
-    """What relay_openai sends upstream for these request bytes, or None when ccr refuses them with a 400."""
+    """What the OpenAI adapter sends upstream for these request bytes, or None when ccr refuses them with a 400."""
     try:
         body = parse_body(raw)
         check_messages_request(body)

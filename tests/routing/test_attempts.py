@@ -13,8 +13,8 @@ from router.config.schema import RetryPolicy
 from router.routing.decision import RoutingDecision
 from router.routing.deployments import Deployment
 from router.server.attempts import execute
-from router.server.results import Stream, Whole
 from router.wire.errors import InvalidRequest, UpstreamError
+from router.wire.results import Stream, Whole
 from tests.routing.helpers import engine, provider
 
 POLICY = RetryPolicy(retries=2, base_delay_ms=1, max_delay_ms=10)

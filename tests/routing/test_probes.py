@@ -8,7 +8,7 @@ from typing import Any
 from router.config import parse_config
 from router.providers.provider import Providers
 from router.routing.deployments import Deployments
-from router.routing.probes import check_once, models_url
+from router.routing.probes import check_once
 from tests.support.upstream import Reply, ScriptedUpstream
 
 
@@ -28,8 +28,9 @@ def setup(url: str) -> tuple[Providers, Deployments, Any]:
 
 def test_models_urls(upstream: ScriptedUpstream) -> None:
     providers, _, _ = setup(upstream.url)
-    assert models_url(providers.by_name["o"]) == f"{upstream.url}/v1/models"
-    assert models_url(providers.by_name["a"]) == f"{upstream.url}/anthropic/v1/models"
+    for name, url in (("o", f"{upstream.url}/v1/models"), ("a", f"{upstream.url}/anthropic/v1/models")):
+        provider = providers.by_name[name]
+        assert provider.adapter.models_url(provider.url) == url
 
 
 def test_failures_open_and_answers_close(upstream: ScriptedUpstream) -> None:

@@ -170,17 +170,13 @@ def test_stream_opening_with_an_error_keeps_its_status(upstream: ScriptedUpstrea
                                     "message": "provider 'zai' failed: prompt is too long"}
 
 
-def test_official_anthropic_gets_betas_and_x_api_key_only(upstream: ScriptedUpstream,
-                                                          make_router: MakeRouter) -> None:
-    from router.providers import provider
+def test_official_anthropic_gets_betas_and_x_api_key_only(upstream: ScriptedUpstream, make_router: MakeRouter,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    from router.translate.anthropic import adapter
 
     upstream.script = script
-    original = provider.ANTHROPIC_HOSTS
-    provider.ANTHROPIC_HOSTS = ("127.0.0.1",)  # treat the scripted upstream as api.anthropic.com
-    try:
-        router = make_router(config(upstream.url, "/v1/messages"))
-    finally:
-        provider.ANTHROPIC_HOSTS = original
+    monkeypatch.setattr(adapter, "ANTHROPIC_HOSTS", ("127.0.0.1",))  # the scripted upstream as api.anthropic.com
+    router = make_router(config(upstream.url, "/v1/messages"))
     httpx.post(router.url + "/v1/messages", headers=CLIENT_HEADERS,
                json={"model": "x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]})
     headers = {k.lower(): v for k, v in upstream.requests[-1].headers.items()}

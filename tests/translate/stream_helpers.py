@@ -6,8 +6,8 @@ from typing import Any
 
 import orjson
 
-from router.server.relay_openai import accumulate
 from router.translate.openai_chat import StreamTranslator, ToolNames
+from router.wire.anthropic import accumulate
 from router.wire.sse import DONE, SSEDecoder
 
 

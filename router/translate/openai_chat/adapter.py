@@ -1,0 +1,164 @@
+"""The OpenAI Chat Completions adapter: any OpenAI-compatible provider, translated in both directions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit, urlunsplit
+
+import orjson
+
+from router.tokens import estimate_from_size
+from router.translate.adapter import Outgoing, Partial, WireAdapter
+from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
+from router.translate.openai_chat.request import ToolNames, translate_request
+from router.translate.openai_chat.response import translate_response
+from router.translate.openai_chat.stream import StreamTranslator
+from router.wire.errors import ProxyError, UpstreamUnavailable
+from router.wire.results import Whole
+from router.wire.sse import DONE, SSEDecoder
+
+if TYPE_CHECKING:
+    from router.providers.provider import Provider
+
+
+def options(provider: Provider, model: str) -> ChatOptions:
+    """The provider's quirks for one model (from its transformers and host), computed once."""
+    key = ("openai_chat", model)
+    found = provider.memo.get(key)
+    if found is None:
+        found = provider.memo[key] = _build_options(provider, model)
+    assert isinstance(found, ChatOptions)
+    return found
+
+
+def _build_options(provider: Provider, model: str) -> ChatOptions:
+    uses = {t.name: t.options for t in provider.cfg.transformers_for(model)}
+    info = provider.cfg.models.get(model)
+    max_out = info.max_output_tokens if info else None
+    if "maxtoken" in uses and isinstance(uses["maxtoken"].get("max_tokens"), int):
+        limit = uses["maxtoken"]["max_tokens"]
+        max_out = min(max_out, limit) if max_out else limit
+    host = provider.host
+    style: ReasoningStyle = "openai"
+    if "deepseek" in uses or host.endswith("deepseek.com"):
+        style = "deepseek"
+    elif "openrouter" in uses or host.endswith("openrouter.ai"):
+        style = "openrouter"
+    return ChatOptions(
+        max_output_tokens=max_out,
+        max_tokens_field="max_completion_tokens" if "maxcompletiontokens" in uses or host == "api.openai.com"
+        else "max_tokens",
+        reasoning_style=style,
+        reasoning_capable=bool(info and info.capabilities.reasoning) or "reasoning" in uses,
+        replay_field="reasoning_content" if style == "deepseek" or "reasoning" in uses else None,
+        user_limit=128 if style == "openrouter" else 64,
+        strip_schema_keys=("$schema",) if "groq" in uses or host.endswith("groq.com") else (),
+        extra_params=dict(uses.get("customparams", {})),
+    )
+
+
+@dataclass(slots=True)
+class _State:
+    names: ToolNames
+    input_estimate: int
+
+
+class OpenAIStream:
+    """SSE events in, each parsed and handed to the StreamTranslator; events that arrived in one read leave in
+    one write, never later than they came."""
+
+    def __init__(self, label: str, state: _State, provider: str) -> None:
+        self.translator = StreamTranslator(label, state.names, state.input_estimate)
+        self.decoder = SSEDecoder()
+        self.provider = provider
+        self.started = False
+        self.done = False  # [DONE] seen: what follows is ignored
+        self.usage: dict[str, int] = {}
+
+    def feed(self, data: bytes) -> bytes:
+        return self._events(self.decoder.feed(data))
+
+    def close(self) -> bytes:
+        out = self._events(self.decoder.close())
+        truncated = UpstreamUnavailable(f"provider '{self.provider}' ended the stream before the answer was complete")
+        if not self.started:
+            raise truncated
+        if not (self.done or self.translator.complete):
+            raise Partial(out, truncated)
+        out += self.translator.finish()
+        self.usage.update(self.translator.final_usage)
+        return out
+
+    def _events(self, events: list[tuple[bytes | None, bytes]]) -> bytes:
+        out: list[bytes] = []
+        try:
+            for _name, data in events:
+                if self.done:
+                    break
+                if data == DONE:
+                    self.done = True
+                    break
+                try:
+                    chunk = orjson.loads(data)
+                except orjson.JSONDecodeError:
+                    raise UpstreamUnavailable(f"provider '{self.provider}' sent a stream event that is not JSON: "
+                                              f"{data[:120].decode('utf-8', 'replace')!r}") from None
+                head = b"" if self.started else self.translator.start()
+                piece = self.translator.feed(chunk)  # an error chunk first is still an HTTP error
+                self.started = True
+                if head or piece:  # an empty write would count as activity and hold back the keep-alive pings
+                    out.append(head + piece)
+        except ProxyError as exc:
+            if self.started:
+                raise Partial(b"".join(out), exc) from None
+            raise
+        return b"".join(out)
+
+
+class OpenAIChat(WireAdapter):
+    expected_content = "JSON"
+
+    def endpoint(self, url: str) -> str:
+        parts = urlsplit(url)  # a query is kept (Azure's ?api-version=)
+        path = parts.path.rstrip("/")
+        return urlunsplit(parts._replace(path=path if path.endswith("/chat/completions") else path + "/chat/completions"))
+
+    def models_url(self, endpoint: str) -> str:
+        parts = urlsplit(endpoint)
+        return urlunsplit(parts._replace(path=parts.path.removesuffix("/chat/completions") + "/models"))
+
+    def auth_headers(self, key: str, host: str) -> dict[str, str]:
+        return {"authorization": f"Bearer {key}"}
+
+    def accepts(self, status: int) -> bool:
+        return status == 200
+
+    def outgoing(self, provider: Provider, model: str, label: str, body: dict[str, Any], raw: bytes | None,
+                 client_headers: Mapping[str, str], size: int) -> Outgoing:
+        request, names = translate_request(body, model, options(provider, model))
+        return Outgoing(provider.url, orjson.dumps(request), {"content-type": "application/json"},
+                        bool(body.get("stream")), model, label, _State(names, estimate_from_size(size)))
+
+    def stream(self, out: Outgoing, provider: str) -> OpenAIStream:
+        return OpenAIStream(out.label, out.state, provider)
+
+    def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
+              headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:
+        try:
+            answer = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            raise UpstreamUnavailable(
+                f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
+            ) from None
+        message = translate_response(answer, out.label, out.state.names)
+        # the log keeps what the provider reported; when it reported nothing, an estimate marked as one, so that
+        # budgets still count the request
+        usage = message["usage"] if isinstance(answer, dict) and answer.get("usage") else {
+            "input_tokens": out.state.input_estimate, "estimated": 1,
+            "output_tokens": max(1, len(orjson.dumps(message["content"])) // 4)}
+        return Whole(orjson.dumps(message), usage=usage), message
+
+
+OPENAI_CHAT = OpenAIChat()
