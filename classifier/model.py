@@ -62,11 +62,16 @@ class Heads:
         # on their evaluation side
         from sklearn.calibration import CalibratedClassifierCV
 
-        self.task = _classifier(c_task)
+        self.task = self.task_head(c_task)
         self.complexity = _classifier(c_complexity)
         self.difficulty = CalibratedClassifierCV(_classifier(c_difficulty), method="sigmoid", cv=5)
         self.task_log_prior: np.ndarray | None = None
         self.task_temperature = 1.0
+
+    @staticmethod
+    def task_head(c: float = 0.1) -> Any:
+        """The task head's estimator, unfitted (also what calibration fits on folds)."""
+        return _classifier(c)
 
     def fit(self, X: np.ndarray, examples: list[Example], prior: dict[str, float] | None = None) -> Heads:
         for head, attr in ((self.task, "task_type"), (self.complexity, "complexity"), (self.difficulty, "strong")):

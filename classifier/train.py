@@ -76,11 +76,9 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
     return np.vstack(parts), examples
 
 
-def real_prior() -> dict[str, float] | None:
-    """The task types' shares in real requests (the training side of data/real), smoothed."""
-    from classifier.public import load_real
-
-    real = load_real(evaluation=False).examples
+def real_prior(examples: list[Example]) -> dict[str, float] | None:
+    """The task types' shares in real requests (the training side of data/real, among `examples`), smoothed."""
+    real = list({ex.id: ex for ex in examples if ex.source == "real"}.values())  # each prompt once
     if not real:
         return None
     counts = {t: sum(ex.task_type == t for ex in real) for t in TASK_NAMES}
@@ -99,7 +97,7 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
         held_ids = set(real_ids[fold::5])
         train = [i for i in rows if examples[i].id not in held_ids]
         held = sorted({examples[i].id: i for i in rows if examples[i].id in held_ids}.values())  # one copy each
-        head = Heads().task.fit(X[train], [examples[i].task_type for i in train])
+        head = Heads.task_head().fit(X[train], [examples[i].task_type for i in train])
         classes = [str(c) for c in head.classes_]
         z = np.asarray(head.decision_function(X[held]))
         logits.append(z)
@@ -116,7 +114,7 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
 
 def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
     X, examples = base_rows(train, embedder, say)
-    prior = real_prior()
+    prior = real_prior(examples)
     say(f"fitting the heads on {len(examples)} rows ({len(train)} labelled prompts, the rest public data)")
     heads = Heads().fit(X, examples, prior)
     say("calibrating the task head")

@@ -26,12 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from tests.bench import micro
-from tests.bench.common import free_port, router_config, wait_port, wait_ready
+from tests.bench.common import cpu_seconds, free_port, router_config, rss_mb, wait_port, wait_ready
 from tests.bench.workloads import claude_code_request, openai_json, openai_stream, small_request
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench-results"
-TICK = os.sysconf("SC_CLK_TCK")
 WRK_SCRIPT = """
 wrk.method = "POST"
 wrk.body = io.open("{body}", "rb"):read("*a")
@@ -121,18 +120,6 @@ def wrk(url: str, body: Path, seconds: float, work: Path, rate: float | None = N
         raise SystemExit(f"bench: {result['errors']} of {result['requests']} requests to {url} failed, e.g.:\n{sample}")
     result["rps"] = round(result["requests"] / (result["duration_us"] / 1e6), 1)
     return result
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
 
 
 def ttfb_ms(port: int, path: str, body: bytes, n: int = 200) -> float:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
 import time
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 
@@ -50,3 +52,15 @@ def router_config(upstream_port: int, path: str) -> dict[str, Any]:
         "Classifier": {"enabled": True}, "Policy": {"enabled": True, "strongShare": 0.3},
         "LOG_LEVEL": "warning",
     }
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0

@@ -30,7 +30,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from tests.bench.common import free_port, router_config, wait_ready
+from tests.bench.common import cpu_seconds, free_port, router_config, rss_mb, wait_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 OUT = ROOT / "bench-results"
@@ -133,18 +133,6 @@ class Load:
             await asyncio.gather(*(self.worker(http, n) for n in range(self.streams)))
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
-
-
-def cpu_s(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def slope_mb_per_min(samples: list[tuple[float, float]]) -> float:
     """Least-squares slope of RSS over time."""
     n = len(samples)
@@ -196,13 +184,13 @@ def soak(seconds: float, streams: int, work: Path) -> dict[str, Any]:
         load = Load(port, streams, seconds)
         samples: list[tuple[float, float]] = []
         started = time.monotonic()
-        cpu0 = cpu_s(router.pid)
+        cpu0 = cpu_seconds(router.pid)
 
         async def both() -> None:
             await asyncio.gather(load.run(), watch(router.pid, load, samples, started))
         asyncio.run(both())
         elapsed = time.monotonic() - started
-        cpu = cpu_s(router.pid) - cpu0
+        cpu = cpu_seconds(router.pid) - cpu0
         samples.append((elapsed, rss_mb(router.pid)))
     finally:
         router.terminate()
