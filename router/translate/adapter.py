@@ -12,6 +12,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
+from importlib import import_module
 from typing import TYPE_CHECKING, Any, Protocol
 
 from router.config.schema import WireFormat
@@ -117,14 +118,18 @@ class WireAdapter(ABC):
         return {}
 
 
+# format → "module:attribute" of its adapter, imported on first use (the CLI loads configs without translation)
+_ADAPTERS = {
+    WireFormat.ANTHROPIC: "router.translate.anthropic.adapter:ANTHROPIC",
+    WireFormat.OPENAI_CHAT: "router.translate.openai_chat.adapter:OPENAI_CHAT",
+    WireFormat.GEMINI: "router.translate.gemini.adapter:GEMINI",
+    WireFormat.OPENAI_RESPONSES: "router.translate.openai_responses.adapter:OPENAI_RESPONSES",
+}
+
+
 def adapter_for(wire: WireFormat) -> WireAdapter:
-    """The adapter of a wire format (imported on first use: the CLI loads configs without translation)."""
-    if wire is WireFormat.ANTHROPIC:
-        from router.translate.anthropic.adapter import ANTHROPIC
-
-        return ANTHROPIC
-    if wire is WireFormat.OPENAI_CHAT:
-        from router.translate.openai_chat.adapter import OPENAI_CHAT
-
-        return OPENAI_CHAT
-    raise ValueError(f"no adapter for the {wire.value} wire format in this version of ccr")
+    """The adapter of a wire format."""
+    module, _, name = _ADAPTERS[wire].partition(":")
+    adapter = getattr(import_module(module), name)
+    assert isinstance(adapter, WireAdapter)
+    return adapter

@@ -17,6 +17,7 @@ from router.translate.common import (
     short_tool_name,
     to_upstream_id,
 )
+from router.translate.history import paired
 from router.translate.openai_chat.options import ChatOptions
 from router.wire.errors import InvalidRequest
 
@@ -365,7 +366,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
         text = _text_of(system, "system")
         if text:
             messages.append({"role": "system", "content": text})
-    for i, msg in enumerate(body["messages"]):
+    for i, msg in enumerate(paired(body["messages"])):
         path = f"messages.{i}"
         if not isinstance(msg, dict):
             raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
