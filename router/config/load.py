@@ -13,7 +13,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from router import redact
-from router.config import jsonc
+from router.config import jsonc, presets
 from router.config.catalog import TIER_NAMES, complete
 from router.config.checks import Report, expect, is_local, is_url, number, type_name, unknown_keys
 from router.config.ml import parse_ml
@@ -57,7 +57,7 @@ _ROUTER_KEYS = {
     "default": "default", "background": "background", "think": "think", "longContext": "long_context",
     "webSearch": "web_search", "image": "image",
 }
-_PROVIDER_KEYS = {"name", "api_base_url", "api_key", "models", "transformer"}
+_PROVIDER_KEYS = {"name", "api_base_url", "api_key", "models", "transformer", "preset"}
 _MODEL_KEYS = {"name", "pricing", "context_window", "max_output_tokens", "capabilities", "tier", "tiers"}
 _PRICING_KEYS = {"input", "output", "cache_read", "cache_write"}
 _CAPABILITY_KEYS = {"tools", "vision", "reasoning"}
@@ -66,8 +66,8 @@ _CAPABILITY_KEYS = {"tools", "vision", "reasoning"}
 KNOWN_TRANSFORMERS = {
     "anthropic", "openai", "deepseek", "openrouter", "groq", "maxtoken", "maxcompletiontokens", "customparams",
     "sampling", "reasoning", "enhancetool", "cleancache", "streamoptions", "tooluse", "gemini", "vertex-gemini",
-    "openai-responses",
-}
+    "openai-responses", "openai-response",
+} | presets.QUIRKS
 _GEMINI = {"gemini", "vertex-gemini"}
 _RESPONSES = {"openai-responses", "openai-response"}
 _NOT_YET = {
@@ -202,6 +202,16 @@ def _tier(value: Any, path: str, rep: Report) -> int | None:
     return None
 
 
+def _preset(raw: dict[str, Any], path: str, rep: Report) -> presets.Preset | None:
+    name = raw.get("preset")
+    if name is None:
+        return None
+    found = presets.find(name) if isinstance(name, str) else None
+    if found is None:
+        rep.error(f"{path}.preset", f"unknown preset {name!r}; ccr has: {', '.join(presets.PRESETS)}")
+    return found
+
+
 def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
     if not expect(raw, dict, path, "an object", rep):
         return None
@@ -214,9 +224,14 @@ def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
     elif "," in name:
         rep.error(f"{path}.name", "must not contain a comma")
         ok = False
-    url = raw.get("api_base_url")
-    if not isinstance(url, str):
-        rep.error(f"{path}.api_base_url", "required: the provider's endpoint URL")
+    preset = _preset(raw, path, rep)
+    url = raw.get("api_base_url") or (preset.base_url if preset else None)
+    if preset and not url:
+        rep.error(f"{path}.api_base_url", f"required with preset '{preset.name}': {preset.note}")
+        ok = False
+    elif not isinstance(url, str):
+        rep.error(f"{path}.api_base_url", "required: the provider's endpoint URL (or a `preset`: "
+                  + ", ".join(presets.PRESETS) + ")")
         ok = False
     elif not is_url(url):
         rep.error(f"{path}.api_base_url", f"not a URL: {url!r} (expected http:// or https://)")
@@ -224,6 +239,9 @@ def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
     raw_key = raw.get("api_key")
     keys: list[str] = []
     missing_var = None
+    if raw_key in (None, "") and preset and preset.key_env:  # the preset's variable, as its SDK would read it
+        raw_key = os.environ.get(preset.key_env)
+        missing_var = None if raw_key else preset.key_env
     # ccr: a list of keys makes one deployment per key (balanced, and failed over)
     for kpath, key in ([(f"{path}.api_key", raw_key)] if not isinstance(raw_key, list) else
                        [(f"{path}.api_key[{i}]", k) for i, k in enumerate(raw_key)]):
@@ -240,6 +258,9 @@ def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
     api_key = keys[0] if keys else None
     if keys:
         missing_var = None
+    elif preset and missing_var == preset.key_env:
+        rep.warn(f"{path}.api_key", f"not given, and {preset.key_env} (where preset '{preset.name}' reads it) is not "
+                 "set; requests to this provider fail until it is")
     models: dict[str, ModelInfo] = {}
     raw_models = raw.get("models")
     if not isinstance(raw_models, list) or not raw_models:
@@ -273,6 +294,8 @@ def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
     if not ok:
         return None
     assert isinstance(name, str) and isinstance(url, str)
+    if preset:
+        transformers = tuple(TransformerUse(t) for t in preset.transformers) + transformers
     wire = _wire_format(url, transformers)
     if wire in _NOT_YET:
         rep.error(f"{path}.transformer", f"provider '{name}' needs {wire.value} wire format: {_NOT_YET[wire]}. "

@@ -41,22 +41,47 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
         limit = uses["maxtoken"]["max_tokens"]
         max_out = min(max_out, limit) if max_out else limit
     host = provider.host
+    reasons = bool(info and info.capabilities.reasoning) or "reasoning" in uses
     style: ReasoningStyle = "openai"
     if "deepseek" in uses or host.endswith("deepseek.com"):
         style = "deepseek"
     elif "openrouter" in uses or host.endswith("openrouter.ai"):
         style = "openrouter"
+    elif "dashscope" in uses or host.endswith("aliyuncs.com"):
+        style = "dashscope"
+    elif "zai" in uses or host in ("api.z.ai", "open.bigmodel.cn"):
+        style = "zai"
+    elif "xai" in uses or host == "api.x.ai":
+        style = "none"
+    drop: set[str] = set()
+    if "cerebras" in uses or host == "api.cerebras.ai":
+        drop.add("parallel_tool_calls")
+    if reasons and ("xai" in uses or host == "api.x.ai"):
+        drop.add("stop")
+    openai = "openai" in uses or host == "api.openai.com"
+    if reasons and openai:
+        drop.update(("temperature", "top_p"))
+    azure = "azure" in uses or _is_azure(host)
+    replays = style == "deepseek" or "reasoning" in uses or (reasons and ("moonshot" in uses or
+                                                                          host.endswith("moonshot.ai")))
     return ChatOptions(
         max_output_tokens=max_out,
-        max_tokens_field="max_completion_tokens" if "maxcompletiontokens" in uses or host == "api.openai.com"
+        max_tokens_field="max_completion_tokens" if "maxcompletiontokens" in uses or openai or azure
         else "max_tokens",
         reasoning_style=style,
-        reasoning_capable=bool(info and info.capabilities.reasoning) or "reasoning" in uses,
-        replay_field="reasoning_content" if style == "deepseek" or "reasoning" in uses else None,
+        reasoning_capable=reasons,
+        replay_field="reasoning_content" if replays else None,
         user_limit=128 if style == "openrouter" else 64,
         strip_schema_keys=("$schema",) if "groq" in uses or host.endswith("groq.com") else (),
         extra_params=dict(uses.get("customparams", {})),
+        drop_params=frozenset(drop),
+        tool_ids="mistral" if "mistral" in uses or host == "api.mistral.ai" else "any",
+        whole_max_tokens=4096 if "fireworks" in uses or host == "api.fireworks.ai" else None,
     )
+
+
+def _is_azure(host: str) -> bool:
+    return host.endswith((".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com"))
 
 
 @dataclass(slots=True)
@@ -130,6 +155,8 @@ class OpenAIChat(WireAdapter):
         return urlunsplit(parts._replace(path=parts.path.removesuffix("/chat/completions") + "/models"))
 
     def auth_headers(self, key: str, host: str) -> dict[str, str]:
+        if _is_azure(host):  # Azure OpenAI's keys go in their own header
+            return {"api-key": key}
         return {"authorization": f"Bearer {key}"}
 
     def accepts(self, status: int) -> bool:

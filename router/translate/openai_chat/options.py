@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-ReasoningStyle = Literal["openai", "openrouter", "deepseek"]
+# how reasoning is asked for: OpenAI's reasoning_effort, OpenRouter's reasoning object, DeepSeek's thinking switch,
+# DashScope's enable_thinking, z.ai's thinking switch, or not at all (xAI: the model name decides)
+ReasoningStyle = Literal["openai", "openrouter", "deepseek", "dashscope", "zai", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,3 +23,9 @@ class ChatOptions:
     stream_usage: bool = True
     strip_schema_keys: tuple[str, ...] = ()
     extra_params: dict[str, Any] = field(default_factory=dict)
+    # parameters this provider refuses (they are dropped from the finished request)
+    drop_params: frozenset[str] = frozenset()
+    # "mistral": tool call ids sent as 9 letters and digits, the only ids Mistral takes back
+    tool_ids: Literal["any", "mistral"] = "any"
+    # the most a request that is not streamed may ask for (Fireworks refuses more without streaming)
+    whole_max_tokens: int | None = None

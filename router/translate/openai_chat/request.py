@@ -8,6 +8,7 @@ in a user message that follows, and reasoning is replayed in the field it came i
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 import orjson
@@ -148,7 +149,24 @@ def _order_like_calls(out: list[dict[str, Any]], first: int) -> None:
     out[first:] = sorted(out[first:], key=lambda m: order.get(m["tool_call_id"], len(order)))
 
 
-def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
+def _call_id(anthropic_id: str, opts: ChatOptions) -> str:
+    upstream = to_upstream_id(anthropic_id)
+    if opts.tool_ids == "mistral" and not _MISTRAL_ID.fullmatch(upstream):
+        # the same id always maps to the same 9 characters, so a call and its result still match
+        number = int.from_bytes(hashlib.sha256(upstream.encode()).digest()[:8], "big")
+        chars = []
+        for _ in range(9):
+            number, digit = divmod(number, 62)
+            chars.append(_BASE62[digit])
+        return "".join(chars)
+    return upstream
+
+
+_MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
+_BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+
+def _user(content: Any, path: str, out: list[dict[str, Any]], opts: ChatOptions) -> None:
     if isinstance(content, str):
         out.append({"role": "user", "content": content})
         return
@@ -175,7 +193,7 @@ def _user(content: Any, path: str, out: list[dict[str, Any]]) -> None:
                 raise InvalidRequest(f"{bpath}.tool_use_id: required for a tool_result block")
             text, images = _tool_result(block, bpath)
             # tool messages must directly follow the assistant message that made the calls
-            out.append({"role": "tool", "tool_call_id": to_upstream_id(tool_use_id), "content": text})
+            out.append({"role": "tool", "tool_call_id": _call_id(tool_use_id, opts), "content": text})
             if images:
                 attachments.append({"type": "text", "text": f"Attachments returned by tool call {tool_use_id}:"})
                 attachments.extend(images)
@@ -215,7 +233,7 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
             if not isinstance(name, str) or not isinstance(tool_id, str):
                 raise InvalidRequest(f"{bpath}: a tool_use block needs string 'id' and 'name'")
             calls.append({
-                "id": to_upstream_id(tool_id),
+                "id": _call_id(tool_id, opts),
                 "type": "function",
                 "function": {"name": names.short(name), "arguments": orjson.dumps(block.get("input", {})).decode()},
             })
@@ -347,7 +365,17 @@ def _apply_reasoning(body: dict[str, Any], out: dict[str, Any], opts: ChatOption
             out["reasoning"] = {"max_tokens": budget}
         elif effort != "off":
             out["reasoning"] = {"effort": _EFFORTS.get(effort or "", "high")}
-    elif opts.reasoning_capable and effort != "off":
+    elif opts.reasoning_style == "dashscope":
+        # DashScope refuses thinking on a request that is not streamed
+        if effort == "off" or not body.get("stream"):
+            out["enable_thinking"] = False
+        elif opts.reasoning_capable:
+            out["enable_thinking"] = True
+            if budget is not None:
+                out["thinking_budget"] = budget
+    elif opts.reasoning_style == "zai":
+        out["thinking"] = {"type": "disabled" if effort == "off" else "enabled"}
+    elif opts.reasoning_style == "openai" and opts.reasoning_capable and effort != "off":
         out["reasoning_effort"] = _EFFORTS.get(effort or "", "high")
 
 
@@ -374,7 +402,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
         if content is None:
             raise InvalidRequest(f"{path}.content: required")
         if role == "user":
-            _user(content, path, messages)
+            _user(content, path, messages, opts)
         elif role == "assistant":
             _assistant(content, path, messages, names, opts)
         elif role == "system":
@@ -386,6 +414,8 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
     max_tokens = body["max_tokens"]
     if opts.max_output_tokens:
         max_tokens = min(max_tokens, opts.max_output_tokens)
+    if opts.whole_max_tokens and not body.get("stream"):
+        max_tokens = min(max_tokens, opts.whole_max_tokens)
     out[opts.max_tokens_field] = max_tokens
     for key in ("temperature", "top_p"):
         if body.get(key) is not None:
@@ -410,4 +440,6 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
             out["stream_options"] = {"include_usage": True}
     if opts.extra_params:
         out.update(opts.extra_params)
+    for key in opts.drop_params:
+        out.pop(key, None)
     return out, names
