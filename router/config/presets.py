@@ -58,7 +58,7 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            note="thinking switched by `enable_thinking` (+ `thinking_budget`), never for a request that is not "
                 "streamed (DashScope refuses it); reasoning from `reasoning_content`"),
     Preset("zai", "https://api.z.ai/api/paas/v4/chat/completions", "ZAI_API_KEY", ("zai",),
-           note="thinking switched by `thinking: {type: enabled|disabled}`; reasoning from `reasoning_content`"),
+           note="thinking switched by `thinking.type` (enabled or disabled); reasoning from `reasoning_content`"),
     Preset("ollama", "http://127.0.0.1:11434/v1/chat/completions", None, local=True),
     Preset("lmstudio", "http://127.0.0.1:1234/v1/chat/completions", None, local=True),
     Preset("vllm", "http://127.0.0.1:8000/v1/chat/completions", None, local=True,

@@ -33,6 +33,9 @@ def _results(msg: Any) -> list[str]:
 
 def _as_text(block: dict[str, Any]) -> dict[str, Any]:
     content = block.get("content")
+    if isinstance(content, list) and not all(isinstance(p, dict) and isinstance(p.get("text", ""), str)
+                                             for p in content):
+        return block  # malformed: left for the translator to name the field
     if isinstance(content, list):
         content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
     label = "error" if block.get("is_error") else "result"

@@ -20,6 +20,7 @@ from router.translate.adapter import StreamTranslation
 from router.translate.anthropic.adapter import PassStream
 from router.translate.openai_chat import ToolNames
 from router.translate.openai_chat.adapter import OpenAIStream, _State
+from router.translate.openai_chat.options import ChatOptions
 from router.wire.errors import INTERNAL_MESSAGE, ProxyError
 
 T = TypeVar("T")
@@ -116,7 +117,7 @@ def _relayed(reads: list[bytes], translation: StreamTranslation) -> Outcome:
 def openai_stream(reads: list[bytes], names: ToolNames | None = None) -> Outcome:
     """The OpenAI adapter's stream through the relay. A non-ccr exception escapes as itself."""
     with fixed_ids():
-        return _relayed(reads, OpenAIStream("up,m", _State(names or ToolNames(), 100), "up"))
+        return _relayed(reads, OpenAIStream("up,m", _State(names or ToolNames(), 100, ChatOptions()), "up"))
 
 
 def passthrough_stream(reads: list[bytes]) -> Outcome:

@@ -1,6 +1,6 @@
 """Anthropic-compatible upstreams: the body goes through as it came, with only what must change changed.
 
-What changes: the model name; thinking blocks that another provider produced through ccr (their signature
+What changes: the model name; `cache_control` marks when the provider uses `cleancache`; thinking blocks that another provider produced through ccr (their signature
 starts with `ccr1.`), which an Anthropic upstream would reject as forged; and the subagent tag, later.
 The model is spliced into the raw bytes when it is the first key (as Claude Code sends it), so the common
 request is not re-encoded at all.
@@ -48,7 +48,18 @@ def _without_foreign_thinking(body: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def rewrite_body(raw: bytes | None, body: dict[str, Any], model: str) -> bytes:
+def _without_cache_control(node: Any) -> Any:
+    if isinstance(node, dict):
+        return {k: _without_cache_control(v) for k, v in node.items() if k != "cache_control"}
+    if isinstance(node, list):
+        return [_without_cache_control(v) for v in node]
+    return node
+
+
+def rewrite_body(raw: bytes | None, body: dict[str, Any], model: str, clean_cache: bool = False) -> bytes:
+    if clean_cache and (raw is None or b'"cache_control"' in raw):  # cleancache: for upstreams that refuse it
+        body = {k: _without_cache_control(v) if k in ("system", "messages", "tools") else v for k, v in body.items()}
+        raw = None
     if raw is None or _FOREIGN in raw or b'"signature": "' + SIGNATURE_PREFIX.encode() in raw:
         return orjson.dumps(dict(_without_foreign_thinking(body), model=model))
     if body.get("model") == model:

@@ -176,6 +176,14 @@ class PassStream:
         return segment
 
 
+def _cleans_cache(provider: Provider, model: str) -> bool:
+    key = ("anthropic.cleancache", model)
+    found = provider.memo.get(key)
+    if found is None:
+        found = provider.memo[key] = any(t.name == "cleancache" for t in provider.cfg.transformers_for(model))
+    return bool(found)
+
+
 class AnthropicPassthrough(WireAdapter):
     replays_whole_as_stream = False  # the JSON an Anthropic upstream answers is passed on as it is
     collects_streams = False
@@ -216,14 +224,14 @@ class AnthropicPassthrough(WireAdapter):
 
     def outgoing(self, provider: Provider, model: str, label: str, body: dict[str, Any], raw: bytes | None,
                  client_headers: Mapping[str, str], size: int) -> Outgoing:
-        return Outgoing(provider.url, rewrite_body(raw, body, model), self._headers(provider, client_headers),
-                        bool(body.get("stream")), model, label)
+        return Outgoing(provider.url, rewrite_body(raw, body, model, _cleans_cache(provider, model)),
+                        self._headers(provider, client_headers), bool(body.get("stream")), model, label)
 
     def count_tokens(self, provider: Provider, model: str, body: dict[str, Any], raw: bytes | None,
                      client_headers: Mapping[str, str]) -> Outgoing | None:
         url = self.count_tokens_url(provider.url)
-        return Outgoing(url, rewrite_body(raw, body, model), self._headers(provider, client_headers), False, model,
-                        model) if url else None
+        return Outgoing(url, rewrite_body(raw, body, model, _cleans_cache(provider, model)),
+                        self._headers(provider, client_headers), False, model, model) if url else None
 
     def stream(self, out: Outgoing, provider: str) -> PassStream:
         return PassStream(provider)

@@ -77,6 +77,10 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
         drop_params=frozenset(drop),
         tool_ids="mistral" if "mistral" in uses or host == "api.mistral.ai" else "any",
         whole_max_tokens=4096 if "fireworks" in uses or host == "api.fireworks.ai" else None,
+        stream_usage=uses.get("streamoptions", {}).get("include_usage") is not False,
+        repair_tools="enhancetool" in uses,
+        exit_tool="tooluse" in uses,
+        sampling=dict(uses["sampling"]) if "sampling" in uses else None,
     )
 
 
@@ -88,6 +92,7 @@ def _is_azure(host: str) -> bool:
 class _State:
     names: ToolNames
     input_estimate: int
+    options: ChatOptions
 
 
 class OpenAIStream:
@@ -95,7 +100,8 @@ class OpenAIStream:
     one write, never later than they came."""
 
     def __init__(self, label: str, state: _State, provider: str) -> None:
-        self.translator = StreamTranslator(label, state.names, state.input_estimate)
+        self.translator = StreamTranslator(label, state.names, state.input_estimate,
+                                           repair_tools=state.options.repair_tools, exit_tool=state.options.exit_tool)
         self.decoder = SSEDecoder()
         self.provider = provider
         self.started = False
@@ -164,9 +170,10 @@ class OpenAIChat(WireAdapter):
 
     def outgoing(self, provider: Provider, model: str, label: str, body: dict[str, Any], raw: bytes | None,
                  client_headers: Mapping[str, str], size: int) -> Outgoing:
-        request, names = translate_request(body, model, options(provider, model))
+        opts = options(provider, model)
+        request, names = translate_request(body, model, opts)
         return Outgoing(provider.url, orjson.dumps(request), {"content-type": "application/json"},
-                        bool(body.get("stream")), model, label, _State(names, estimate_from_size(size)))
+                        bool(body.get("stream")), model, label, _State(names, estimate_from_size(size), opts))
 
     def stream(self, out: Outgoing, provider: str) -> OpenAIStream:
         return OpenAIStream(out.label, out.state, provider)
@@ -179,7 +186,9 @@ class OpenAIChat(WireAdapter):
             raise UpstreamUnavailable(
                 f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
             ) from None
-        message = translate_response(answer, out.label, out.state.names)
+        opts = out.state.options
+        message = translate_response(answer, out.label, out.state.names, repair_tools=opts.repair_tools,
+                                     exit_tool=opts.exit_tool)
         # the log keeps what the provider reported; when it reported nothing, an estimate marked as one, so that
         # budgets still count the request
         usage = message["usage"] if isinstance(answer, dict) and answer.get("usage") else {

@@ -29,3 +29,9 @@ class ChatOptions:
     tool_ids: Literal["any", "mistral"] = "any"
     # the most a request that is not streamed may ask for (Fireworks refuses more without streaming)
     whole_max_tokens: int | None = None
+    # enhancetool: tool arguments gathered per call and repaired (text still streams as it comes)
+    repair_tools: bool = False
+    # tooluse: tool calls required, with an ExitTool the model calls to answer in words
+    exit_tool: bool = False
+    # sampling: top_k passed on, and these values set over the client's (a model's recommended settings)
+    sampling: dict[str, Any] | None = None

@@ -162,6 +162,17 @@ def _call_id(anthropic_id: str, opts: ChatOptions) -> str:
     return upstream
 
 
+# tooluse: the tool a model calls when no other tool fits, with what it would have said
+EXIT_TOOL = "ExitTool"
+_EXIT_TOOL_DEF = {"type": "function", "function": {
+    "name": EXIT_TOOL,
+    "description": "Call this tool when no other tool fits the next step: to answer the user, ask a question or "
+                   "report that the task is done. Put your whole message in `response`.",
+    "parameters": {"type": "object", "properties": {"response": {"type": "string", "description": "your message"}},
+                   "required": ["response"]}}}
+_EXIT_TOOL_NOTE = ("Tool mode is on: every answer is a tool call. Use the tool that does the next step; when none "
+                   f"fits (to answer, ask or finish), call {EXIT_TOOL} with your message.")
+
 _MISTRAL_ID = re.compile(r"[A-Za-z0-9]{9}")
 _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
@@ -433,6 +444,17 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
             out["tool_choice"] = choice
             if parallel is not None:
                 out["parallel_tool_calls"] = parallel
+        if opts.exit_tool and out.get("tool_choice", "auto") in ("auto", "required"):
+            tools.append(_EXIT_TOOL_DEF)
+            out["tool_choice"] = "required"
+            if messages and messages[0]["role"] == "system":  # some chat templates take one system message, first
+                messages[0] = {"role": "system", "content": f"{messages[0]['content']}\n\n{_EXIT_TOOL_NOTE}"}
+            else:
+                messages.insert(0, {"role": "system", "content": _EXIT_TOOL_NOTE})
+    if opts.sampling is not None:
+        if isinstance(body.get("top_k"), int):
+            out["top_k"] = body["top_k"]
+        out.update(opts.sampling)
     _apply_reasoning(body, out, opts)
     if body.get("stream"):
         out["stream"] = True

@@ -19,7 +19,8 @@ from router.translate.common import (
     to_anthropic_id,
     usage_from_openai,
 )
-from router.translate.openai_chat.request import ToolNames
+from router.translate.openai_chat.request import EXIT_TOOL, ToolNames
+from router.translate.repair import repair_arguments
 from router.wire.errors import UpstreamError, UpstreamUnavailable, type_for_status
 
 
@@ -100,7 +101,15 @@ def check_finish(finish_reason: Any) -> None:
                               "code": ERROR_FINISH_REASONS[finish_reason]})
 
 
-def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any]:
+def exit_text(arguments: Any) -> str:
+    """What the model said through the exit tool (its `response`; the raw arguments when they hold none)."""
+    value = parse_arguments(repair_arguments(arguments) if isinstance(arguments, str) else arguments)
+    response = value.get("response")
+    return response if isinstance(response, str) else as_str(arguments)
+
+
+def translate_response(data: Any, model: str, names: ToolNames, repair_tools: bool = False,
+                       exit_tool: bool = False) -> dict[str, Any]:
     if isinstance(data, dict) and data.get("error") and not data.get("choices"):
         raise upstream_error(data["error"])
     if (not isinstance(data, dict) or not isinstance(data.get("choices"), list) or not data["choices"]
@@ -122,13 +131,20 @@ def translate_response(data: Any, model: str, names: ToolNames) -> dict[str, Any
     if refusal and not body_text:
         content.append({"type": "text", "text": refusal})
     calls = [c for c in as_list(message.get("tool_calls")) if isinstance(c, dict)]
-    for call in calls:
+    for call in list(calls):
         fn = as_dict(call.get("function"))
+        arguments = fn.get("arguments")
+        if repair_tools and isinstance(arguments, str):
+            arguments = repair_arguments(arguments)
+        if exit_tool and fn.get("name") == EXIT_TOOL:  # the model answered in words through the exit tool
+            calls.remove(call)
+            content.append({"type": "text", "text": exit_text(arguments)})
+            continue
         content.append({
             "type": "tool_use",
             "id": to_anthropic_id(as_str(call.get("id"))),
             "name": names.restore(as_str(fn.get("name"))),
-            "input": parse_arguments(fn.get("arguments")),
+            "input": parse_arguments(arguments),
         })
     reason = "refusal" if refusal and not calls else stop_reason(finish, bool(calls))
     sequence = matched_stop(choice) if reason == "end_turn" else None

@@ -22,7 +22,7 @@ from router.translate.common import (
     to_anthropic_id,
     usage_from_openai,
 )
-from router.translate.openai_chat.request import ToolNames
+from router.translate.openai_chat.request import EXIT_TOOL, ToolNames
 from router.translate.openai_chat.response import (
     as_dict,
     as_list,
@@ -30,9 +30,11 @@ from router.translate.openai_chat.response import (
     check_finish,
     content_text,
     encode_arguments,
+    exit_text,
     reasoning_of,
     upstream_error,
 )
+from router.translate.repair import repair_arguments
 from router.wire.sse import event
 
 _EMPTY: dict[str, Any] = {}
@@ -48,7 +50,7 @@ class _Call:
         self.name = ""
         self.args: list[str] = []
         self.index = -1  # Anthropic block index once opened
-        self.state = "pending"  # pending → open → closed
+        self.state = "pending"  # pending → open → closed, or pending → exit (tooluse's exit tool)
 
     def args_complete(self) -> bool:
         raw = "".join(self.args)
@@ -67,8 +69,14 @@ def _text_delta(index: int, kind: str, field: str, text: str) -> bytes:
 
 
 class StreamTranslator:
-    def __init__(self, model: str, names: ToolNames, input_tokens_estimate: int = 0) -> None:
+    def __init__(self, model: str, names: ToolNames, input_tokens_estimate: int = 0, repair_tools: bool = False,
+                 exit_tool: bool = False) -> None:
         self.model = model
+        # enhancetool: a call's arguments are held until it closes, then sent whole and repaired
+        self.repair_tools = repair_tools
+        # tooluse: a call of the exit tool is the model's answer in words, sent as text when the message ends
+        self.exit_tool = exit_tool
+        self.exits: list[_Call] = []
         self.names = names
         self.message_id = new_message_id()
         self.input_estimate = input_tokens_estimate
@@ -161,6 +169,10 @@ class StreamTranslator:
         out: list[bytes] = []
         self._close(out)
         self._flush_deferred(out)
+        for call in self.exits:
+            self._open("text", {"type": "text", "text": ""}, out)
+            out.append(_text_delta(self.next_index - 1, "text_delta", "text", exit_text("".join(call.args))))
+            self._close(out)
         if self.usage is not None:
             usage = usage_from_openai(self.usage)
         else:  # stream ended without usage: say what we know rather than zero
@@ -225,6 +237,9 @@ class StreamTranslator:
                                                      "delta": {"type": "signature_delta", "signature": signature}}))
             self.thinking_details = []
         elif self.open_call is not None:
+            if self.repair_tools:
+                out.append(_text_delta(index, "input_json_delta", "partial_json",
+                                       repair_arguments("".join(self.open_call.args))))
             self.open_call.state = "closed"
             self.open_call = None
         out.append(_STOP + str(index).encode() + b"}\n\n")
@@ -305,8 +320,11 @@ class StreamTranslator:
             call.args.append(piece)
             self.output_chars += len(piece)
         if call.state == "open":
-            if piece:
+            if piece and not self.repair_tools:
                 out.append(_text_delta(call.index, "input_json_delta", "partial_json", piece))
+        elif call.state == "pending" and self.exit_tool and call.name == EXIT_TOOL:
+            call.state = "exit"
+            self.exits.append(call)
         elif call.state == "pending" and call.name and ("call", call) not in self.deferred:
             if not self.buffering and self._can_switch():
                 self._open_call(call, out)
@@ -320,6 +338,6 @@ class StreamTranslator:
         call.state = "open"
         self.open_call = call
         self.saw_tool_call = True  # only calls that became blocks: one without a name is never run
-        if call.args:
+        if call.args and not self.repair_tools:
             out.append(_text_delta(call.index, "input_json_delta", "partial_json", "".join(call.args)))
 
