@@ -22,6 +22,7 @@ from router.config.schema import (
     Capabilities,
     Config,
     ModelInfo,
+    PluginSpec,
     Pricing,
     ProviderConfig,
     RouterConfig,
@@ -37,7 +38,7 @@ _TOP_KEYS = {
     "API_TIMEOUT_MS", "NON_INTERACTIVE_MODE", "CLAUDE_PATH", "Aliases", "MAX_BODY_BYTES", "CUSTOM_ROUTER_PATH",
     "CUSTOM_ROUTER_TIMEOUT_MS", "ModelGroups", "routingRules", "fallback", "fallbackModel", "retry",
     "circuitBreaker", "healthCheck", "RouterMode", "Classifier", "Policy", "Budgets", "ALLOWED_ORIGINS",
-    "ALLOWED_HOSTS",
+    "ALLOWED_HOSTS", "plugins",
 }
 # protection the product documents describe and this version does not enforce: a config that asks for it is
 # refused, so that nobody believes they are protected when they are not
@@ -49,7 +50,7 @@ _NOT_ENFORCED = {
     "authentication": "authentication beyond APIKEY is not enforced by this version of ccr",
 }
 _TOP_KEYS_IGNORED = {
-    "transformers": "JavaScript transformer plugins cannot run in ccr; ignored",
+    "transformers": "JavaScript transformer plugins cannot run in ccr; ignored (port them to Python `plugins`)",
     "StatusLine": "the status line is claude-code-router UI; ignored",
     "forceUseImageAgent": "ignored",
 }
@@ -384,6 +385,8 @@ def parse_config(data: Any, path: str | None = None) -> Config:
     timeout = number(data, "API_TIMEOUT_MS", "", rep, integer=True) or 600_000
     max_body = number(data, "MAX_BODY_BYTES", "", rep, integer=True) or 32 * 1024 * 1024
 
+    plugins = _plugins(data.get("plugins"), _base_dir(path), rep)
+
     for where, name in rep.missing_vars.items():
         rep.warn(where, f"environment variable {name} is not set; the value is used as written")
     if rep.errors:
@@ -394,10 +397,37 @@ def parse_config(data: Any, path: str | None = None) -> Config:
             log_level, log_level), api_timeout_ms=timeout, max_body_bytes=max_body, path=path,
         warnings=tuple(rep.warnings), classifier=classifier, policy=policy, budgets=budgets,
         allowed_origins=tuple(o.lower().rstrip("/") for o in allowed_origins),
-        allowed_hosts=tuple(h.lower() for h in allowed_hosts),
+        allowed_hosts=tuple(h.lower() for h in allowed_hosts), plugins=plugins,
     )
     redact.register(config.secrets())  # whatever this process logs or answers from now on
     return config
+
+
+def _plugins(raw: Any, base: Path, rep: Report) -> tuple[PluginSpec, ...]:
+    """`plugins`: paths of Python files (relative to the config file's folder), or {"path", "options"}."""
+    if raw is None or not expect(raw, list, "plugins", 'a list of paths or {"path": ..., "options": {...}}', rep):
+        return ()
+    out = []
+    for i, item in enumerate(raw):
+        where = f"plugins[{i}]"
+        entry = {"path": item} if isinstance(item, str) else item
+        if not isinstance(entry, dict) or not isinstance(entry.get("path"), str):
+            rep.error(where, 'must be a path or {"path": "plugin.py", "options": {...}}')
+            continue
+        unknown_keys(entry, {"path", "options"}, where, rep)
+        options = entry.get("options", {})
+        if not expect(options, dict, f"{where}.options", "an object", rep):
+            continue
+        file = base / Path(entry["path"]).expanduser()
+        if file.suffix != ".py":
+            rep.error(where, f"{entry['path']}: ccr runs Python plugins (a .py file defining on_request, "
+                      "on_response or on_error); claude-code-router's JavaScript plugins must be ported")
+        elif not file.is_file():
+            rep.error(where, f"{entry['path']}: no such file ({file}; a relative path is read from the config "
+                      "file's folder)")
+        else:
+            out.append(PluginSpec(str(file.resolve()), options))
+    return tuple(out)
 
 
 def _base_dir(path: str | None) -> Path:

@@ -224,6 +224,12 @@ class BudgetConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class PluginSpec:
+    path: str  # resolved
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     providers: dict[str, ProviderConfig]
     router: RouterConfig
@@ -245,6 +251,7 @@ class Config:
     # browser origins and Host names allowed besides the router's own loopback ones (router/server/guard.py)
     allowed_origins: tuple[str, ...] = ()
     allowed_hosts: tuple[str, ...] = ()
+    plugins: tuple[PluginSpec, ...] = ()
 
     def secrets(self) -> list[str]:
         """Every credential the config holds: kept out of logs, errors and `ccr config show`."""
@@ -255,6 +262,7 @@ class Config:
             found += [p.api_key or "", *p.api_keys]
             uses = p.transformers + tuple(u for per in p.model_transformers.values() for u in per)
             found += [v for use in uses for v in secret_values(use.options)]
+        found += [v for plugin in self.plugins for v in secret_values(plugin.options)]
         return [s for s in found if s]
 
     def tier_of(self, target: str) -> int | None:

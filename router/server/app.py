@@ -27,6 +27,7 @@ from router.config.schema import Config
 from router.decisions import queries
 from router.decisions import training as training_data
 from router.decisions.store import DecisionLog
+from router.plugins import Plugins
 from router.providers.provider import Providers
 from router.routing.decision import RoutingDecision
 from router.routing.deployments import Deployment
@@ -70,6 +71,7 @@ class State:
                                     spend=self.spend)
         self.decisions: deque[RoutingDecision] = deque(maxlen=DECISIONS_KEPT)
         self.log = DecisionLog()
+        self.plugins = Plugins(config.plugins)
         self.started = time.time()
         self._turns_logged: OrderedDict[str, None] = OrderedDict()
 

@@ -7,7 +7,7 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,6 +43,11 @@ async def _logged(chunks: AsyncIterator[bytes], done: Callable[[int], None]) -> 
         done(status)
 
 
+def _plugin_context(request_id: str, dep: Deployment, streamed: bool) -> dict[str, Any]:
+    return {"request_id": request_id, "target": dep.target, "provider": dep.provider.name, "model": dep.model,
+            "deployment": dep.id, "streamed": streamed}
+
+
 def respond(result: Whole | Stream) -> Response:
     if isinstance(result, Stream):
         return SSEResponse(result.chunks, result.headers)
@@ -67,11 +72,21 @@ async def handle(state: State, request: Request) -> Response:
               if decision.prompt_id and config.classifier.log_prompts and state.first_of_turn(decision.prompt_id)
               else None)
 
-    async def run(dep: Deployment) -> Whole | Stream:
-        return await relay.relay(dep.provider, dep.model, dep.target, body, original, request.headers, len(raw),
-                                 dep.key_index)
-
     streamed = bool(body.get("stream"))
+    plugins = state.plugins
+
+    async def run(dep: Deployment) -> Whole | Stream:
+        if not plugins.plugins:
+            return await relay.relay(dep.provider, dep.model, dep.target, body, original, request.headers,
+                                     len(raw), dep.key_index)
+        ctx = _plugin_context(decision.request_id, dep, streamed)
+        sent, sent_raw = body, original
+        if plugins.on_request:
+            sent = await plugins.request(body, ctx)
+            sent_raw = None
+        result = await relay.relay(dep.provider, dep.model, dep.target, sent, sent_raw, request.headers,
+                                   len(raw), dep.key_index)
+        return await plugins.response(result, ctx) if plugins.on_response else result
 
     def log_outcome(status: int, usage: dict[str, int], dep: Deployment | None = None,
                     error: ProxyError | None = None) -> None:
@@ -106,6 +121,9 @@ async def handle(state: State, request: Request) -> Response:
     except ProxyError as exc:
         exc.headers["x-ccr-route"] = decision.header()
         log_outcome(exc.status, {}, error=exc)
+        if plugins.on_error:
+            await plugins.error(exc, {"request_id": decision.request_id, "target": decision.target,
+                                      "streamed": streamed})
         raise
     except asyncio.CancelledError:  # the server is shutting down under it
         log_outcome(499, {})

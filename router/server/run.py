@@ -108,8 +108,14 @@ def serve(path: Path, config: Config, host: str, port: int) -> int:
                 paths.write_private(paths.pid_path(), str(os.getpid()))
                 log.info("ccr listening on http://%s:%d with config %s", host, port, path)
 
+    from router.plugins import PluginError
+
+    try:
+        app = create_app(config)
+    except PluginError as exc:  # a plugin may enforce something: the router does not start without it
+        raise SystemExit(f"ccr: {exc}") from None
     server = Server(uvicorn.Config(
-        create_app(config), host=host, port=port, log_level="warning", access_log=False, lifespan="on",
+        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on",
         log_config=None,  # uvicorn's records go to ccr's (redacting) handlers, not to its own
         loop="uvloop", http="httptools", timeout_graceful_shutdown=5, server_header=False,
         # the guard trusts scope["client"] (no APIKEY: loopback clients only), so no forwarded-for rewriting
