@@ -13,6 +13,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from tests.support.openai_strict import refusal
 from tests.support.upstream import Received, Reply, sse
 
 Step = dict[str, Any]
@@ -108,6 +109,12 @@ class Agent:
     def __call__(self, req: Received) -> Reply:
         body = req.body or {}
         task = task_of(body)
+        # what OpenAI would refuse is refused here too (the reasoning task plays DeepSeek, which takes its
+        # reasoning_content back)
+        refused = refusal(req, allow=frozenset({"thinking", "reasoning_content"}) if task == "reasoning" else frozenset())
+        if refused is not None:
+            self.errors.append(f"refused: {refused.body}")
+            return refused
         handler = self.tasks.get(task or "")
         step: Step | Reply = handler(body) if handler else {"text": "ok"}
         if isinstance(step, Reply):

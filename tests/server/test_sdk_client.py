@@ -10,6 +10,7 @@ import pytest
 
 from tests.conftest import openai_config
 from tests.e2e.agent import Step, stream_step, whole_step
+from tests.support.openai_strict import strict_chat
 from tests.support.router import RouterServer
 from tests.support.sdk import whole_and_streamed
 from tests.support.upstream import Reply, ScriptedUpstream
@@ -30,8 +31,8 @@ def test_stream_rebuilds_the_non_streamed_message(
     name: str, interleave: bool, upstream: ScriptedUpstream, make_router: Callable[[dict[str, Any]], RouterServer],
 ) -> None:
     step = STEPS[name]
-    upstream.script = lambda r: (Reply(chunks=stream_step(step, interleave=interleave)) if r.body.get("stream")
-                                 else Reply(body=whole_step(step)))
+    upstream.script = strict_chat(lambda r: (Reply(chunks=stream_step(step, interleave=interleave))
+                                             if r.body.get("stream") else Reply(body=whole_step(step))))
     router = make_router(openai_config(upstream.url))
     whole, streamed = whole_and_streamed(
         router.url, model="up,gpt-test", max_tokens=1024, messages=[{"role": "user", "content": "go"}],
