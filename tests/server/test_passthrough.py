@@ -201,3 +201,67 @@ def test_thinking_turned_off_when_the_turn_in_progress_had_foreign_thinking(
     sent = upstream.requests[-1].body
     assert "thinking" not in sent and sent["context_management"] == {"edits": []}
     assert sent["messages"][1]["content"] == [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]
+
+
+def _signing_upstream(signature: str) -> ScriptedUpstream:
+    """An Anthropic-format upstream that signs its thinking with `signature` and, like Anthropic, refuses a
+    thinking block in the history that it did not sign."""
+
+    def answer(r: Any) -> Reply:
+        for msg in r.body["messages"]:
+            for block in msg["content"] if isinstance(msg["content"], list) else []:
+                if block.get("type") == "thinking" and block.get("signature") != signature:
+                    return Reply(status=400, body={"type": "error", "error": {
+                        "type": "invalid_request_error",
+                        "message": "messages.1.content.0: Invalid `signature` in `thinking` block"}})
+        thinking = {"type": "thinking", "thinking": "plan", "signature": signature}
+        message = {**MESSAGE, "content": [thinking, {"type": "text", "text": "ok"}]}
+        if not r.body.get("stream"):
+            return Reply(body=message)
+        return Reply(content_type="text/event-stream", chunks=anthropic_sse(
+            {"type": "message_start", "message": {**MESSAGE, "content": [], "stop_reason": None}},
+            {"type": "content_block_start", "index": 0, "content_block": {"type": "thinking", "thinking": ""}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "thinking_delta", "thinking": "plan"}},
+            {"type": "content_block_delta", "index": 0, "delta": {"type": "signature_delta", "signature": signature}},
+            {"type": "content_block_stop", "index": 0},
+            {"type": "content_block_start", "index": 1, "content_block": {"type": "text", "text": ""}},
+            {"type": "content_block_delta", "index": 1, "delta": {"type": "text_delta", "text": "ok"}},
+            {"type": "content_block_stop", "index": 1},
+            {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+             "usage": {"output_tokens": 4}},
+            {"type": "message_stop"}))
+
+    return ScriptedUpstream(answer).start()
+
+
+@pytest.mark.parametrize("stream", [True, False])
+def test_thinking_signed_by_one_anthropic_upstream_never_reaches_another(stream: bool, make_router: MakeRouter) -> None:
+    """A conversation that moves between Anthropic-format upstreams (here told apart by host: 127.0.0.1 and
+    localhost) keeps each one's signed thinking for that one only."""
+    first, second = _signing_upstream("sig-first-EoB1"), _signing_upstream("sig-second-Xy9")
+    try:
+        providers = [{"name": name, "api_base_url": f"http://{host}:{up.port}/v1/messages", "api_key": "key-123456",
+                      "models": ["glm-4.6"]} for name, host, up in (("one", "127.0.0.1", first),
+                                                                    ("two", "localhost", second))]
+        router = make_router({"Providers": providers, "Router": {"default": "one,glm-4.6"}, "retry": {"retries": 0}})
+
+        def ask(model: str, messages: list[Any]) -> httpx.Response:
+            return httpx.post(router.url + "/v1/messages", headers=CLIENT_HEADERS, timeout=10, json={
+                "model": model, "max_tokens": 100, "stream": stream, "thinking": {"type": "adaptive"},
+                "messages": messages})
+
+        turn = [{"role": "user", "content": "hi"}]
+        assert ask("one,glm-4.6", turn).status_code == 200  # signed by the first
+        history = [*turn, {"role": "assistant", "content": [
+            {"type": "thinking", "thinking": "plan", "signature": "sig-first-EoB1"}, {"type": "text", "text": "ok"}]},
+            {"role": "user", "content": "go on"}]
+        moved = ask("two,glm-4.6", history)
+        assert moved.status_code == 200, moved.text
+        sent = second.requests[-1].body["messages"][1]["content"]
+        assert [b["type"] for b in sent] == ["text"]
+        back = ask("one,glm-4.6", history)  # its own signature goes back to it as it was
+        assert back.status_code == 200, back.text
+        assert first.requests[-1].body["messages"][1]["content"][0]["signature"] == "sig-first-EoB1"
+    finally:
+        first.stop()
+        second.stop()

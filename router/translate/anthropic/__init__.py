@@ -1,7 +1,8 @@
 """Anthropic-compatible upstreams: the body goes through as it came, with only what must change changed.
 
-What changes: the model name; `cache_control` marks when the provider uses `cleancache`; thinking blocks that another provider produced through ccr (their signature
-starts with `ccr1.`), which an Anthropic upstream would reject as forged; and the subagent tag, later.
+What changes: the model name; `cache_control` marks when the provider uses `cleancache`; thinking signed by
+another Anthropic-format upstream (signatures.py) and thinking blocks that another provider produced through ccr
+(their signature starts with `ccr1.`), which an Anthropic upstream would reject as forged.
 The model is spliced into the raw bytes when it is the first key (as Claude Code sends it), so the common
 request is not re-encoded at all.
 """
@@ -13,25 +14,41 @@ from typing import Any
 
 import orjson
 
+from router.translate.anthropic.signatures import SIGNERS
 from router.translate.common import SIGNATURE_PREFIX
 
 _FOREIGN = b'"signature":"' + SIGNATURE_PREFIX.encode()
 _MODEL_FIRST = re.compile(rb'^\s*\{\s*"model"\s*:\s*"(?:[^"\\]|\\.)*"')
 
 
-def _is_foreign(block: Any) -> bool:
-    return (isinstance(block, dict) and block.get("type") == "thinking"
-            and str(block.get("signature", "")).startswith(SIGNATURE_PREFIX))
+def _is_foreign(block: Any, host: str) -> bool:
+    """Thinking this upstream would refuse: made by ccr from another format's reasoning, or signed by another
+    Anthropic-format upstream."""
+    if not isinstance(block, dict):
+        return False
+    kind = block.get("type")
+    if kind == "thinking":
+        signature = block.get("signature")
+        return str(signature or "").startswith(SIGNATURE_PREFIX) or SIGNERS.foreign(signature, host)
+    return kind == "redacted_thinking" and SIGNERS.foreign(block.get("data"), host)
 
 
-def _without_foreign_thinking(body: dict[str, Any]) -> dict[str, Any]:
+def _signed_elsewhere(body: dict[str, Any], host: str) -> bool:
+    for msg in body["messages"]:
+        content = msg.get("content") if isinstance(msg, dict) and msg.get("role") == "assistant" else None
+        if isinstance(content, list) and any(_is_foreign(b, host) for b in content):
+            return True
+    return False
+
+
+def _without_foreign_thinking(body: dict[str, Any], host: str) -> dict[str, Any]:
     messages = []
     stripped_last = False
     for msg in body["messages"]:
         content = msg.get("content") if isinstance(msg, dict) else None
         stripped_last = stripped_last and not (isinstance(msg, dict) and msg.get("role") == "assistant")
         if isinstance(msg, dict) and msg.get("role") == "assistant" and isinstance(content, list):
-            kept = [b for b in content if not _is_foreign(b)]
+            kept = [b for b in content if not _is_foreign(b, host)]
             if len(kept) != len(content):
                 stripped_last = True
                 msg = dict(msg, content=kept or [{"type": "text", "text": "(thinking omitted)"}])
@@ -56,12 +73,15 @@ def _without_cache_control(node: Any) -> Any:
     return node
 
 
-def rewrite_body(raw: bytes | None, body: dict[str, Any], model: str, clean_cache: bool = False) -> bytes:
+def rewrite_body(raw: bytes | None, body: dict[str, Any], model: str, clean_cache: bool = False,
+                 host: str = "") -> bytes:
+    """The body for `host`'s `model`."""
     if clean_cache and (raw is None or b'"cache_control"' in raw):  # cleancache: for upstreams that refuse it
         body = {k: _without_cache_control(v) if k in ("system", "messages", "tools") else v for k, v in body.items()}
         raw = None
-    if raw is None or _FOREIGN in raw or b'"signature": "' + SIGNATURE_PREFIX.encode() in raw:
-        return orjson.dumps(dict(_without_foreign_thinking(body), model=model))
+    if (raw is None or _FOREIGN in raw or b'"signature": "' + SIGNATURE_PREFIX.encode() in raw
+            or (SIGNERS.others_seen(host) and _signed_elsewhere(body, host))):
+        return orjson.dumps(dict(_without_foreign_thinking(body, host), model=model))
     if body.get("model") == model:
         return raw
     m = _MODEL_FIRST.match(raw)

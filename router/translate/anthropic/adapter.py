@@ -13,6 +13,7 @@ import orjson
 
 from router.translate.adapter import Outgoing, Partial, WireAdapter
 from router.translate.anthropic import rewrite_body
+from router.translate.anthropic.signatures import SIGNERS
 from router.wire.errors import TYPE_TO_STATUS, ProxyError, UpstreamError, UpstreamUnavailable
 from router.wire.results import Whole
 from router.wire.sse import SSEDecoder, has_event
@@ -104,7 +105,19 @@ def _first_event(segment: bytes) -> tuple[bytes, int] | None:
     return None
 
 
-def _scan(segment: bytes, usage: dict[str, int], provider: str) -> tuple[int, ProxyError | None]:
+def _signed(name: bytes, data: bytes, event: dict[str, Any], host: str) -> None:
+    """Note who signed a thinking block (a signature delta, or a redacted block's data)."""
+    if name == b"content_block_delta" and b'"signature_delta"' in data:
+        delta = event.get("delta")
+        if isinstance(delta, dict):
+            SIGNERS.note(delta.get("signature"), host)
+    elif name == b"content_block_start" and b'"redacted_thinking"' in data:
+        block = event.get("content_block")
+        if isinstance(block, dict):
+            SIGNERS.note(block.get("data"), host)
+
+
+def _scan(segment: bytes, usage: dict[str, int], provider: str, host: str) -> tuple[int, ProxyError | None]:
     """Whole events, before they go out: each one a client reads (named, not a ping) must hold a JSON object,
     else the stream fails there, with an HTTP error before the first byte or an error event after it, instead
     of breaking the client's parser. Notes the token counts of message_start and message_delta (cumulative).
@@ -126,6 +139,8 @@ def _scan(segment: bytes, usage: dict[str, int], provider: str) -> tuple[int, Pr
                 usage.update(_ints(message.get("usage") if isinstance(message, dict) else None))
             elif name == b"message_delta":
                 usage.update(_ints(event.get("usage")))
+            elif name in (b"content_block_delta", b"content_block_start"):
+                _signed(name, data, event, host)
         good = end
     return len(segment), None
 
@@ -135,8 +150,9 @@ class PassStream:
     may come before it), so that an error or garbage there is still an HTTP error; what follows goes out as it
     came, up to an event that is not JSON. The outcome never depends on how the upstream's bytes were cut."""
 
-    def __init__(self, provider: str) -> None:
+    def __init__(self, provider: str, host: str = "") -> None:
         self.provider = provider
+        self.host = host  # who signs the thinking this stream carries
         self.cutter = _Cutter()
         self.started = False
         self.pending = b""
@@ -164,13 +180,13 @@ class PassStream:
             segment, self.pending = self.pending, b""
             if name == b"error":
                 raise _opening_error(self.provider, segment[offset:])
-            good, failure = _scan(segment, self.usage, self.provider)
+            good, failure = _scan(segment, self.usage, self.provider, self.host)
             if failure is not None and good <= offset:  # the first event itself is garbage
                 raise failure
             self.started = True
         else:
             segment = complete
-            good, failure = _scan(segment, self.usage, self.provider)
+            good, failure = _scan(segment, self.usage, self.provider, self.host)
         if failure is not None:
             raise Partial(segment[:good], failure)
         return segment
@@ -224,17 +240,18 @@ class AnthropicPassthrough(WireAdapter):
 
     def outgoing(self, provider: Provider, model: str, label: str, body: dict[str, Any], raw: bytes | None,
                  client_headers: Mapping[str, str], size: int) -> Outgoing:
-        return Outgoing(provider.url, rewrite_body(raw, body, model, _cleans_cache(provider, model)),
-                        self._headers(provider, client_headers), bool(body.get("stream")), model, label)
+        return Outgoing(provider.url, rewrite_body(raw, body, model, _cleans_cache(provider, model), provider.host),
+                        self._headers(provider, client_headers), bool(body.get("stream")), model, label,
+                        provider.host)
 
     def count_tokens(self, provider: Provider, model: str, body: dict[str, Any], raw: bytes | None,
                      client_headers: Mapping[str, str]) -> Outgoing | None:
         url = self.count_tokens_url(provider.url)
-        return Outgoing(url, rewrite_body(raw, body, model, _cleans_cache(provider, model)),
+        return Outgoing(url, rewrite_body(raw, body, model, _cleans_cache(provider, model), provider.host),
                         self._headers(provider, client_headers), False, model, model) if url else None
 
     def stream(self, out: Outgoing, provider: str) -> PassStream:
-        return PassStream(provider)
+        return PassStream(provider, out.state or "")
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:
@@ -245,6 +262,10 @@ class AnthropicPassthrough(WireAdapter):
                 f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
             ) from None
         usage = message.get("usage") if isinstance(message, dict) else None
+        content = message.get("content") if isinstance(message, dict) else None
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, dict) and block.get("type") in ("thinking", "redacted_thinking"):
+                SIGNERS.note(block.get("signature") or block.get("data"), out.state or "")
         return Whole(data, status, self.response_headers(headers), usage=_ints(usage)), None
 
     def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:

@@ -1,0 +1,48 @@
+"""Which Anthropic-format upstream signed a thinking block, so that a conversation that moves between them (a
+fallback, `/model`, a subagent) never sends one provider's signed thinking to another: Anthropic answers 400 to
+a signature it did not make (DeepSeek's, Kimi's or z.ai's Anthropic endpoints sign their own).
+
+Signatures are noted as the passthrough reads them (stream and whole answers), in memory and bounded; a block
+whose signer is not known (made before a restart) is left as it is.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+
+KEPT = 65536
+
+
+class Signers:
+    def __init__(self, kept: int = KEPT) -> None:
+        self.kept = kept
+        self.by_signature: OrderedDict[bytes, str] = OrderedDict()
+        self.hosts: set[str] = set()
+
+    @staticmethod
+    def _key(signature: str) -> bytes:
+        return hashlib.blake2b(signature.encode(), digest_size=16).digest()
+
+    def note(self, signature: object, host: str) -> None:
+        if not isinstance(signature, str) or not signature:
+            return
+        key = self._key(signature)
+        self.by_signature[key] = host
+        self.by_signature.move_to_end(key)
+        self.hosts.add(host)
+        if len(self.by_signature) > self.kept:
+            self.by_signature.popitem(last=False)
+
+    def others_seen(self, host: str) -> bool:
+        """Has any other upstream signed thinking? (Else nothing can be foreign: the common case, checked first.)"""
+        return bool(self.hosts) and self.hosts != {host}
+
+    def foreign(self, signature: object, host: str) -> bool:
+        if not isinstance(signature, str) or not signature:
+            return False
+        signer = self.by_signature.get(self._key(signature))
+        return signer is not None and signer != host
+
+
+SIGNERS = Signers()
