@@ -72,3 +72,20 @@ def test_every_translated_request_passes(name: str) -> None:
             "tool_choice": {"type": "auto"}, "thinking": {"type": "adaptive"}, "metadata": {"user_id": "u" * 200}}
     out, _ = translate_request(body, "m", ChatOptions(reasoning_capable=True))
     assert check_chat(out) is None
+
+
+def test_images_left_in_the_history_reach_a_blind_model_as_a_note() -> None:
+    """The turn with the screenshot went to a model with vision; later turns go to one without, which would
+    answer 400 to the image still in the history."""
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}
+    body = {"model": "x", "max_tokens": 100, "messages": [
+        {"role": "user", "content": [image, {"type": "text", "text": "what is this?"}]},
+        {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Read", "input": {}}]},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": [image]}]},
+        {"role": "assistant", "content": "a dot"}, {"role": "user", "content": "thanks"}]}
+    sighted, _ = translate_request(body, "m", ChatOptions())
+    assert "only supported by certain models" in str(check_chat(sighted, vision=False))
+    blind, _ = translate_request(body, "m", ChatOptions(blind=True))
+    assert check_chat(blind, vision=False) is None
+    assert "does not read images" in blind["messages"][0]["content"]
+    assert "does not read images" in blind["messages"][2]["content"]

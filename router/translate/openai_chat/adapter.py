@@ -81,6 +81,7 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
         repair_tools="enhancetool" in uses,
         exit_tool="tooluse" in uses,
         sampling=dict(uses["sampling"]) if "sampling" in uses else None,
+        blind=bool(info and info.blind),
     )
 
 

@@ -35,3 +35,5 @@ class ChatOptions:
     exit_tool: bool = False
     # sampling: top_k passed on, and these values set over the client's (a model's recommended settings)
     sampling: dict[str, Any] | None = None
+    # the model is known not to read images: images left in the history go as a note
+    blind: bool = False

@@ -68,7 +68,9 @@ def _text_of(content: Any, path: str) -> str:
     return "\n\n".join(t for t in texts if not t.startswith(_BILLING))
 
 
-def _image_part(block: dict[str, Any], path: str) -> dict[str, Any]:
+def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[str, Any]:
+    """An image as OpenAI's part; for a model known not to read images, a note in its place (an image still in
+    the history after the turn that held it went to a model with vision: providers answer 400 to it)."""
     source = block.get("source")
     if not isinstance(source, dict):
         raise InvalidRequest(f"{path}.source: required for an image block")
@@ -78,7 +80,12 @@ def _image_part(block: dict[str, Any], path: str) -> dict[str, Any]:
         url = source.get("url", "")
     else:
         raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
+    if blind:
+        return {"type": "text", "text": IMAGE_OMITTED}
     return {"type": "image_url", "image_url": {"url": url}}
+
+
+IMAGE_OMITTED = "[an image was here; this model does not read images]"
 
 
 def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
@@ -104,7 +111,7 @@ def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
     raise InvalidRequest(f"{path}.source.type: unsupported document source {kind!r}")
 
 
-def _tool_result(block: dict[str, Any], path: str) -> tuple[str, list[dict[str, Any]]]:
+def _tool_result(block: dict[str, Any], path: str, blind: bool) -> tuple[str, list[dict[str, Any]]]:
     """(text for the tool message, image parts to deliver after it)."""
     content = block.get("content", "")
     images: list[dict[str, Any]] = []
@@ -116,6 +123,8 @@ def _tool_result(block: dict[str, Any], path: str) -> tuple[str, list[dict[str, 
             kind = part.get("type") if isinstance(part, dict) else None
             if kind == "text":
                 texts.append(_text(part, f"{path}.content.{i}"))
+            elif kind == "image" and blind:
+                texts.append(_image_part(part, f"{path}.content.{i}", blind)["text"])
             elif kind == "image":
                 images.append(_image_part(part, f"{path}.content.{i}"))
             elif kind == "document":
@@ -195,14 +204,14 @@ def _user(content: Any, path: str, out: list[dict[str, Any]], opts: ChatOptions)
             if _text(block, bpath):
                 parts.append({"type": "text", "text": block["text"]})
         elif kind == "image":
-            parts.append(_image_part(block, bpath))
+            parts.append(_image_part(block, bpath, opts.blind))
         elif kind == "document":
             parts.append(_document_part(block, bpath))
         elif kind == "tool_result":
             tool_use_id = block.get("tool_use_id")
             if not isinstance(tool_use_id, str):
                 raise InvalidRequest(f"{bpath}.tool_use_id: required for a tool_result block")
-            text, images = _tool_result(block, bpath)
+            text, images = _tool_result(block, bpath, opts.blind)
             # tool messages must directly follow the assistant message that made the calls
             out.append({"role": "tool", "tool_call_id": _call_id(tool_use_id, opts), "content": text})
             if images:
