@@ -2,8 +2,8 @@
 
 Retried on the same deployment: connection failures, timeouts, 429 (after its retry-after, when that is
 short) and 5xx / 529, with exponential backoff and jitter, bounded by attempts and a total deadline.
-Then the next deployment; besides those, a provider that refuses its key (401/403) or does not know the model
-(404) is left for the next one. Only before the first byte reaches the client: a relay returns once the
+Then the next deployment; besides those, a provider that refuses its key (401/403), does not know the model
+(404) or refuses the request itself (its 400 or 413: another provider may take it) is left for the next one. Only before the first byte reaches the client: a relay returns once the
 upstream's first event has been read, and what fails after that ends the stream with an error event.
 Every try is a hop in the decision; every outcome feeds the deployment's circuit breaker and latency.
 """
@@ -18,7 +18,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from router.config.schema import RetryPolicy
 from router.routing.decision import Hop, RoutingDecision
 from router.routing.deployments import Deployment
-from router.wire.errors import ProxyError, UpstreamTimeout, UpstreamUnavailable
+from router.wire.errors import ProxyError, UpstreamError, UpstreamTimeout, UpstreamUnavailable
 from router.wire.results import Stream, Whole
 from router.wire.sse import has_event
 
@@ -26,6 +26,7 @@ Run = Callable[[Deployment], Awaitable[Whole | Stream]]
 
 _RETRY_STATUSES = {429, 500, 502, 503, 504, 529}
 _FALLBACK_STATUSES = _RETRY_STATUSES | {401, 403, 404}
+_REFUSED_STATUSES = {400, 413}  # a provider refused this request: not retried there, tried on the next one
 
 
 def retryable(exc: ProxyError) -> bool:
@@ -33,8 +34,16 @@ def retryable(exc: ProxyError) -> bool:
 
 
 def deployment_fault(exc: ProxyError) -> bool:
-    """Would another deployment do better? (Not for a request that is itself wrong: 400, 413.)"""
-    return retryable(exc) or exc.status in _FALLBACK_STATUSES
+    """Would another deployment do better? Also for a provider's own 400 or 413: what one provider refuses
+    (a field it does not know, a context it cannot hold, an image it cannot read) another may take; a request
+    ccr itself found wrong goes nowhere."""
+    return retryable(exc) or exc.status in _FALLBACK_STATUSES or (
+        isinstance(exc, UpstreamError) and exc.status in _REFUSED_STATUSES)
+
+
+def _health_fault(exc: ProxyError) -> bool:
+    """Does this failure count against the deployment's circuit breaker? (A refused request does not.)"""
+    return not (isinstance(exc, UpstreamError) and exc.status in _REFUSED_STATUSES)
 
 
 def _retry_after(exc: ProxyError) -> float | None:
@@ -100,7 +109,10 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
             dep.breaker.release()  # the request was wrong, or the client left: says nothing of the deployment
             raise
         if isinstance(outcome, ProxyError):
-            dep.breaker.failure()  # once per request, however many retries it took
+            if _health_fault(outcome):
+                dep.breaker.failure()  # once per request, however many retries it took
+            else:
+                dep.breaker.release()
             last = outcome
             if time.monotonic() > deadline:
                 break

@@ -129,12 +129,29 @@ def test_all_failing_gives_the_last_error_naming_what_was_tried(
     assert resp.headers["x-ccr-route"].endswith("hops=2")
 
 
-def test_bad_requests_are_not_retried_or_failed_over(upstream: ScriptedUpstream, backup: ScriptedUpstream,
-                                                     make_router: MakeRouter) -> None:
+def test_a_request_one_provider_refuses_goes_to_the_next_without_retries(
+    upstream: ScriptedUpstream, backup: ScriptedUpstream, make_router: MakeRouter,
+) -> None:
+    """A provider's 400 (a field it does not know, a context it cannot hold) is not retried there; the
+    fallback may take the request, and the refusal does not count against the provider's health."""
     upstream.script = lambda r: Reply(status=400, body={"error": {"message": "context too long"}})
+    router = make_router(config(upstream.url, backup.url, circuitBreaker={"consecutiveFailures": 1}))
+    for _ in range(2):
+        assert ask(router).status_code == 200
+    assert len(upstream.requests) == 2 and len(backup.requests) == 2  # never skipped: its circuit stayed closed
+    backup.script = lambda r: Reply(status=400, body={"error": {"message": "bad image"}})
+    resp = ask(router)
+    assert resp.status_code == 400
+    assert resp.json()["error"]["message"].startswith("all 2 candidates failed")
+
+
+def test_a_request_ccr_finds_wrong_goes_nowhere(upstream: ScriptedUpstream, backup: ScriptedUpstream,
+                                               make_router: MakeRouter) -> None:
     router = make_router(config(upstream.url, backup.url))
-    assert ask(router).status_code == 400
-    assert len(upstream.requests) == 1 and backup.requests == []
+    resp = httpx.post(router.url + "/v1/messages", json={"model": "x", "max_tokens": 10, "messages": [
+        {"role": "user", "content": [{"type": "image", "source": {"type": "file"}}]}]})
+    assert resp.status_code == 400 and "source.type" in resp.json()["error"]["message"]
+    assert upstream.requests == [] and backup.requests == []
 
 
 def test_circuit_opens_and_later_requests_skip_the_failing_deployment(
