@@ -128,6 +128,9 @@ class ServiceAccountToken:
 
     def __init__(self, path: str, provider: Provider) -> None:
         self.path = path
+        # the path is named in errors by its file name: as a credentials option it counts as a secret, and the
+        # redaction of secrets would mask it whole
+        self.name = Path(path).name
         self.provider = provider
         self.token: str | None = None
         self.expires = 0.0  # monotonic
@@ -147,7 +150,7 @@ class ServiceAccountToken:
 
     def _load(self) -> dict[str, Any]:
         if self._account is None:
-            where = f"the Vertex AI credentials file {self.path} (provider '{self.provider.name}')"
+            where = f"the Vertex AI credentials file {self.name} (provider '{self.provider.name}')"
             try:
                 account = json.loads(Path(self.path).expanduser().read_text(encoding="utf-8"))
             except OSError as exc:
@@ -170,7 +173,7 @@ class ServiceAccountToken:
         try:
             assertion = signed_jwt(account, time.time())
         except (ValueError, TypeError):
-            raise MissingCredential(f"the private key in {self.path} cannot be read; download a service-account "
+            raise MissingCredential(f"the private key in {self.name} cannot be read; download a service-account "
                                     "key file again") from None
         form = {"grant_type": "urn:ietf:params:oauth:grant-type:jwt-bearer", "assertion": assertion}
         uri = account["token_uri"]
@@ -190,7 +193,7 @@ class ServiceAccountToken:
         token = answer.get("access_token")
         if status != 200 or not isinstance(token, str) or not token:
             why = answer.get("error_description") or answer.get("error") or raw[:200].decode("utf-8", "replace")
-            raise MissingCredential(f"Google refused the service account in {self.path} (provider "
+            raise MissingCredential(f"Google refused the service account in {self.name} (provider "
                                     f"'{self.provider.name}', HTTP {status}): {why} — check that the key is "
                                     "still active and this machine's clock is right")
         redact.register([token])  # never in a log line or an error message
