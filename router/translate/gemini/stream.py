@@ -5,7 +5,9 @@ Gemini sends every part whole (a function call arrives complete, text and though
 close in arrival order with indices 0,1,2…; one translator per stream owns the state. Thought signatures travel
 on thinking blocks as signatures.py describes: a thought's own on its block, a function call's on the thinking
 block right before its tool_use (an empty one when there was no thought text), a text part's on a thinking
-block right after that text.
+block right after that text when more blocks follow. The signature of an answer's final text is not passed on:
+a message ending in a thinking block reads as an empty answer to Claude Code, and Gemini validates only the
+signatures of function calls.
 """
 
 from __future__ import annotations
@@ -54,6 +56,9 @@ class StreamTranslator:
         self.open: str | None = None  # "thinking" | "text"
         self.block_signatures: dict[str, str] = {}  # of the open thinking block
         self.text_signature: str | None = None  # of the open text block, carried on a block after it
+        # a closed text block's signature, waiting for the next block: its carrier goes out only if more follows,
+        # since Claude Code reads a message that ends with a thinking block as an empty answer
+        self.held: str | None = None
         self.saw_call = False
         self.finish_reason: str | None = None
         self.meta: dict[str, Any] | None = None
@@ -172,7 +177,7 @@ class StreamTranslator:
                 self.text_signature = signature
             else:
                 self._close(out)
-                self._carrier({"p": signature}, out)
+                self.held = signature
         # inline images, executable code and the like: nothing Claude Code can show as a block
 
     def _call(self, call: dict[str, Any], signature: str | None, out: list[bytes]) -> None:
@@ -201,6 +206,9 @@ class StreamTranslator:
     # ---- blocks ----------------------------------------------------------------------------------------
 
     def _open_block(self, kind: str, block: dict[str, Any], out: list[bytes]) -> int:
+        if self.held is not None:
+            held, self.held = self.held, None
+            self._carrier({"p": held}, out)
         index = self.next_index
         self.next_index += 1
         self.open = kind
@@ -230,5 +238,4 @@ class StreamTranslator:
             self.block_signatures = {}
         out.append(_STOP + str(index).encode() + b"}\n\n")
         if kind == "text" and self.text_signature:
-            carried, self.text_signature = {"p": self.text_signature}, None
-            self._carrier(carried, out)
+            self.held, self.text_signature = self.text_signature, None
