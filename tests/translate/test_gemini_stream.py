@@ -172,3 +172,20 @@ def test_whole_answer_blocked_or_erroring() -> None:
     with pytest.raises(ProxyError) as info:
         translate_response({"hello": 1}, "m", ToolNames(), "up")
     assert info.value.status == 502 and "api_base_url" in info.value.message
+
+
+def test_fields_of_the_wrong_type_read_as_absent() -> None:
+    """An upstream's answer is not trusted to have the shape it should: nothing in it becomes an internal error
+    or an invalid Anthropic stream."""
+    stream = translate(_events(
+        {"candidates": "x"}, {"candidates": [None, 1]}, {"candidates": [{"content": {"parts": "x"}}]},
+        {"candidates": [{"content": {"parts": [{"functionCall": "x"}, {"text": 5}, {"thought": True, "text": None},
+                                               {"functionCall": {"name": None, "args": [1], "id": 7}},
+                                               {"thoughtSignature": 12}, 3]}, "finishReason": 7}]},
+        {"usageMetadata": {"promptTokenCount": "12", "candidatesTokenCount": -4}, "promptFeedback": "x"},
+        {"candidates": [{"content": None, "groundingMetadata": {"groundingChunks": [None, {"web": "x"}]},
+                         "finishReason": "STOP"}]}))
+    check_anthropic_stream(stream)
+    msg = message(_events({"candidates": [{"content": {"parts": [{"functionCall": {"name": None, "args": [1]}}]},
+                                           "finishReason": "STOP"}]}))
+    assert msg["content"][0]["input"] == {} and msg["stop_reason"] == "tool_use"
