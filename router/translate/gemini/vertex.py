@@ -73,9 +73,9 @@ def _project_of(path: str | None) -> str | None:
 def vertex_settings(cfg: ProviderConfig, env: dict[str, str] | None = None) -> VertexSettings:
     env = dict(os.environ) if env is None else env
     options: dict[str, Any] = {}
-    for use in cfg.transformers:
+    for use in cfg.transformers:  # a preset's bare entry and the config's own, with options, both count
         if use.name == "vertex-gemini":
-            options = use.options
+            options = {**options, **use.options}
     explicit = _option(options, "credentials", "keyFile", "keyFilename")
     credentials = explicit or (None if cfg.api_key else env.get("GOOGLE_APPLICATION_CREDENTIALS") or None)
     base = _models_base(cfg.api_base_url)
