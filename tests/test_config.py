@@ -83,7 +83,6 @@ ERRORS = [
     ("Providers[0].models", [{"name": "m1", "pricing": {"input": -1}}], "Providers[0].models[0].pricing.input: must be positive"),
     ("Providers[0].models", [{"name": "m1", "capabilities": {"vision": "yes"}}], "Providers[0].models[0].capabilities.vision: must be true or false"),
     ("Providers[0].name", "a,b", "Providers[0].name: must not contain a comma"),
-    ("Providers[0].transformer", {"use": ["gemini"]}, "Providers[0].transformer: provider 'a' needs gemini wire format"),
     ("Providers[0].transformer", {"use": ["openai-responses"]}, "needs openai_responses wire format"),
     ("Router.default", "b,m1", "Router.default: provider 'b' is not configured (configured: a)"),
     ("Router.think", "just-a-model", 'Router.think: must be "provider,model"'),
@@ -135,6 +134,10 @@ def test_invalid_json_reports_line(tmp_path: Path) -> None:
     ("https://x.openai.azure.com/openai/deployments/d?api-version=2025-01-01", [], WireFormat.OPENAI_CHAT,
      "https://x.openai.azure.com/openai/deployments/d/chat/completions?api-version=2025-01-01"),
     ("https://gw.test/v1/messages?beta=true", [], WireFormat.ANTHROPIC, "https://gw.test/v1/messages?beta=true"),
+    ("https://generativelanguage.googleapis.com/v1beta/models/", ["gemini"], WireFormat.GEMINI,
+     "https://generativelanguage.googleapis.com/v1beta/models/"),
+    ("https://generativelanguage.googleapis.com/v1beta", ["gemini"], WireFormat.GEMINI,
+     "https://generativelanguage.googleapis.com/v1beta/models/"),
 ])
 def test_wire_format_and_endpoint(url: str, transformers: list[str], wire: WireFormat, endpoint: str) -> None:
     data = base()
@@ -144,6 +147,41 @@ def test_wire_format_and_endpoint(url: str, transformers: list[str], wire: WireF
     config = parse_config(data)
     assert config.providers["a"].wire is wire
     assert Provider(config.providers["a"], config).url == endpoint
+
+
+GEMINI_CONFIG = """{
+  "Providers": [
+    {
+      "name": "gemini",
+      // IMPORTANT: api_base_url must be a complete (full) URL.
+      "api_base_url": "https://generativelanguage.googleapis.com/v1beta/models/",
+      "api_key": "$GEMINI_API_KEY",
+      "models": ["gemini-2.5-flash", "gemini-2.5-pro"],
+      "transformer": {"use": ["gemini"]}
+    },
+    {
+      "name": "vertex",
+      "api_base_url": "https://us-central1-aiplatform.googleapis.com",
+      "models": ["gemini-3-pro-preview"],
+      "transformer": {"use": [["vertex-gemini", {"project": "my-proj", "location": "global",
+                                                 "credentials": "/secrets/sa.json"}]]}
+    }
+  ],
+  "Router": {"default": "gemini,gemini-2.5-flash", "think": "vertex,gemini-3-pro-preview"}
+}"""
+
+
+def test_gemini_and_vertex_configs_load_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GEMINI_API_KEY", "AIza-test-key-1234")
+    config = parse_config(loads(GEMINI_CONFIG))
+    gemini, vertex = config.providers["gemini"], config.providers["vertex"]
+    assert gemini.wire is WireFormat.GEMINI and vertex.wire is WireFormat.GEMINI
+    assert gemini.api_key == "AIza-test-key-1234" and all("APIKEY" in w for w in config.warnings)
+    assert Provider(gemini, config).url == "https://generativelanguage.googleapis.com/v1beta/models/"
+    v = Provider(vertex, config)
+    assert v.url == ("https://aiplatform.googleapis.com/v1/projects/my-proj/locations/global/publishers/google/"
+                     "models/")
+    assert v.credentials is not None and v.host == "aiplatform.googleapis.com"
 
 
 def test_fixture_is_plain_json() -> None:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from router.config.schema import Config, ProviderConfig
-from router.translate.adapter import WireAdapter, adapter_for
+from router.translate.adapter import Credentials, WireAdapter, adapter_for
 from router.wire.errors import MissingCredential
 
 if TYPE_CHECKING:
@@ -29,13 +29,16 @@ class Provider:
         self.name = cfg.name
         self.adapter: WireAdapter = adapter_for(cfg.wire)
         self.url = self.adapter.endpoint(cfg.api_base_url)
+        self.memo: dict[object, object] = {}  # what an adapter computes once per provider (per-model options)
+        # auth the relay awaits (a service account's token); None: `auth_headers` says all
+        self.credentials: Credentials | None = None
+        self.adapter.prepare(self)
         self.count_tokens_url = self.adapter.count_tokens_url(self.url)
         self.host = urlsplit(self.url).hostname or ""
         # PROXY_URL, else HTTP(S)_PROXY / NO_PROXY for this provider's host, decided once: aiohttp's trust_env
         # would read the environment and ~/.netrc again on every request
         self.proxy_url = config.proxy_url or _env_proxy(self.url)
         self.timeout_s = config.api_timeout_ms / 1000
-        self.memo: dict[object, object] = {}  # what an adapter computes once per provider (per-model options)
         self._session: aiohttp.ClientSession | None = None
 
     def auth_headers(self, key_index: int = 0) -> dict[str, str]:

@@ -43,7 +43,9 @@ def _upstream_message(data: Any, raw: bytes) -> str:
     if isinstance(data, dict):
         err = data.get("error")
         if isinstance(err, dict) and err.get("message"):
-            return str(err["message"])
+            # Google APIs name the kind of failure (RESOURCE_EXHAUSTED, PERMISSION_DENIED) beside the message
+            kind = err.get("status")
+            return f"{err['message']} ({kind})" if isinstance(kind, str) and kind else str(err["message"])
         if isinstance(err, str):
             return err
         if data.get("message"):

@@ -17,8 +17,9 @@ log = logging.getLogger("ccr.health")
 
 
 async def probe(provider: Provider, key_index: int, timeout_s: float) -> bool:
-    headers = {**provider.adapter.probe_headers(), **provider.auth_headers(key_index)}
     try:
+        auth = provider.auth_headers(key_index) if provider.credentials is None else await provider.credentials.headers()
+        headers = {**provider.adapter.probe_headers(), **auth}
         async with provider.session().get(provider.adapter.models_url(provider.url), headers=headers, proxy=provider.proxy_url,
                                           timeout=aiohttp.ClientTimeout(total=timeout_s)) as resp:
             return resp.status < 500 and resp.status not in (401, 403)

@@ -35,7 +35,8 @@ async def relay(provider: Provider, model: str, label: str, body: dict[str, Any]
     (None when routing changed it), `size` its length."""
     adapter = provider.adapter
     out = adapter.outgoing(provider, model, label, body, raw, client_headers, size)
-    resp = await upstream.post(provider, out.url, out.payload, {**out.headers, **provider.auth_headers(key_index)})
+    auth = provider.auth_headers(key_index) if provider.credentials is None else await provider.credentials.headers()
+    resp = await upstream.post(provider, out.url, out.payload, {**out.headers, **auth})
     if not adapter.accepts(resp.status):
         raise await upstream.error_from(resp, provider, model)
     kind = upstream.content_type(resp)
@@ -59,10 +60,12 @@ async def count_tokens(provider: Provider, model: str, body: dict[str, Any], raw
     out = provider.adapter.count_tokens(provider, model, body, raw, client_headers)
     if out is None:
         return None
-    resp = await upstream.post(provider, out.url, out.payload, {**out.headers, **provider.auth_headers(key_index)})
+    auth = provider.auth_headers(key_index) if provider.credentials is None else await provider.credentials.headers()
+    resp = await upstream.post(provider, out.url, out.payload, {**out.headers, **auth})
     if not provider.adapter.accepts(resp.status):
         raise await upstream.error_from(resp, provider, model)
-    return Whole(await _read(resp, provider, "its token count"), resp.status)
+    return Whole(provider.adapter.count_answer(await _read(resp, provider, "its token count"), provider.name),
+                 resp.status)
 
 
 async def _read(resp: aiohttp.ClientResponse, provider: Provider, what: str = "its answer") -> bytes:

@@ -62,6 +62,13 @@ class StreamTranslation(Protocol):
     def close(self) -> bytes: ...
 
 
+class Credentials(Protocol):
+    """Auth that needs a call of its own (an OAuth token exchange, cached): the relay awaits it. A provider
+    without one (most) has its headers from `WireAdapter.auth_headers`, synchronously."""
+
+    async def headers(self) -> dict[str, str]: ...
+
+
 class WireAdapter(ABC):
     #: what the upstream answers with when it is neither JSON nor an event stream (for the error message)
     expected_content = "JSON or an event stream"
@@ -73,6 +80,11 @@ class WireAdapter(ABC):
     @abstractmethod
     def endpoint(self, url: str) -> str:
         """The full endpoint for a configured URL (claude-code-router configs name it; a base URL gets the path)."""
+
+    def prepare(self, provider: Provider) -> None:
+        """What a provider needs beyond its endpoint, set up once at load (Vertex AI: the regional endpoint
+        from project and location, a service account's `provider.credentials`)."""
+        return None
 
     def count_tokens_url(self, endpoint: str) -> str | None:
         """Where the upstream counts tokens, if it can (else ccr counts locally)."""
@@ -102,6 +114,10 @@ class WireAdapter(ABC):
                      client_headers: Mapping[str, str]) -> Outgoing | None:
         """The token-count request, for an upstream that counts (see count_tokens_url)."""
         return None
+
+    def count_answer(self, data: bytes, provider: str) -> bytes:
+        """The upstream's token count as Anthropic's `{"input_tokens": n}`."""
+        return data
 
     @abstractmethod
     def stream(self, out: Outgoing, provider: str) -> StreamTranslation:

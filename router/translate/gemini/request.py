@@ -1,0 +1,416 @@
+"""Anthropic Messages request → Gemini GenerateContentRequest.
+
+Roles become user/model with consecutive turns of one role merged (Gemini wants them alternating); tool calls
+become functionCall parts carrying their thought signatures back (signatures.py), tool results functionResponse
+parts in the next user turn, answering each call by id and name. Claude Code's mid-conversation system
+messages stay where they were, as a marked user text: appending them to systemInstruction would move them to
+the start and change the prefix Gemini's implicit cache matches on every turn.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import re
+from typing import Any
+
+from router.translate.common import short_tool_name, to_upstream_id
+from router.translate.gemini import signatures
+from router.translate.gemini.options import GeminiOptions
+from router.translate.gemini.schema import clean_parameters
+from router.translate.history import paired
+from router.wire.errors import InvalidRequest
+
+_BILLING = "x-anthropic-billing-header:"  # Claude Code's first system block: metadata for Anthropic only
+_STARTS_WELL = re.compile(r"^[A-Za-z_]")
+SYSTEM_NOTE = "[system message]\n"
+BLIND_NOTE = "(an image was attached here; this model does not read images)"
+
+
+class ToolNames:
+    """Gemini function names: ≤64 characters of [a-zA-Z0-9_.:-], starting with a letter or underscore. Longer or
+    odd MCP names get a stable short form, restored in the answer. One per request."""
+
+    __slots__ = ("original",)
+
+    def __init__(self) -> None:
+        self.original: dict[str, str] = {}
+
+    def short(self, name: str) -> str:
+        s = short_tool_name(name)
+        if not _STARTS_WELL.match(s):
+            s = ("_" + s)[:64]
+        if s != name:
+            self.original[s] = name
+        return s
+
+    def restore(self, name: str) -> str:
+        return self.original.get(name, name)
+
+
+def _str(value: Any, path: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{path}: must be a string")
+    return value
+
+
+def _texts(content: Any, path: str) -> str:
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
+    texts = (_str(b.get("text", ""), f"{path}.{i}.text") for i, b in enumerate(content)
+             if isinstance(b, dict) and b.get("type") == "text")
+    return "\n\n".join(t for t in texts if t and not t.startswith(_BILLING))
+
+
+def _source(block: dict[str, Any], path: str) -> dict[str, Any]:
+    source = block.get("source")
+    if not isinstance(source, dict):
+        raise InvalidRequest(f"{path}.source: required for an {block.get('type')} block")
+    return source
+
+
+def _image(block: dict[str, Any], path: str, opts: GeminiOptions) -> dict[str, Any]:
+    source = _source(block, path)
+    if opts.blind:
+        return {"text": BLIND_NOTE}
+    kind = source.get("type")
+    if kind == "base64":
+        return {"inlineData": {"mimeType": _str(source.get("media_type", "image/png"), f"{path}.source.media_type"),
+                               "data": _str(source.get("data", ""), f"{path}.source.data")}}
+    if kind == "url":
+        return _file(_str(source.get("url", ""), f"{path}.source.url"), None)
+    raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
+
+
+def _file(url: str, mime: str | None) -> dict[str, Any]:
+    data: dict[str, Any] = {"fileUri": url}
+    mime = mime or mimetypes.guess_type(url.split("?", 1)[0])[0]
+    if mime:
+        data["mimeType"] = mime
+    return {"fileData": data}
+
+
+def _document(block: dict[str, Any], path: str, opts: GeminiOptions) -> dict[str, Any]:
+    source = _source(block, path)
+    title = block.get("title") or "document"
+    kind = source.get("type")
+    if kind == "base64":
+        return {"inlineData": {"mimeType": _str(source.get("media_type", "application/pdf"),
+                                                f"{path}.source.media_type"),
+                               "data": _str(source.get("data", ""), f"{path}.source.data")}}
+    if kind == "text":
+        return {"text": f"<document title={title!r}>\n{source.get('data', '')}\n</document>"}
+    if kind == "content":
+        inner = _texts(source.get("content", []), f"{path}.source.content")
+        return {"text": f"<document title={title!r}>\n{inner}\n</document>"}
+    if kind == "url":
+        return _file(_str(source.get("url", ""), f"{path}.source.url"), "application/pdf")
+    raise InvalidRequest(f"{path}.source.type: unsupported document source {kind!r}")
+
+
+def _tool_result(block: dict[str, Any], path: str, opts: GeminiOptions) -> tuple[str, list[dict[str, Any]]]:
+    """(the result's text, the attachments to deliver after the function responses)."""
+    content = block.get("content", "")
+    if isinstance(content, str):
+        return content, []
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
+    texts: list[str] = []
+    attachments: list[dict[str, Any]] = []
+    for i, part in enumerate(content):
+        kind = part.get("type") if isinstance(part, dict) else None
+        ppath = f"{path}.content.{i}"
+        if kind == "text":
+            texts.append(_str(part.get("text", ""), f"{ppath}.text"))
+        elif kind == "image":
+            image = _image(part, ppath, opts)
+            (texts.append(image["text"]) if "text" in image else attachments.append(image))
+        elif kind == "document":
+            doc = _document(part, ppath, opts)
+            (texts.append(doc["text"]) if "text" in doc else attachments.append(doc))
+        elif kind == "tool_reference":
+            texts.append(f"Tool loaded: {part.get('tool_name', '')}")
+        elif kind == "search_result":
+            texts.append(f"{part.get('title', '')} ({part.get('source', '')})\n"
+                         + _texts(part.get("content", []), f"{ppath}.content"))
+    text = "\n".join(texts)
+    if attachments and not text:
+        text = "(the attachment follows)" if len(attachments) == 1 else f"({len(attachments)} attachments follow)"
+    return text, attachments
+
+
+class _Builder:
+    """The contents list, merging consecutive turns of one role."""
+
+    def __init__(self) -> None:
+        self.contents: list[dict[str, Any]] = []
+
+    def add(self, role: str, parts: list[dict[str, Any]]) -> None:
+        if not parts:
+            return
+        if self.contents and self.contents[-1]["role"] == role:
+            merged = self.contents[-1]["parts"] + parts
+            if role == "user":  # the answers to the model's calls open the turn, whatever was merged before them
+                merged.sort(key=lambda p: "functionResponse" not in p)
+            self.contents[-1]["parts"] = merged
+        else:
+            self.contents.append({"role": role, "parts": parts})
+
+
+class _Translator:
+    def __init__(self, opts: GeminiOptions) -> None:
+        self.opts = opts
+        self.names = ToolNames()
+        self.call_names: dict[str, str] = {}  # Anthropic tool_use id → the Gemini name it was sent with
+        self.last_calls: dict[str, int] = {}  # the latest model step's calls, in order
+        self.out = _Builder()
+
+    def user(self, content: Any, path: str) -> None:
+        if isinstance(content, str):
+            if content:
+                self.out.add("user", [{"text": content}])
+            return
+        if not isinstance(content, list):
+            raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
+        responses: list[dict[str, Any]] = []
+        attachments: list[dict[str, Any]] = []
+        parts: list[dict[str, Any]] = []
+        for i, block in enumerate(content):
+            bpath = f"{path}.content.{i}"
+            if not isinstance(block, dict):
+                raise InvalidRequest(f"{bpath}: must be a content block object")
+            kind = block.get("type")
+            if kind == "text":
+                if _str(block.get("text", ""), f"{bpath}.text"):
+                    parts.append({"text": block["text"]})
+            elif kind == "image":
+                parts.append(_image(block, bpath, self.opts))
+            elif kind == "document":
+                parts.append(_document(block, bpath, self.opts))
+            elif kind == "tool_result":
+                call_id = block.get("tool_use_id")
+                if not isinstance(call_id, str):
+                    raise InvalidRequest(f"{bpath}.tool_use_id: required for a tool_result block")
+                text, extra = _tool_result(block, bpath, self.opts)
+                # Gemini documents `output` and `error` as the keys of a function's response object
+                response = {"error": text} if block.get("is_error") else {"output": text}
+                responses.append({"functionResponse": {"id": to_upstream_id(call_id),
+                                                       "name": self.call_names.get(call_id, "unknown_tool"),
+                                                       "response": response}})
+                if extra:
+                    attachments.append({"text": f"Attachments returned by tool call {call_id}:"})
+                    attachments.extend(extra)
+            elif kind is None:
+                raise InvalidRequest(f"{bpath}.type: required")
+            # thinking in a user turn and unknown kinds carry nothing Gemini can use
+        if len(responses) > 1:  # Claude Code returns parallel results as they finish; Gemini reads them in call order
+            responses.sort(key=lambda p: self.last_calls.get(p["functionResponse"]["id"], len(self.last_calls)))
+        self.out.add("user", responses + attachments + parts)
+
+    def assistant(self, content: Any, path: str) -> None:
+        if isinstance(content, str):
+            if content:
+                self.out.add("model", [{"text": content}])
+            return
+        if not isinstance(content, list):
+            raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
+        parts: list[dict[str, Any]] = []
+        pending: str | None = None  # a signature for the part the next block becomes
+        for i, block in enumerate(content):
+            bpath = f"{path}.content.{i}"
+            if not isinstance(block, dict):
+                raise InvalidRequest(f"{bpath}: must be a content block object")
+            kind = block.get("type")
+            part: dict[str, Any] | None = None
+            if kind == "text":
+                text = _str(block.get("text", ""), f"{bpath}.text")
+                if text:
+                    part = {"text": text}
+            elif kind == "tool_use":
+                name, call_id = block.get("name"), block.get("id")
+                if not isinstance(name, str) or not isinstance(call_id, str):
+                    raise InvalidRequest(f"{bpath}: a tool_use block needs string 'id' and 'name'")
+                short = self.names.short(name)
+                self.call_names[call_id] = short
+                args = block.get("input")
+                part = {"functionCall": {"id": to_upstream_id(call_id), "name": short,
+                                         "args": args if isinstance(args, dict) else {}}}
+            elif kind == "thinking":
+                carried = signatures.unpack(block.get("signature"))
+                if carried is None:
+                    continue  # another provider's thinking, or Anthropic's: never a Gemini signature
+                if "p" in carried and parts and "text" in parts[-1] and "thoughtSignature" not in parts[-1]:
+                    parts[-1]["thoughtSignature"] = carried["p"]
+                if "t" in carried:
+                    parts.append({"text": str(block.get("thinking") or ""), "thought": True,
+                                  "thoughtSignature": carried["t"]})
+                pending = carried.get("n", pending)
+                continue
+            if part is None:
+                continue  # redacted thinking, server tool blocks: nothing Gemini can read back
+            if pending is not None:
+                part["thoughtSignature"] = pending
+                pending = None
+            parts.append(part)
+        self.last_calls = {p["functionCall"]["id"]: i for i, p in enumerate(parts) if "functionCall" in p}
+        if self.opts.current:
+            first_call = next((p for p in parts if "functionCall" in p), None)
+            if first_call is not None and "thoughtSignature" not in first_call:
+                first_call["thoughtSignature"] = signatures.SKIP
+        self.out.add("model", parts)
+
+
+def _referenced_tools(messages: list[Any]) -> set[str]:
+    """Deferred tools become visible once a ToolSearch result references them."""
+    found: set[str] = set()
+    for msg in messages:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, dict) and block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                found.update(p["tool_name"] for p in block["content"] if isinstance(p, dict)
+                             and p.get("type") == "tool_reference" and isinstance(p.get("tool_name"), str))
+    return found
+
+
+def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
+    """The tools entry: function declarations; Anthropic's web search becomes Google Search grounding when it
+    is the only tool (Gemini 2.x refuses search together with function calling), else it is left out as the
+    other server tools are."""
+    tools = body.get("tools")
+    if not tools:
+        return []
+    if not isinstance(tools, list):
+        raise InvalidRequest("tools: must be a list")
+    declarations: list[dict[str, Any]] = []
+    search = False
+    referenced: set[str] | None = None
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            raise InvalidRequest(f"tools.{i}.name: required")
+        if "input_schema" not in tool and tool.get("type") not in (None, "custom"):
+            search = search or str(tool.get("type", "")).startswith("web_search")
+            continue
+        if tool.get("defer_loading"):
+            if referenced is None:
+                referenced = _referenced_tools(body["messages"])
+            if tool["name"] not in referenced:
+                continue
+        schema = tool.get("input_schema")
+        if schema is not None and not isinstance(schema, dict):
+            raise InvalidRequest(f"tools.{i}.input_schema: must be a JSON Schema object")
+        decl: dict[str, Any] = {"name": names.short(tool["name"])}
+        if isinstance(tool.get("description"), str) and tool["description"]:
+            decl["description"] = tool["description"]
+        parameters = clean_parameters(schema)
+        if parameters is not None:
+            decl["parameters"] = parameters
+        declarations.append(decl)
+    if declarations:
+        return [{"functionDeclarations": declarations}]
+    return [{"googleSearch": {}}] if search else []
+
+
+def _tool_config(choice: Any, names: ToolNames) -> dict[str, Any]:
+    if not isinstance(choice, dict):
+        raise InvalidRequest("tool_choice: must be an object with a 'type'")
+    kind = choice.get("type")
+    if kind == "auto":
+        config: dict[str, Any] = {"mode": "AUTO"}
+    elif kind == "any":
+        config = {"mode": "ANY"}
+    elif kind == "none":
+        config = {"mode": "NONE"}
+    elif kind == "tool":
+        if not isinstance(choice.get("name"), str):
+            raise InvalidRequest("tool_choice.name: required when type is 'tool'")
+        config = {"mode": "ANY", "allowedFunctionNames": [names.short(choice["name"])]}
+    else:
+        raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")
+    return {"functionCallingConfig": config}
+
+
+_LEVELS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+_BUDGETS = {"low": 1024, "medium": 8192, "high": -1, "xhigh": 24576, "max": 32768}  # -1: Gemini decides
+
+
+def _thinking_config(body: dict[str, Any], opts: GeminiOptions) -> dict[str, Any] | None:
+    thinking = body.get("thinking")
+    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    config = body.get("output_config")
+    effort = config.get("effort") if isinstance(config, dict) else None
+    if effort is not None and not isinstance(effort, str):
+        raise InvalidRequest("output_config.effort: must be a string")
+    if kind is None and effort is None:
+        return None  # the model's default; its thoughts are not shown
+    if kind == "disabled":
+        if opts.current:  # Gemini 3 always thinks; the least it offers
+            return {"thinkingLevel": "minimal" if opts.family.startswith("flash") else "low"}
+        return {"thinkingBudget": 0} if opts.family.startswith("flash") else None  # 2.5 Pro cannot stop
+    budget = thinking.get("budget_tokens") if kind == "enabled" and isinstance(thinking, dict) else None
+    if not isinstance(budget, int) or isinstance(budget, bool):
+        budget = None
+    if opts.current:
+        if effort is None and budget is not None:
+            effort = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
+        level = _LEVELS.get(effort or "high", "high")
+        if level == "medium" and opts.family == "pro" and opts.generation == 3:
+            level = "high"  # Gemini 3 Pro offers low and high
+        return {"thinkingLevel": level, "includeThoughts": True}
+    if budget is None:
+        budget = _BUDGETS.get(effort or "high", -1)
+    if budget > 0:
+        budget = min(budget, 32768 if opts.family == "pro" else 24576)
+        budget = max(budget, 128) if opts.family == "pro" else budget
+    return {"thinkingBudget": budget, "includeThoughts": True}
+
+
+def translate_request(body: dict[str, Any], model: str, opts: GeminiOptions) -> tuple[dict[str, Any], ToolNames]:
+    """The body must already have passed `wire.anthropic.check_request` (messages is a list, …)."""
+    tr = _Translator(opts)
+    out: dict[str, Any] = {}
+    system = body.get("system")
+    if system:
+        text = _texts(system, "system")
+        if text:
+            out["systemInstruction"] = {"parts": [{"text": text}]}
+    for i, msg in enumerate(paired(body["messages"])):
+        path = f"messages.{i}"
+        if not isinstance(msg, dict):
+            raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
+        role, content = msg.get("role"), msg.get("content")
+        if content is None:
+            raise InvalidRequest(f"{path}.content: required")
+        if role == "user":
+            tr.user(content, path)
+        elif role == "assistant":
+            tr.assistant(content, path)
+        elif role == "system":
+            text = _texts(content, f"{path}.content")
+            if text:
+                tr.out.add("user", [{"text": SYSTEM_NOTE + text}])
+        else:
+            raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
+    if not tr.out.contents:
+        raise InvalidRequest("messages: no content to send (every message is empty)")
+    out["contents"] = tr.out.contents
+    tools = _tools(body, tr.names)
+    if tools:
+        out["tools"] = tools
+        if body.get("tool_choice") is not None and "functionDeclarations" in tools[0]:
+            out["toolConfig"] = _tool_config(body["tool_choice"], tr.names)
+    generation: dict[str, Any] = {}
+    max_tokens = body["max_tokens"]
+    if opts.max_output_tokens:
+        max_tokens = min(max_tokens, opts.max_output_tokens)
+    generation["maxOutputTokens"] = max_tokens
+    for key, field in (("temperature", "temperature"), ("top_p", "topP"), ("top_k", "topK")):
+        if body.get(key) is not None:
+            generation[field] = body[key]
+    if body.get("stop_sequences"):
+        generation["stopSequences"] = body["stop_sequences"]
+    thinking = _thinking_config(body, opts)
+    if thinking:
+        generation["thinkingConfig"] = thinking
+    out["generationConfig"] = generation
+    return out, tr.names
