@@ -62,7 +62,8 @@ async def count_tokens(provider: Provider, model: str, body: dict[str, Any], raw
     resp = await upstream.post(provider, out.url, out.payload, {**out.headers, **provider.auth_headers(key_index)})
     if not provider.adapter.accepts(resp.status):
         raise await upstream.error_from(resp, provider, model)
-    return Whole(await _read(resp, provider, "its token count"), resp.status)
+    return Whole(provider.adapter.token_count(await _read(resp, provider, "its token count"), provider.name),
+                 resp.status)
 
 
 async def _read(resp: aiohttp.ClientResponse, provider: Provider, what: str = "its answer") -> bytes:

@@ -103,6 +103,10 @@ class WireAdapter(ABC):
         """The token-count request, for an upstream that counts (see count_tokens_url)."""
         return None
 
+    def token_count(self, data: bytes, provider: str) -> bytes:
+        """The client's answer (Anthropic's `{"input_tokens": N}`) to the upstream's token count."""
+        return data
+
     @abstractmethod
     def stream(self, out: Outgoing, provider: str) -> StreamTranslation:
         """A new translation for the stream answering `out` (`provider` names it in errors)."""
