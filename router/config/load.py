@@ -73,7 +73,6 @@ _GEMINI = {"gemini", "vertex-gemini"}
 _RESPONSES = {"openai-responses", "openai-response"}
 _NOT_YET = {
     WireFormat.GEMINI: "Gemini translation is not available in this version of ccr",
-    WireFormat.OPENAI_RESPONSES: "OpenAI Responses translation is not available in this version of ccr",
 }
 
 
