@@ -29,7 +29,7 @@ SOURCE = "responses"
 MIN_OUTPUT_TOKENS = 16  # the API refuses less ("integer below minimum value")
 _ANTHROPIC_RANK = {"low": 2, "medium": 3, "high": 4, "xhigh": 5, "max": 6}
 _MAX_CALL_ID = 64
-_VALID_CALL_ID = re.compile(r"^[\w.:-]{1,64}$")
+_VALID_CALL_ID = re.compile(r"^[\w.:-]{1,64}$", re.ASCII)
 _FOLLOWERS = ("message", "function_call")  # what a replayed reasoning item must be followed by
 # what /responses/input_tokens takes of a request (it refuses the rest: max_output_tokens, stream, store …)
 COUNT_KEYS = ("model", "input", "instructions", "tools", "tool_choice", "parallel_tool_calls", "reasoning", "text",
