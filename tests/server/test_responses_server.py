@@ -39,6 +39,20 @@ def test_a_claude_code_router_config_loads_unchanged() -> None:
     assert provider.wire is WireFormat.OPENAI_RESPONSES
 
 
+@pytest.mark.parametrize(("entry", "url"), [
+    ({"preset": "openai-responses"}, "https://api.openai.com/v1/responses"),
+    ({"preset": "azure-openai", "api_base_url": "https://r.openai.azure.com/openai/v1",
+      "transformer": {"use": ["openai-responses"]}}, "https://r.openai.azure.com/openai/v1/responses"),
+])
+def test_presets_reach_the_responses_adapter(entry: dict[str, Any], url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-env")
+    monkeypatch.setenv("AZURE_OPENAI_API_KEY", "az-env")
+    config = parse_config({"Providers": [{"name": "p", "models": ["gpt-5.1-codex"], **entry}],
+                           "Router": {"default": "p,gpt-5.1-codex"}}, "<test>")
+    provider = config.providers["p"]
+    assert provider.wire is WireFormat.OPENAI_RESPONSES and RESPONSES.endpoint(provider.api_base_url) == url
+
+
 @pytest.mark.parametrize(("url", "endpoint", "models", "count"), [
     ("https://api.openai.com/v1/responses", "https://api.openai.com/v1/responses",
      "https://api.openai.com/v1/models", "https://api.openai.com/v1/responses/input_tokens"),
