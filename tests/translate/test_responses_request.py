@@ -16,6 +16,7 @@ from router.translate.common import (
     to_anthropic_id,
 )
 from router.translate.history import INTERRUPTED
+from router.translate.openai_chat.request import IMAGE_OMITTED
 from router.translate.openai_responses import ResponsesOptions, translate_request
 from router.translate.openai_responses.options import efforts_for, reasons_by_name
 from router.translate.openai_responses.request import COUNT_KEYS, call_id
@@ -108,6 +109,17 @@ def test_images_and_documents() -> None:
                         "file_data": "data:application/pdf;base64,JVBERi0="}
     assert parts[4] == {"type": "input_file", "file_url": "https://x.test/a.pdf"}
     assert parts[5]["type"] == "input_text" and "plain words" in parts[5]["text"]
+
+
+def test_images_reach_a_model_known_not_to_read_them_as_a_note() -> None:
+    blind = ResponsesOptions(provider="oai", model="gpt-5.1-codex", reasoning=True, blind=True)
+    out = tr({"messages": [user(text("look"), {"type": "image", "source": IMG}),
+                           assistant({"type": "tool_use", "id": "toolu_1", "name": "Read", "input": {}}),
+                           user({"type": "tool_result", "tool_use_id": "toolu_1",
+                                 "content": [{"type": "image", "source": IMG}]})]}, blind)
+    assert out["input"][0]["content"][1] == {"type": "input_text", "text": IMAGE_OMITTED}
+    assert out["input"][2]["output"] == IMAGE_OMITTED
+    assert "input_image" not in json.dumps(out)
 
 
 def test_tool_calls_and_results_are_linked_items_in_call_order() -> None:

@@ -65,6 +65,7 @@ def _build_options(provider: Provider, model: str) -> ResponsesOptions:
         reasoning=bool(info and info.capabilities.reasoning) or reasons_by_name(model) or "reasoning" in uses,
         efforts=tuple(sorted(efforts, key=EFFORT_RANK.__getitem__)),
         extra_params=dict(uses.get("customparams", {})),
+        blind=bool(info and info.blind),
     )
 
 

@@ -39,3 +39,5 @@ class ResponsesOptions:
     reasoning: bool = False
     efforts: tuple[str, ...] = _DEFAULT_EFFORTS
     extra_params: dict[str, Any] = field(default_factory=dict)
+    # the model is known not to read images: images left in the history go as a note (the API refuses them)
+    blind: bool = False

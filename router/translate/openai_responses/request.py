@@ -20,7 +20,13 @@ import orjson
 
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.history import paired
-from router.translate.openai_chat.request import ToolNames, _effort, _referenced_tools, _text_of
+from router.translate.openai_chat.request import (
+    IMAGE_OMITTED,
+    ToolNames,
+    _effort,
+    _referenced_tools,
+    _text_of,
+)
 from router.translate.openai_responses.options import EFFORT_RANK, ResponsesOptions
 from router.wire.errors import InvalidRequest
 
@@ -60,7 +66,9 @@ def _source(block: dict[str, Any], path: str, what: str) -> dict[str, Any]:
     return source
 
 
-def _image(block: dict[str, Any], path: str) -> dict[str, Any]:
+def _image(block: dict[str, Any], path: str, blind: bool) -> dict[str, Any]:
+    """An input_image; for a model known not to read images, a note in its place (an image still in the
+    history after the turn that held it went to a model with vision)."""
     source = _source(block, path, "an image")
     if source.get("type") == "base64":
         url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
@@ -68,6 +76,8 @@ def _image(block: dict[str, Any], path: str) -> dict[str, Any]:
         url = str(source.get("url", ""))
     else:
         raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
+    if blind:
+        return {"type": "input_text", "text": IMAGE_OMITTED}
     return {"type": "input_image", "image_url": url, "detail": "auto"}
 
 
@@ -92,7 +102,7 @@ def _document(block: dict[str, Any], path: str) -> dict[str, Any]:
     raise InvalidRequest(f"{path}.source.type: unsupported document source {kind!r}")
 
 
-def _output(block: dict[str, Any], path: str) -> str | list[dict[str, Any]]:
+def _output(block: dict[str, Any], path: str, blind: bool) -> str | list[dict[str, Any]]:
     """A tool result's `output`: a string, or parts when it holds images or files (the API takes input_text,
     input_image and input_file there, so an image goes back as an image, not as JSON text)."""
     content = block.get("content", "")
@@ -108,7 +118,7 @@ def _output(block: dict[str, Any], path: str) -> str | list[dict[str, Any]]:
         if kind == "text":
             parts.append({"type": "input_text", "text": _text(part, ppath)})
         elif kind == "image":
-            parts.append(_image(part, ppath))
+            parts.append(_image(part, ppath, blind))
         elif kind == "document":
             parts.append(_document(part, ppath))
         elif kind == "tool_reference":
@@ -127,7 +137,7 @@ def _message(role: str, parts: list[dict[str, Any]]) -> dict[str, Any]:
     return {"type": "message", "role": role, "content": parts}
 
 
-def _user(content: Any, path: str, items: list[dict[str, Any]]) -> None:
+def _user(content: Any, path: str, items: list[dict[str, Any]], blind: bool) -> None:
     if isinstance(content, str):
         if content:
             items.append(_message("user", [{"type": "input_text", "text": content}]))
@@ -145,7 +155,7 @@ def _user(content: Any, path: str, items: list[dict[str, Any]]) -> None:
             if _text(block, bpath):
                 parts.append({"type": "input_text", "text": block["text"]})
         elif kind == "image":
-            parts.append(_image(block, bpath))
+            parts.append(_image(block, bpath, blind))
         elif kind == "document":
             parts.append(_document(block, bpath))
         elif kind == "tool_result":
@@ -153,7 +163,7 @@ def _user(content: Any, path: str, items: list[dict[str, Any]]) -> None:
             if not isinstance(tool_use_id, str):
                 raise InvalidRequest(f"{bpath}.tool_use_id: required for a tool_result block")
             outputs.append({"type": "function_call_output", "call_id": call_id(tool_use_id),
-                            "output": _output(block, bpath)})
+                            "output": _output(block, bpath, blind)})
         elif kind is None:
             raise InvalidRequest(f"{bpath}.type: required")
         # thinking in a user turn and unknown block kinds carry nothing the model can use
@@ -325,7 +335,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ResponsesOptions) 
         if content is None:
             raise InvalidRequest(f"{path}.content: required")
         if role == "user":
-            _user(content, path, items)
+            _user(content, path, items, opts.blind)
         elif role == "assistant":
             _assistant(content, path, items, names, opts)
         elif role == "system":
