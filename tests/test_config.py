@@ -83,7 +83,6 @@ ERRORS = [
     ("Providers[0].models", [{"name": "m1", "pricing": {"input": -1}}], "Providers[0].models[0].pricing.input: must be positive"),
     ("Providers[0].models", [{"name": "m1", "capabilities": {"vision": "yes"}}], "Providers[0].models[0].capabilities.vision: must be true or false"),
     ("Providers[0].name", "a,b", "Providers[0].name: must not contain a comma"),
-    ("Providers[0].transformer", {"use": ["openai-responses"]}, "needs openai_responses wire format"),
     ("Router.default", "b,m1", "Router.default: provider 'b' is not configured (configured: a)"),
     ("Router.think", "just-a-model", 'Router.think: must be "provider,model"'),
     ("PORT", 70000, "PORT: must be between 1 and 65535"),

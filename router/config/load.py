@@ -71,11 +71,6 @@ KNOWN_TRANSFORMERS = {
 } | presets.QUIRKS
 _GEMINI = {"gemini", "vertex-gemini"}
 _RESPONSES = {"openai-responses", "openai-response"}
-_NOT_YET = {
-    WireFormat.OPENAI_RESPONSES: "OpenAI Responses translation is not available in this version of ccr",
-}
-
-
 class ConfigError(Exception):
     def __init__(self, path: str | None, problems: list[str]) -> None:
         self.path = path
@@ -297,10 +292,6 @@ def _provider(raw: Any, path: str, rep: Report) -> ProviderConfig | None:
     if preset:
         transformers = tuple(TransformerUse(t) for t in preset.transformers) + transformers
     wire = _wire_format(url, transformers)
-    if wire in _NOT_YET:
-        rep.error(f"{path}.transformer", f"provider '{name}' needs {wire.value} wire format: {_NOT_YET[wire]}. "
-                  "Remove this provider or route it through an OpenAI-compatible endpoint.")
-        return None
     return ProviderConfig(
         name=name, api_base_url=url, wire=wire, api_key=api_key, missing_key_var=missing_var,
         models=models, transformers=transformers, model_transformers=per_model, api_keys=tuple(keys),

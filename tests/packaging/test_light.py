@@ -49,3 +49,15 @@ print(state.classifier.state, sorted(m for m in ("torch", "sklearn", "sentence_t
     done = run(code, tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ready []"
+
+
+def test_every_package_is_in_the_wheel() -> None:
+    """pyproject.toml lists packages explicitly (data/ installs as ccr_data): a new subpackage left off the list
+    works in the repository and is missing from every installed copy."""
+    import tomllib
+
+    root = Path(__file__).resolve().parents[2]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(root).parts) for top in ("router", "classifier")
+             for p in (root / top).rglob("__init__.py")}
+    assert found - listed == set()
