@@ -1,4 +1,5 @@
-"""Maps shared by every translator: stop reasons, usage, tool names and ids, carried reasoning."""
+"""What every translator shares: tool names and ids within upstream limits, reasoning carried across providers in
+thinking signatures, message ids."""
 
 from __future__ import annotations
 
@@ -11,72 +12,10 @@ import orjson
 
 from router.ids import unique
 
-OPENAI_STOP_REASONS = {
-    "stop": "end_turn",
-    "length": "max_tokens",
-    "tool_calls": "tool_use",
-    "function_call": "tool_use",
-    "content_filter": "refusal",
-    "end_turn": "end_turn",
-    "tool_use": "tool_use",
-    "max_tokens": "max_tokens",
-}
-
-# finish reasons that mean the provider failed, with the status a client should see
-ERROR_FINISH_REASONS = {"error": 502, "insufficient_system_resource": 529}
-
 _VALID_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
 _VALID_ID = re.compile(r"^[a-zA-Z0-9_-]+$")
 _INVALID_CHARS = re.compile(r"[^a-zA-Z0-9_-]")
 _ID_PREFIX = "ccrid_"
-
-
-def matched_stop(choice: Any) -> str | None:
-    """The stop sequence that ended the answer, when the server says which (vLLM and SGLang put the matched
-    string in the choice's `stop_reason`; OpenAI says nothing, and a token id is no sequence)."""
-    if isinstance(choice, dict) and choice.get("finish_reason") == "stop":
-        matched = choice.get("stop_reason")
-        if isinstance(matched, str) and matched:
-            return matched
-    return None
-
-
-def stop_reason(finish_reason: str | None, saw_tool_call: bool) -> str:
-    """Some providers say "stop" after tool calls; Claude Code only runs tools on tool_use."""
-    reason = OPENAI_STOP_REASONS.get(finish_reason or "stop", "end_turn")
-    if saw_tool_call and reason == "end_turn":
-        return "tool_use"
-    if reason == "tool_use" and not saw_tool_call:
-        return "end_turn"
-    return reason
-
-
-def _count(value: Any) -> int:
-    """A token count as providers send it (an int, a float, now and then a string of digits); anything else,
-    or a count no tokenizer produces (negative, or beyond what JSON writers take), is 0."""
-    if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**53:
-        return 0
-    return int(value)
-
-
-def usage_from_openai(u: Any) -> dict[str, int]:
-    """prompt_tokens includes cached (and, on OpenRouter, cache-write) tokens; Anthropic counts them apart."""
-    if not u or not isinstance(u, dict):
-        return {"input_tokens": 0, "output_tokens": 0, "cache_creation_input_tokens": 0,
-                "cache_read_input_tokens": 0}
-    details = u.get("prompt_tokens_details")
-    details = details if isinstance(details, dict) else {}
-    cached = _count(details.get("cached_tokens")) or _count(u.get("prompt_cache_hit_tokens"))
-    written = _count(details.get("cache_write_tokens"))
-    prompt = _count(u.get("prompt_tokens"))
-    return {
-        "input_tokens": max(prompt - cached - written, 0),
-        "output_tokens": _count(u.get("completion_tokens")),
-        "cache_creation_input_tokens": written,
-        "cache_read_input_tokens": cached,
-    }
 
 
 def short_tool_name(name: str) -> str:

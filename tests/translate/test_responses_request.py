@@ -16,11 +16,11 @@ from router.translate.common import (
     to_anthropic_id,
 )
 from router.translate.history import INTERRUPTED
-from router.translate.openai_chat.request import IMAGE_OMITTED
 from router.translate.openai_responses import ResponsesOptions, translate_request
 from router.translate.openai_responses.options import efforts_for, reasons_by_name
 from router.translate.openai_responses.request import COUNT_KEYS, call_id
 from router.translate.openai_responses.response import signature_for
+from router.translate.reading import IMAGE_OMITTED
 from router.wire.errors import InvalidRequest
 from tests.support.responses_upstream import ResponsesAPI, Step
 

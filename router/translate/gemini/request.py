@@ -13,38 +13,29 @@ import mimetypes
 import re
 from typing import Any
 
+from router.translate import reading
 from router.translate.common import short_tool_name, to_upstream_id
 from router.translate.gemini import signatures
 from router.translate.gemini.options import GeminiOptions
 from router.translate.gemini.schema import clean_parameters
 from router.translate.history import paired
+from router.translate.reading import referenced_tools, text_of
 from router.wire.errors import InvalidRequest
 
-_BILLING = "x-anthropic-billing-header:"  # Claude Code's first system block: metadata for Anthropic only
 _STARTS_WELL = re.compile(r"^[A-Za-z_]")
 SYSTEM_NOTE = "[system message]\n"
 BLIND_NOTE = "(an image was attached here; this model does not read images)"
 
 
-class ToolNames:
+class ToolNames(reading.ToolNames):
     """Gemini function names: ≤64 characters of [a-zA-Z0-9_.:-], starting with a letter or underscore. Longer or
     odd MCP names get a stable short form, restored in the answer. One per request."""
 
-    __slots__ = ("original",)
+    __slots__ = ()
 
-    def __init__(self) -> None:
-        self.original: dict[str, str] = {}
-
-    def short(self, name: str) -> str:
+    def shorten(self, name: str) -> str:
         s = short_tool_name(name)
-        if not _STARTS_WELL.match(s):
-            s = ("_" + s)[:64]
-        if s != name:
-            self.original[s] = name
-        return s
-
-    def restore(self, name: str) -> str:
-        return self.original.get(name, name)
+        return s if _STARTS_WELL.match(s) else ("_" + s)[:64]
 
 
 def _str(value: Any, path: str) -> str:
@@ -53,14 +44,6 @@ def _str(value: Any, path: str) -> str:
     return value
 
 
-def _texts(content: Any, path: str) -> str:
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
-    texts = (_str(b.get("text", ""), f"{path}.{i}.text") for i, b in enumerate(content)
-             if isinstance(b, dict) and b.get("type") == "text")
-    return "\n\n".join(t for t in texts if t and not t.startswith(_BILLING))
 
 
 def _source(block: dict[str, Any], path: str) -> dict[str, Any]:
@@ -102,7 +85,7 @@ def _document(block: dict[str, Any], path: str, opts: GeminiOptions) -> dict[str
     if kind == "text":
         return {"text": f"<document title={title!r}>\n{source.get('data', '')}\n</document>"}
     if kind == "content":
-        inner = _texts(source.get("content", []), f"{path}.source.content")
+        inner = text_of(source.get("content", []), f"{path}.source.content")
         return {"text": f"<document title={title!r}>\n{inner}\n</document>"}
     if kind == "url":
         return _file(_str(source.get("url", ""), f"{path}.source.url"), "application/pdf")
@@ -133,7 +116,7 @@ def _tool_result(block: dict[str, Any], path: str, opts: GeminiOptions) -> tuple
             texts.append(f"Tool loaded: {part.get('tool_name', '')}")
         elif kind == "search_result":
             texts.append(f"{part.get('title', '')} ({part.get('source', '')})\n"
-                         + _texts(part.get("content", []), f"{ppath}.content"))
+                         + text_of(part.get("content", []), f"{ppath}.content"))
     text = "\n".join(texts)
     if attachments and not text:
         text = "(the attachment follows)" if len(attachments) == 1 else f"({len(attachments)} attachments follow)"
@@ -261,16 +244,6 @@ class _Translator:
         self.out.add("model", parts)
 
 
-def _referenced_tools(messages: list[Any]) -> set[str]:
-    """Deferred tools become visible once a ToolSearch result references them."""
-    found: set[str] = set()
-    for msg in messages:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        for block in content if isinstance(content, list) else ():
-            if isinstance(block, dict) and block.get("type") == "tool_result" and isinstance(block.get("content"), list):
-                found.update(p["tool_name"] for p in block["content"] if isinstance(p, dict)
-                             and p.get("type") == "tool_reference" and isinstance(p.get("tool_name"), str))
-    return found
 
 
 def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
@@ -293,7 +266,7 @@ def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
             continue
         if tool.get("defer_loading"):
             if referenced is None:
-                referenced = _referenced_tools(body["messages"])
+                referenced = referenced_tools(body["messages"])
             if tool["name"] not in referenced:
                 continue
         schema = tool.get("input_schema")
@@ -371,7 +344,7 @@ def translate_request(body: dict[str, Any], model: str, opts: GeminiOptions) -> 
     out: dict[str, Any] = {}
     system = body.get("system")
     if system:
-        text = _texts(system, "system")
+        text = text_of(system, "system")
         if text:
             out["systemInstruction"] = {"parts": [{"text": text}]}
     for i, msg in enumerate(paired(body["messages"])):
@@ -386,7 +359,7 @@ def translate_request(body: dict[str, Any], model: str, opts: GeminiOptions) -> 
         elif role == "assistant":
             tr.assistant(content, path)
         elif role == "system":
-            text = _texts(content, f"{path}.content")
+            text = text_of(content, f"{path}.content")
             if text:
                 tr.out.add("user", [{"text": SYSTEM_NOTE + text}])
         else:

@@ -20,23 +20,22 @@ from router.translate.common import new_message_id, to_anthropic_id
 from router.translate.gemini import signatures
 from router.translate.gemini.errors import FAILURES, REFUSALS, blocked_prompt, finish_failure, gemini_error
 from router.translate.gemini.request import ToolNames
+from router.translate.values import count
 from router.wire.sse import event
 
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
 _STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
 
 
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else 0
 
 
 def usage_of(meta: Any) -> dict[str, int]:
     """usageMetadata (cumulative) in Anthropic's terms: cached prompt tokens apart, thoughts are output."""
     meta = meta if isinstance(meta, dict) else {}
-    cached = _count(meta.get("cachedContentTokenCount"))
-    prompt = _count(meta.get("promptTokenCount")) + _count(meta.get("toolUsePromptTokenCount"))
+    cached = count(meta.get("cachedContentTokenCount"))
+    prompt = count(meta.get("promptTokenCount")) + count(meta.get("toolUsePromptTokenCount"))
     return {"input_tokens": max(prompt - cached, 0),
-            "output_tokens": _count(meta.get("candidatesTokenCount")) + _count(meta.get("thoughtsTokenCount")),
+            "output_tokens": count(meta.get("candidatesTokenCount")) + count(meta.get("thoughtsTokenCount")),
             "cache_creation_input_tokens": 0, "cache_read_input_tokens": cached}
 
 

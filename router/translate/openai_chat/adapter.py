@@ -12,9 +12,10 @@ import orjson
 from router.tokens import estimate_from_size
 from router.translate.adapter import Outgoing, Partial, WireAdapter
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
-from router.translate.openai_chat.request import ToolNames, translate_request
+from router.translate.openai_chat.request import translate_request
 from router.translate.openai_chat.response import translate_response
 from router.translate.openai_chat.stream import StreamTranslator
+from router.translate.reading import ToolNames
 from router.wire.errors import ProxyError, UpstreamUnavailable
 from router.wire.results import Whole
 from router.wire.sse import DONE, SSEDecoder

@@ -13,13 +13,11 @@ from typing import Any
 
 import orjson
 
-from router.translate.common import (
-    parse_reasoning_signature,
-    short_tool_name,
-    to_upstream_id,
-)
+from router.translate import reading
+from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.history import paired
 from router.translate.openai_chat.options import ChatOptions
+from router.translate.reading import IMAGE_OMITTED, ToolNames, referenced_tools, text_of
 from router.wire.errors import InvalidRequest
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
@@ -30,42 +28,10 @@ _DEEPSEEK_EFFORTS = {"minimal": "low", "low": "low", "medium": "high", "high": "
                      "ultra": "max"}
 
 
-class ToolNames:
-    """Short upstream tool name → the name Claude Code knows. One per request."""
-
-    __slots__ = ("original",)
-
-    def __init__(self) -> None:
-        self.original: dict[str, str] = {}
-
-    def short(self, name: str) -> str:
-        s = short_tool_name(name)
-        if s != name:
-            self.original[s] = name
-        return s
-
-    def restore(self, name: str) -> str:
-        return self.original.get(name, name)
 
 
-# Claude Code's first system block is billing metadata for Anthropic, not an instruction to the model
-_BILLING = "x-anthropic-billing-header:"
 
 
-def _text(block: dict[str, Any], path: str) -> str:
-    text = block.get("text", "")
-    if not isinstance(text, str):
-        raise InvalidRequest(f"{path}.text: must be a string")
-    return text
-
-
-def _text_of(content: Any, path: str) -> str:
-    if isinstance(content, str):
-        return content
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
-    texts = (_text(b, f"{path}.{i}") for i, b in enumerate(content) if isinstance(b, dict) and b.get("type") == "text")
-    return "\n\n".join(t for t in texts if not t.startswith(_BILLING))
 
 
 def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[str, Any]:
@@ -85,8 +51,6 @@ def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[s
     return {"type": "image_url", "image_url": {"url": url}}
 
 
-IMAGE_OMITTED = "[an image was here; this model does not read images]"
-
 
 def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
     source = block.get("source")
@@ -104,7 +68,7 @@ def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
     if kind == "text":
         return {"type": "text", "text": f"<document title={title!r}>\n{source.get('data', '')}\n</document>"}
     if kind == "content":
-        inner = _text_of(source.get("content", []), f"{path}.source.content")
+        inner = text_of(source.get("content", []), f"{path}.source.content")
         return {"type": "text", "text": f"<document title={title!r}>\n{inner}\n</document>"}
     if kind == "url":
         return {"type": "text", "text": f"<document title={title!r} url={source.get('url', '')!r} />"}
@@ -122,7 +86,7 @@ def _tool_result(block: dict[str, Any], path: str, blind: bool) -> tuple[str, li
         for i, part in enumerate(content):
             kind = part.get("type") if isinstance(part, dict) else None
             if kind == "text":
-                texts.append(_text(part, f"{path}.content.{i}"))
+                texts.append(reading.text(part, f"{path}.content.{i}"))
             elif kind == "image" and blind:
                 texts.append(_image_part(part, f"{path}.content.{i}", blind)["text"])
             elif kind == "image":
@@ -137,7 +101,7 @@ def _tool_result(block: dict[str, Any], path: str, blind: bool) -> tuple[str, li
                 texts.append(f"Tool loaded: {part.get('tool_name', '')}")
             elif kind == "search_result":
                 texts.append(f"{part.get('title', '')} ({part.get('source', '')})\n"
-                             + _text_of(part.get("content", []), f"{path}.content.{i}.content"))
+                             + text_of(part.get("content", []), f"{path}.content.{i}.content"))
         text = "\n".join(texts)
         if images and not text:
             text = "(the attachment follows in the next message)" if len(images) == 1 else (
@@ -201,7 +165,7 @@ def _user(content: Any, path: str, out: list[dict[str, Any]], opts: ChatOptions)
             raise InvalidRequest(f"{bpath}: must be a content block object")
         kind = block.get("type")
         if kind == "text":
-            if _text(block, bpath):
+            if reading.text(block, bpath):
                 parts.append({"type": "text", "text": block["text"]})
         elif kind == "image":
             parts.append(_image_part(block, bpath, opts.blind))
@@ -247,7 +211,7 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
             raise InvalidRequest(f"{bpath}: must be a content block object")
         kind = block.get("type")
         if kind == "text":
-            texts.append(_text(block, bpath))
+            texts.append(reading.text(block, bpath))
         elif kind == "tool_use":
             name, tool_id = block.get("name"), block.get("id")
             if not isinstance(name, str) or not isinstance(tool_id, str):
@@ -297,20 +261,6 @@ def _tool_def(tool: dict[str, Any], path: str, names: ToolNames, opts: ChatOptio
     return {"type": "function", "function": fn}
 
 
-def _referenced_tools(messages: list[Any]) -> set[str]:
-    """Deferred tools become visible once a ToolSearch result references them (Anthropic expands those)."""
-    found: set[str] = set()
-    for msg in messages:
-        content = msg.get("content") if isinstance(msg, dict) else None
-        if not isinstance(content, list):
-            continue
-        for block in content:
-            if isinstance(block, dict) and block.get("type") == "tool_result" and isinstance(block.get("content"), list):
-                for part in block["content"]:
-                    if (isinstance(part, dict) and part.get("type") == "tool_reference"
-                            and isinstance(part.get("tool_name"), str)):
-                        found.add(part["tool_name"])
-    return found
 
 
 def _tools(body: dict[str, Any], names: ToolNames, opts: ChatOptions) -> list[dict[str, Any]]:
@@ -328,7 +278,7 @@ def _tools(body: dict[str, Any], names: ToolNames, opts: ChatOptions) -> list[di
             continue  # Anthropic server tools (web_search, code_execution…) cannot run elsewhere
         if tool.get("defer_loading"):
             if referenced is None:
-                referenced = _referenced_tools(body["messages"])
+                referenced = referenced_tools(body["messages"])
             if tool["name"] not in referenced:
                 continue
         out.append(_tool_def(tool, f"tools.{i}", names, opts))
@@ -354,26 +304,10 @@ def _tool_choice(choice: Any, names: ToolNames) -> tuple[Any, bool | None]:
     raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")
 
 
-def _effort(body: dict[str, Any]) -> tuple[str | None, int | None]:
-    """(Anthropic effort or 'off', thinking budget) from thinking and output_config.effort."""
-    thinking = body.get("thinking") or {}
-    kind = thinking.get("type") if isinstance(thinking, dict) else None
-    config = body.get("output_config")
-    effort = config.get("effort") if isinstance(config, dict) else None
-    if effort is not None and not isinstance(effort, str):
-        raise InvalidRequest("output_config.effort: must be a string")
-    if kind == "disabled" or (kind is None and effort is None):
-        return "off", None
-    if kind == "enabled":
-        budget = thinking.get("budget_tokens")
-        if effort is None and isinstance(budget, int):
-            effort = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
-        return effort or "medium", budget if isinstance(budget, int) else None
-    return effort or "high", None
 
 
 def _apply_reasoning(body: dict[str, Any], out: dict[str, Any], opts: ChatOptions) -> None:
-    effort, budget = _effort(body)
+    effort, budget = reading.effort(body)
     if opts.reasoning_style == "deepseek":
         if effort == "off":
             out["thinking"] = {"type": "disabled"}
@@ -411,7 +345,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
     messages: list[dict[str, Any]] = []
     system = body.get("system")
     if system:
-        text = _text_of(system, "system")
+        text = text_of(system, "system")
         if text:
             messages.append({"role": "system", "content": text})
     for i, msg in enumerate(paired(body["messages"])):
@@ -426,7 +360,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
         elif role == "assistant":
             _assistant(content, path, messages, names, opts)
         elif role == "system":
-            messages.append({"role": "system", "content": _text_of(content, f"{path}.content")})
+            messages.append({"role": "system", "content": text_of(content, f"{path}.content")})
         else:
             raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
 

@@ -8,32 +8,18 @@ from __future__ import annotations
 
 from typing import Any
 
-import orjson
-
-from router.translate.common import (
+from router.translate.common import new_message_id, reasoning_signature, to_anthropic_id
+from router.translate.openai_chat.maps import (
     ERROR_FINISH_REASONS,
     matched_stop,
-    new_message_id,
-    reasoning_signature,
     stop_reason,
-    to_anthropic_id,
     usage_from_openai,
 )
-from router.translate.openai_chat.request import EXIT_TOOL, ToolNames
+from router.translate.openai_chat.request import EXIT_TOOL
+from router.translate.reading import ToolNames
 from router.translate.repair import repair_arguments
+from router.translate.values import as_dict, as_list, as_str, parse_arguments
 from router.wire.errors import UpstreamError, UpstreamUnavailable, type_for_status
-
-
-def as_dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def as_str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def content_text(content: Any) -> str:
@@ -43,32 +29,10 @@ def content_text(content: Any) -> str:
     return as_str(content)
 
 
-def encode_arguments(value: Any) -> bytes:
-    """Arguments are written out again, and orjson reads 1024 levels of nesting but writes only ~254."""
-    try:
-        return orjson.dumps(value)
-    except orjson.JSONEncodeError:
-        raise UpstreamUnavailable("upstream sent tool arguments nested too deeply to pass on") from None
 
 
-def encodable_arguments(value: dict[str, Any]) -> dict[str, Any]:
-    encode_arguments(value)
-    return value
 
 
-def parse_arguments(raw: Any) -> dict[str, Any]:
-    """Tool arguments arrive as a JSON string (or, from a few providers, an object)."""
-    if isinstance(raw, dict):
-        return encodable_arguments(raw)
-    if not raw:
-        return {}
-    if not isinstance(raw, str):  # a number or a list where the arguments belong: kept as unparsable ones are
-        return encodable_arguments({"_raw_arguments": raw})
-    try:
-        value = orjson.loads(raw)
-    except orjson.JSONDecodeError:
-        return {"_raw_arguments": raw}
-    return encodable_arguments(value if isinstance(value, dict) else {"value": value})
 
 
 def reasoning_of(message: dict[str, Any]) -> tuple[str, str | None, list[Any] | None]:

@@ -14,27 +14,19 @@ from typing import Any
 
 import orjson
 
-from router.translate.common import (
-    matched_stop,
-    new_message_id,
-    reasoning_signature,
-    stop_reason,
-    to_anthropic_id,
-    usage_from_openai,
-)
-from router.translate.openai_chat.request import EXIT_TOOL, ToolNames
+from router.translate.common import new_message_id, reasoning_signature, to_anthropic_id
+from router.translate.openai_chat.maps import matched_stop, stop_reason, usage_from_openai
+from router.translate.openai_chat.request import EXIT_TOOL
 from router.translate.openai_chat.response import (
-    as_dict,
-    as_list,
-    as_str,
     check_finish,
     content_text,
-    encode_arguments,
     exit_text,
     reasoning_of,
     upstream_error,
 )
+from router.translate.reading import ToolNames
 from router.translate.repair import repair_arguments
+from router.translate.values import as_dict, as_list, as_str, encode_arguments
 from router.wire.sse import event
 
 _EMPTY: dict[str, Any] = {}

@@ -12,7 +12,6 @@ import orjson
 
 from router.tokens import estimate_from_size
 from router.translate.adapter import Outgoing, WireAdapter
-from router.translate.openai_chat.request import ToolNames
 from router.translate.openai_responses.options import (
     EFFORT_RANK,
     ResponsesOptions,
@@ -22,6 +21,7 @@ from router.translate.openai_responses.options import (
 from router.translate.openai_responses.request import COUNT_KEYS, translate_request
 from router.translate.openai_responses.response import translate_response
 from router.translate.openai_responses.stream import ResponsesStream
+from router.translate.reading import ToolNames
 from router.wire.errors import UpstreamUnavailable
 from router.wire.results import Whole
 

@@ -18,16 +18,11 @@ from typing import Any
 
 import orjson
 
+from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.history import paired
-from router.translate.openai_chat.request import (
-    IMAGE_OMITTED,
-    ToolNames,
-    _effort,
-    _referenced_tools,
-    _text_of,
-)
 from router.translate.openai_responses.options import EFFORT_RANK, ResponsesOptions
+from router.translate.reading import IMAGE_OMITTED, ToolNames, referenced_tools, text_of
 from router.wire.errors import InvalidRequest
 
 # the source a thinking block's ccr signature names when it carries a Responses reasoning item
@@ -97,7 +92,7 @@ def _document(block: dict[str, Any], path: str) -> dict[str, Any]:
     if kind == "text":
         return {"type": "input_text", "text": f"<document title={title!r}>\n{source.get('data', '')}\n</document>"}
     if kind == "content":
-        inner = _text_of(source.get("content", []), f"{path}.source.content")
+        inner = text_of(source.get("content", []), f"{path}.source.content")
         return {"type": "input_text", "text": f"<document title={title!r}>\n{inner}\n</document>"}
     raise InvalidRequest(f"{path}.source.type: unsupported document source {kind!r}")
 
@@ -125,7 +120,7 @@ def _output(block: dict[str, Any], path: str, blind: bool) -> str | list[dict[st
             parts.append({"type": "input_text", "text": f"Tool loaded: {part.get('tool_name', '')}"})
         elif kind == "search_result":
             parts.append({"type": "input_text", "text": f"{part.get('title', '')} ({part.get('source', '')})\n"
-                          + _text_of(part.get("content", []), f"{ppath}.content")})
+                          + text_of(part.get("content", []), f"{ppath}.content")})
     if all(p["type"] == "input_text" for p in parts):
         return error + "\n".join(p["text"] for p in parts)
     if error:
@@ -271,7 +266,7 @@ def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
             continue  # Anthropic server tools (web_search, code_execution…) cannot run elsewhere
         if tool.get("defer_loading"):
             if referenced is None:
-                referenced = _referenced_tools(body["messages"])
+                referenced = referenced_tools(body["messages"])
             if tool["name"] not in referenced:
                 continue
         schema = tool.get("input_schema") or {"type": "object", "properties": {}}
@@ -310,7 +305,7 @@ def effort(body: dict[str, Any], efforts: tuple[str, ...]) -> str:
     """The model's effort for Anthropic's thinking / output_config.effort: the same level where the model takes
     it, else the highest it takes below (xhigh and max become the model's highest); thinking off (or not asked
     for, as in Claude Code's background calls) is the lowest the model takes (none, minimal or low)."""
-    wanted, _budget = _effort(body)
+    wanted, _budget = reading.effort(body)
     if wanted == "off":
         return efforts[0]
     rank = _ANTHROPIC_RANK.get(wanted or "", _ANTHROPIC_RANK["high"])
@@ -339,7 +334,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ResponsesOptions) 
         elif role == "assistant":
             _assistant(content, path, items, names, opts)
         elif role == "system":
-            text = _text_of(content, f"{path}.content")
+            text = text_of(content, f"{path}.content")
             if text:
                 items.append(_message("developer", [{"type": "input_text", "text": text}]))
         else:
@@ -347,7 +342,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ResponsesOptions) 
 
     out: dict[str, Any] = {"model": model}
     system = body.get("system")
-    instructions = _text_of(system, "system") if system else ""
+    instructions = text_of(system, "system") if system else ""
     if instructions:
         out["instructions"] = instructions
     out["input"] = _without_orphan_reasoning(items)

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from router.translate.common import _count, new_message_id, reasoning_signature, to_anthropic_id
-from router.translate.openai_chat.request import ToolNames
-from router.translate.openai_chat.response import as_dict, as_list, as_str, parse_arguments
+from router.translate.common import new_message_id, reasoning_signature, to_anthropic_id
 from router.translate.openai_responses.request import SOURCE
+from router.translate.reading import ToolNames
+from router.translate.values import as_dict, as_list, as_str, count, parse_arguments
 from router.wire.errors import UpstreamError, UpstreamUnavailable, type_for_status
 
 # incomplete_details.reason → Anthropic stop_reason
@@ -70,11 +70,11 @@ def usage_from_responses(u: Any) -> dict[str, int]:
     includes the reasoning tokens."""
     u = as_dict(u)
     details = as_dict(u.get("input_tokens_details"))
-    cached = _count(details.get("cached_tokens"))
-    written = _count(details.get("cache_write_tokens"))
+    cached = count(details.get("cached_tokens"))
+    written = count(details.get("cache_write_tokens"))
     return {
-        "input_tokens": max(_count(u.get("input_tokens")) - cached - written, 0),
-        "output_tokens": _count(u.get("output_tokens")),
+        "input_tokens": max(count(u.get("input_tokens")) - cached - written, 0),
+        "output_tokens": count(u.get("output_tokens")),
         "cache_creation_input_tokens": written,
         "cache_read_input_tokens": cached,
     }

@@ -20,8 +20,6 @@ import orjson
 
 from router.translate.adapter import Partial
 from router.translate.common import new_message_id, to_anthropic_id
-from router.translate.openai_chat.request import ToolNames
-from router.translate.openai_chat.response import as_dict, as_list, as_str, encode_arguments
 from router.translate.openai_responses.response import (
     failure,
     message_text,
@@ -30,6 +28,8 @@ from router.translate.openai_responses.response import (
     stop_reason,
     usage_from_responses,
 )
+from router.translate.reading import ToolNames
+from router.translate.values import as_dict, as_list, as_str, encode_arguments
 from router.wire.errors import ProxyError, UpstreamUnavailable
 from router.wire.sse import DONE, SSEDecoder, event
 

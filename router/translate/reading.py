@@ -1,0 +1,83 @@
+"""Reading an Anthropic request, the same for every format a translator writes: text of blocks and systems,
+tool names within an upstream's limits, deferred tools a history has loaded, and the effort a request asks for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from router.translate.common import short_tool_name
+from router.wire.errors import InvalidRequest
+
+# Claude Code's first system block is billing metadata for Anthropic, not an instruction to the model
+BILLING = "x-anthropic-billing-header:"
+# what a model known not to read images gets where an image was (providers answer 400 to the image itself)
+IMAGE_OMITTED = "[an image was here; this model does not read images]"
+
+
+class ToolNames:
+    """Short upstream tool name → the name Claude Code knows. One per request."""
+
+    __slots__ = ("original",)
+
+    def __init__(self) -> None:
+        self.original: dict[str, str] = {}
+
+    def shorten(self, name: str) -> str:
+        """The upstream's form of a name (≤64 characters of [a-zA-Z0-9_-]; longer MCP names hashed)."""
+        return short_tool_name(name)
+
+    def short(self, name: str) -> str:
+        s = self.shorten(name)
+        if s != name:
+            self.original[s] = name
+        return s
+
+    def restore(self, name: str) -> str:
+        return self.original.get(name, name)
+
+
+def text(block: dict[str, Any], path: str) -> str:
+    value = block.get("text", "")
+    if not isinstance(value, str):
+        raise InvalidRequest(f"{path}.text: must be a string")
+    return value
+
+
+def text_of(content: Any, path: str) -> str:
+    """A system prompt or message content as one text: its text blocks, without Claude Code's billing block."""
+    if isinstance(content, str):
+        return content
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
+    texts = (text(b, f"{path}.{i}") for i, b in enumerate(content) if isinstance(b, dict) and b.get("type") == "text")
+    return "\n\n".join(t for t in texts if t and not t.startswith(BILLING))
+
+
+def referenced_tools(messages: list[Any]) -> set[str]:
+    """Deferred tools become visible once a ToolSearch result references them (Anthropic expands those)."""
+    found: set[str] = set()
+    for msg in messages:
+        content = msg.get("content") if isinstance(msg, dict) else None
+        for block in content if isinstance(content, list) else ():
+            if isinstance(block, dict) and block.get("type") == "tool_result" and isinstance(block.get("content"), list):
+                found.update(p["tool_name"] for p in block["content"] if isinstance(p, dict)
+                             and p.get("type") == "tool_reference" and isinstance(p.get("tool_name"), str))
+    return found
+
+
+def effort(body: dict[str, Any]) -> tuple[str | None, int | None]:
+    """(Anthropic effort or 'off', thinking budget) from thinking and output_config.effort."""
+    thinking = body.get("thinking") or {}
+    kind = thinking.get("type") if isinstance(thinking, dict) else None
+    config = body.get("output_config")
+    level = config.get("effort") if isinstance(config, dict) else None
+    if level is not None and not isinstance(level, str):
+        raise InvalidRequest("output_config.effort: must be a string")
+    if kind == "disabled" or (kind is None and level is None):
+        return "off", None
+    if kind == "enabled":
+        budget = thinking.get("budget_tokens")
+        if level is None and isinstance(budget, int):
+            level = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
+        return level or "medium", budget if isinstance(budget, int) else None
+    return level or "high", None

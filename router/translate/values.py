@@ -1,0 +1,60 @@
+"""Reading what an upstream sent without trusting its shape: a field of the wrong type reads as absent, so that
+it never becomes an internal error or an invalid Anthropic message."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from router.wire.errors import UpstreamUnavailable
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def count(value: Any) -> int:
+    """A token count as providers send it (an int, a float, now and then a string of digits); anything else,
+    or a count no tokenizer produces (negative, or beyond what JSON writers take), is 0."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value < 2**53:
+        return 0
+    return int(value)
+
+
+def encode_arguments(value: Any) -> bytes:
+    """Arguments are written out again, and orjson reads 1024 levels of nesting but writes only ~254."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        raise UpstreamUnavailable("upstream sent tool arguments nested too deeply to pass on") from None
+
+
+def encodable_arguments(value: dict[str, Any]) -> dict[str, Any]:
+    encode_arguments(value)
+    return value
+
+
+def parse_arguments(raw: Any) -> dict[str, Any]:
+    """Tool arguments arrive as a JSON string (or, from a few providers, an object)."""
+    if isinstance(raw, dict):
+        return encodable_arguments(raw)
+    if not raw:
+        return {}
+    if not isinstance(raw, str):  # a number or a list where the arguments belong: kept as unparsable ones are
+        return encodable_arguments({"_raw_arguments": raw})
+    try:
+        value = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return {"_raw_arguments": raw}
+    return encodable_arguments(value if isinstance(value, dict) else {"value": value})
