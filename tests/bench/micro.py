@@ -18,9 +18,16 @@ from typing import Any
 import orjson
 
 from tests.bench.common import free_port, router_config, wait_ready
-from tests.bench.workloads import claude_code_request, long_conversation, openai_stream
+from tests.bench.workloads import (
+    anthropic_stream,
+    claude_code_request,
+    gemini_stream,
+    long_conversation,
+    openai_stream,
+    responses_stream,
+)
 
-STREAMS = Path(__file__).resolve().parents[1] / "fixtures" / "openai_streams"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 HEADERS = {"x-claude-code-session-id": "bench-long", "x-api-key": "bench"}
 
 
@@ -36,30 +43,43 @@ def _best(run: Callable[[], None], reps: int, rounds: int = 5) -> float:
 
 
 def translation_per_chunk() -> dict[str, Any]:
-    """µs per upstream chunk for the whole stream path: SSE decoding, JSON parsing, translation to Anthropic
-    events and their encoding (start and finish included, spread over the chunks)."""
-    from router.translate.openai_chat.options import ChatOptions
-    from router.translate.openai_chat.request import translate_request
-    from router.translate.openai_chat.stream import StreamTranslator
+    """µs per upstream chunk for the whole stream path of each wire format's adapter, as the relay drives it:
+    the stream translation object fed the upstream's bytes (SSE decoding, JSON parsing, translation to
+    Anthropic events and their encoding; start and finish included, spread over the chunks)."""
+    from router.config import parse_config
+    from router.providers.provider import Providers
     from router.wire.sse import DONE, SSEDecoder
 
-    _, names = translate_request(claude_code_request(True), "bench-model", ChatOptions())
-    streams = {"text, 50 chunks (the benchmark's)": openai_stream()}
-    for name in ("openai_parallel_tools", "interleaved_tools", "deepseek_reasoning"):
-        streams[name.replace("_", " ")] = (STREAMS / f"{name}.sse").read_bytes()
+    providers = Providers(parse_config({"Providers": [
+        {"name": "chat", "api_base_url": "https://chat.example.com/v1", "api_key": "k", "models": ["bench-model"]},
+        {"name": "gemini", "preset": "gemini", "api_key": "k", "models": ["gemini-2.5-flash"]},
+        {"name": "responses", "preset": "openai-responses", "api_key": "k", "models": ["gpt-5.1-codex"]},
+        {"name": "anthropic", "preset": "anthropic", "api_key": "k", "models": ["claude-sonnet-4-5"]},
+    ]}, "<bench>"))
+    request = claude_code_request(True)
+    streams: list[tuple[str, str, bytes]] = [("chat", "OpenAI Chat: text, 50 chunks (the benchmark's)", openai_stream())]
+    streams += [("chat", f"OpenAI Chat: {name.replace('_', ' ')}", (FIXTURES / "openai_streams" / f"{name}.sse").read_bytes())
+                for name in ("openai_parallel_tools", "interleaved_tools", "deepseek_reasoning")]
+    streams += [("gemini", "Gemini: text, 50 chunks", gemini_stream()),
+                ("gemini", "Gemini: thoughts and parallel calls", (FIXTURES / "gemini" / "thoughts_parallel_calls.sse").read_bytes()),
+                ("responses", "OpenAI Responses: text, 50 chunks", responses_stream()),
+                ("responses", "OpenAI Responses: reasoning and a call", (FIXTURES / "openai_responses" / "reasoning_tool_call.sse").read_bytes()),
+                ("anthropic", "Anthropic passthrough: text, 50 chunks", anthropic_stream())]
     out: dict[str, Any] = {}
-    for title, raw in streams.items():
-        chunks = [data for _, data in SSEDecoder().feed(raw) if data != DONE]
+    for name, title, raw in streams:
+        provider = providers.get(name)
+        assert provider is not None
+        model = next(iter(provider.cfg.models))
+        outgoing = provider.adapter.outgoing(provider, model, f"{name},{model}", request, None, {}, 75_000)
+        chunks = sum(1 for _, data in SSEDecoder().feed(raw) if data != DONE)
 
-        def run(raw: bytes = raw) -> None:
-            tr = StreamTranslator("up,bench-model", names, 18000)
-            parts = [tr.start()]
-            for _, data in SSEDecoder().feed(raw):
-                if data != DONE:
-                    parts.append(tr.feed(orjson.loads(data)))
-            parts.append(tr.finish())
+        def run(raw: bytes = raw, provider: Any = provider, outgoing: Any = outgoing) -> None:
+            translation = provider.adapter.stream(outgoing, "bench")
+            translation.feed(raw)
+            translation.close()
 
-        out[title] = {"chunks": len(chunks), "us_per_chunk": round(_best(run, 200) / len(chunks) * 1e6, 2)}
+        run()  # it translates without failing before it is timed
+        out[title] = {"chunks": chunks, "us_per_chunk": round(_best(run, 200) / chunks * 1e6, 2)}
     return out
 
 

@@ -11,7 +11,9 @@ from tests.bench.__main__ import markdown
 
 def test_translation_per_chunk_covers_every_stream() -> None:
     figures = micro.translation_per_chunk()
-    assert figures["text, 50 chunks (the benchmark's)"]["chunks"] == 50
+    assert figures["OpenAI Chat: text, 50 chunks (the benchmark's)"]["chunks"] == 50
+    for fmt in ("Gemini", "OpenAI Responses", "Anthropic passthrough"):
+        assert figures[f"{fmt}: text, 50 chunks"]["chunks"] == 50
     assert all(f["us_per_chunk"] > 0 for f in figures.values())
 
 

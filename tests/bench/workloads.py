@@ -93,3 +93,46 @@ def long_conversation(tokens: int = 150_000) -> tuple[dict[str, Any], Callable[[
         return {**body, "messages": [*body["messages"], *_round(100_000 + n)]}
 
     return body, next_request
+
+
+# The same 50-chunk text answer in each wire format's stream, for the translation cost per chunk.
+def gemini_stream() -> bytes:
+    events = [{"candidates": [{"content": {"role": "model", "parts": [{"text": f"word{i} "}]}, "index": 0}],
+               "modelVersion": "gemini-2.5-flash"} for i in range(CHUNKS - 1)]
+    events.append({"candidates": [{"content": {"role": "model", "parts": [{"text": "end"}]}, "index": 0,
+                                   "finishReason": "STOP"}],
+                   "usageMetadata": {"promptTokenCount": 18000, "cachedContentTokenCount": 16000,
+                                     "candidatesTokenCount": 48, "totalTokenCount": 18048}})
+    return "".join(f"data: {json.dumps(e)}\r\n\r\n" for e in events).encode()
+
+
+def responses_stream() -> bytes:
+    item = {"id": "msg_b", "type": "message", "status": "in_progress", "role": "assistant", "content": []}
+    events: list[dict[str, Any]] = [
+        {"type": "response.created", "response": {"id": "resp_b", "status": "in_progress", "output": []}},
+        {"type": "response.output_item.added", "output_index": 0, "item": item},
+        {"type": "response.content_part.added", "output_index": 0, "content_index": 0, "item_id": "msg_b",
+         "part": {"type": "output_text", "text": ""}}]
+    events += [{"type": "response.output_text.delta", "output_index": 0, "content_index": 0, "item_id": "msg_b",
+                "delta": f"word{i} "} for i in range(CHUNKS - 5)]
+    done = {**item, "status": "completed", "content": [{"type": "output_text", "text": "…"}]}
+    events += [{"type": "response.output_item.done", "output_index": 0, "item": done},
+               {"type": "response.completed", "response": {"id": "resp_b", "status": "completed", "output": [done],
+                "usage": {"input_tokens": 18000, "input_tokens_details": {"cached_tokens": 16000},
+                          "output_tokens": 48}}}]
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
+
+
+def anthropic_stream() -> bytes:
+    message = {"id": "msg_b", "type": "message", "role": "assistant", "model": "bench", "content": [],
+               "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": 18000, "output_tokens": 1}}
+    events: list[dict[str, Any]] = [
+        {"type": "message_start", "message": message},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}}]
+    events += [{"type": "content_block_delta", "index": 0, "delta": {"type": "text_delta", "text": f"word{i} "}}
+               for i in range(CHUNKS - 5)]
+    events += [{"type": "content_block_stop", "index": 0},
+               {"type": "message_delta", "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+                "usage": {"output_tokens": 48}},
+               {"type": "message_stop"}]
+    return "".join(f"event: {e['type']}\ndata: {json.dumps(e)}\n\n" for e in events).encode()
