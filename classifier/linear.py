@@ -1,7 +1,7 @@
 """The trained heads as plain arrays, for inference in the router: scikit-learn (and SciPy under it) cost
-~115 MB of resident memory to import, and inference is only a standardization, a matrix product and a softmax
-or a calibrated sigmoid. Exported from the fitted `Heads` when they are saved; a test pins the outputs to
-scikit-learn's own within 1e-6."""
+~115 MB of resident memory to import, and inference is only a standardization, a matrix product (two, with a ReLU
+between, for the task head's perceptron) and a softmax or a calibrated sigmoid. Exported from the fitted `Heads`
+when they are saved; a test pins the outputs to scikit-learn's own within 1e-6."""
 
 from __future__ import annotations
 
@@ -24,6 +24,15 @@ def _affine(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
     return weights, logistic.intercept_ - weights @ np.broadcast_to(mean, weights.shape[1:])
 
 
+def _hidden(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
+    """StandardScaler then a perceptron's first layer folded into one affine map (before its ReLU): X @ W + b."""
+    scaler, mlp = pipeline[0], pipeline[-1]
+    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
+    mean = scaler.mean_ if scaler.mean_ is not None else 0.0
+    weights = np.asarray(mlp.coefs_[0]) / np.reshape(scale, (-1, 1))
+    return weights, np.asarray(mlp.intercepts_[0]) - np.broadcast_to(mean, weights.shape[:1]) @ weights
+
+
 def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=1, keepdims=True)
     e = np.exp(z)
@@ -44,7 +53,13 @@ class LinearHeads:
     def from_sklearn(cls, heads: Any) -> LinearHeads:
         arrays: dict[str, np.ndarray] = {}
         for name, head in (("task", heads.task), ("complexity", heads.complexity)):
-            arrays[f"{name}_w"], arrays[f"{name}_b"] = _affine(head)
+            if hasattr(head[-1], "coefs_"):  # a one-hidden-layer perceptron: its first layer takes the scaler
+                arrays[f"{name}_w1"], arrays[f"{name}_b1"] = _hidden(head)
+                mlp = head[-1]
+                arrays[f"{name}_w"] = np.asarray(mlp.coefs_[1]).T
+                arrays[f"{name}_b"] = np.asarray(mlp.intercepts_[1]) - mlp.log_share_
+            else:
+                arrays[f"{name}_w"], arrays[f"{name}_b"] = _affine(head)
             arrays[f"{name}_classes"] = np.asarray([str(c) for c in head.classes_])
         # the task head's real-traffic prior and temperature, folded into its weights and bias
         if getattr(heads, "task_log_prior", None) is not None:
@@ -71,7 +86,8 @@ class LinearHeads:
         """Task-type rows, their classes, complexity rows, their classes, and P(strong model needed)."""
         a = self.arrays
         X = np.asarray(X, dtype=np.float64)
-        task_p = self._probabilities(X @ a["task_w"].T + a["task_b"])
+        task_in = np.maximum(X @ a["task_w1"] + a["task_b1"], 0.0) if "task_w1" in a else X
+        task_p = self._probabilities(task_in @ a["task_w"].T + a["task_b"])
         level_p = self._probabilities(X @ a["complexity_w"].T + a["complexity_b"])
         # CalibratedClassifierCV's ensemble: each fold's sigmoid(-(a·f + b)) on its own decision value, averaged
         decision = X @ a["difficulty_w"].T + a["difficulty_b"]

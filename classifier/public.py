@@ -11,7 +11,7 @@
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), which is all training and evaluation need.
 
-    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --outcomes outcomes.jsonl
+    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl --outcomes outcomes.jsonl
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ from classifier.dataset import Example, data_root
 from classifier.embed import Encoder
 from classifier.features import embedding_text, structural
 
+TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
 REAL_EVAL_SHARE = 2  # one in two real prompts is evaluation only
 OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
 
@@ -78,21 +79,35 @@ def _rows(path: Path) -> tuple[list[str], np.ndarray]:
     return ids, X
 
 
-def load_real(evaluation: bool) -> Rows:
-    """The labelled real prompts of one side of the split (evaluation, or training)."""
-    path = real_dir() / "embeddings.npz"
-    if not path.exists():
+# the sets of real prompts: (embeddings, labels, the source their examples carry). The first holds prompts taken
+# as their sources had them (agent histories, chat questions, issue trackers): its mix of task types is the one
+# real traffic is estimated from. The second was chosen for the classes real traffic has few of (review,
+# document, plan requests: agent commands, Copilot prompt files) and chat prompts of every kind; it teaches those
+# classes and is evaluated like the first, but its mix says nothing about traffic.
+REAL_SETS = (("embeddings.npz", "labels.jsonl", "real"),
+             ("embeddings_targeted.npz", "labels_targeted.jsonl", TARGETED))
+
+
+def load_real(evaluation: bool, sources: tuple[str, ...] = ("real", TARGETED)) -> Rows:
+    """The labelled real prompts of one side of the split (evaluation, or training), of the given sets."""
+    parts, examples = [], []
+    for npz, labels_file, source in REAL_SETS:
+        path = real_dir() / npz
+        if source not in sources or not path.exists():
+            continue
+        ids, X = _rows(path)
+        labels = {}
+        for line in (real_dir() / labels_file).read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                labels[row["id"]] = row
+        keep = [i for i, id_ in enumerate(ids) if id_ in labels and is_real_eval(id_) == evaluation]
+        parts.append(X[keep])
+        examples += [Example(ids[i], "", labels[ids[i]]["task_type"], labels[ids[i]]["complexity"],
+                             labels[ids[i]]["strong"], source=source) for i in keep]
+    if not parts:
         return Rows(np.zeros((0, 0), np.float32), [])
-    ids, X = _rows(path)
-    labels = {}
-    for line in (real_dir() / "labels.jsonl").read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            row = json.loads(line)
-            labels[row["id"]] = row
-    keep = [i for i, id_ in enumerate(ids) if id_ in labels and is_real_eval(id_) == evaluation]
-    examples = [Example(ids[i], "", labels[ids[i]]["task_type"], labels[ids[i]]["complexity"],
-                        labels[ids[i]]["strong"], source="real") for i in keep]
-    return Rows(X[keep], examples)
+    return Rows(np.vstack(parts), examples)
 
 
 def load_outcomes(evaluation: bool) -> Outcomes:
@@ -123,15 +138,17 @@ def _write(path: Path, ids: list[str], prompts: list[str], embedder: Encoder, **
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
 
 
-def build(real: list[Path], outcomes: Path | None) -> None:
+def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None) -> None:
     from classifier.embed import shared
 
     embedder = shared()
-    if real:
-        rows = [json.loads(line) for path in real for line in path.read_text(encoding="utf-8").splitlines() if line]
+    for files, name in ((real, "embeddings.npz"), (targeted or [], "embeddings_targeted.npz")):
+        if not files:
+            continue
+        rows = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines() if line]
         real_dir().mkdir(parents=True, exist_ok=True)
-        _write(real_dir() / "embeddings.npz", [r["id"] for r in rows], [r["prompt"] for r in rows], embedder)
-        print(f"ccr: {len(rows)} real prompts embedded into {real_dir() / 'embeddings.npz'}", file=sys.stderr)
+        _write(real_dir() / name, [r["id"] for r in rows], [r["prompt"] for r in rows], embedder)
+        print(f"ccr: {len(rows)} real prompts embedded into {real_dir() / name}", file=sys.stderr)
     if outcomes is not None:
         by_prompt: dict[str, list[dict[str, object]]] = defaultdict(list)
         text: dict[str, str] = {}
@@ -153,9 +170,11 @@ def build(real: list[Path], outcomes: Path | None) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m classifier.public", description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", nargs="*", type=Path, default=[], help="JSONL of extracted real prompts")
+    parser.add_argument("--targeted", nargs="*", type=Path, default=[],
+                        help="JSONL of extracted real prompts chosen for their classes (data/real/extract_targeted.py)")
     parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows")
     args = parser.parse_args()
-    build(args.real, args.outcomes)
+    build(args.real, args.outcomes, args.targeted)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,16 @@ from classifier.dataset import Example, data_hash, data_root, heldout_file, load
 from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, structural
-from classifier.model import META_FILE, Heads, Prediction, Predictor, features, load_inference, save
+from classifier.model import (
+    META_FILE,
+    PRIOR_STRENGTH,
+    Heads,
+    Prediction,
+    Predictor,
+    features,
+    load_inference,
+    save,
+)
 from classifier.taxonomy import TASK_NAMES
 
 Say = Callable[[str], None]
@@ -51,8 +60,9 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
     return heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)]))
 
 
-REAL_WEIGHT = 2  # each real prompt counts twice against the seed set's one (chosen by cross-validation)
-GUESSED = ("seed", "heldout", "real")  # sources whose `strong` is a labeller's guess, not an outcome
+REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
+GUESSED = ("seed", "heldout", "real", "real-targeted")  # sources whose `strong` is a labeller's guess, not an outcome
+REAL_SOURCES = ("real", "real-targeted")  # data/real: prompts written outside this project, labelled here
 
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
@@ -77,7 +87,8 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
 
 
 def real_prior(examples: list[Example]) -> dict[str, float] | None:
-    """The task types' shares in real requests (the training side of data/real, among `examples`), smoothed."""
+    """The task types' shares in real requests (the training side of data/real, among `examples`), smoothed. Only the
+    prompts taken as their sources had them count: the targeted set was chosen for its classes."""
     real = list({ex.id: ex for ex in examples if ex.source == "real"}.values())  # each prompt once
     if not real:
         return None
@@ -89,7 +100,7 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
     """The task head's temperature: the one that makes its probabilities on real prompts it did not see (five
     folds of them, each scored by heads trained on the rest) most likely."""
     rows = [i for i, ex in enumerate(examples) if ex.task_type is not None]
-    real_ids = sorted({examples[i].id for i in rows if examples[i].source == "real"})
+    real_ids = sorted({examples[i].id for i in rows if examples[i].source in REAL_SOURCES})
     if len(real_ids) < 50:
         return 1.0
     logits, truth = [], []
@@ -103,7 +114,7 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
         logits.append(z)
         truth += [classes.index(str(examples[i].task_type)) for i in held]
     z, y = np.vstack(logits), np.asarray(truth)
-    log_prior = np.log([prior[c] for c in classes]) if prior else 0.0
+    log_prior = PRIOR_STRENGTH * np.log([prior[c] for c in classes]) if prior else 0.0
 
     def nll(t: float) -> float:
         s = (z + log_prior) / t
@@ -180,7 +191,7 @@ def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict
 
 def public_report(heads: Predictor) -> dict[str, Any]:
     """The evaluation sides of the public data, which no head trained on: task type and complexity on real
-    prompts (data/real), and APGR on strong/weak outcomes (data/outcomes) beside prompt length's."""
+    prompts (data/real: all of them, and `real_traffic`, those taken as their sources had them), and APGR on strong/weak outcomes (data/outcomes) beside prompt length's."""
     from classifier.evaluate import apgr
     from classifier.features import STRUCTURAL_NAMES
     from classifier.public import load_outcomes, load_real
@@ -189,6 +200,9 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     real = load_real(evaluation=True)
     if real.examples:
         out["real"] = score(real.examples, heads.predict(real.X))
+    traffic = load_real(evaluation=True, sources=("real",))  # without the targeted set: the mix of real traffic
+    if traffic.examples:
+        out["real_traffic"] = score(traffic.examples, heads.predict(traffic.X))
     outcomes = load_outcomes(evaluation=True)
     if outcomes.ids:
         difficulty = [p.difficulty for p in heads.predict(outcomes.X)]

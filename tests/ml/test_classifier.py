@@ -25,8 +25,11 @@ from router.paths import repo_data_dir
 # floors under the measured figures (README, "The classifier"): a change that loses more fails
 # the seed set has a flat mix of task types; the shipped model expects real traffic's (generate and explain first),
 # which costs it some macro-F1 on the flat mix and buys it accuracy on real prompts (REAL_FLOORS below)
-VALIDATION_FLOORS = {"task_type": 0.70, "complexity": 0.62}
-HELDOUT_FLOORS = {"task_type": 0.75, "complexity": 0.70}
+# held-out complexity was held to 0.70 (measured 0.72): with real prompts counted four times and the targeted set's
+# complexity labels (agent commands, mostly medium or high) it measures 0.68 on this project's style, while
+# complexity on real prompts stays 0.55 (first set) and rose to 0.61 (both sets): the floor follows, 0.66
+VALIDATION_FLOORS = {"task_type": 0.76, "complexity": 0.63}
+HELDOUT_FLOORS = {"task_type": 0.79, "complexity": 0.66}
 
 
 def test_the_seed_set_covers_every_label_with_real_variety() -> None:
@@ -90,8 +93,8 @@ def test_training_is_deterministic(default_model: Any) -> None:
     examples = split(load_seed())[0][:400]
     X = matrix(examples, embedder)
     one, two = Heads().fit(X, examples), Heads().fit(X, examples)
-    for a, b in ((one.task, two.task), (one.complexity, two.complexity)):
-        assert np.array_equal(a[-1].coef_, b[-1].coef_)
+    assert all(np.array_equal(a, b) for a, b in zip(one.task[-1].coefs_, two.task[-1].coefs_, strict=True))
+    assert np.array_equal(one.complexity[-1].coef_, two.complexity[-1].coef_)
     assert [p.to_dict() for p in one.predict(X[:50])] == [p.to_dict() for p in two.predict(X[:50])]
 
 
@@ -271,7 +274,9 @@ def test_the_shipped_model_matches_a_fresh_training_run(default_model: Any, tmp_
 
 # what the shipped model scores on the evaluation halves of the public data (README, "The classifier"): floors a
 # little under the figures, so that a change that makes them worse fails here
-REAL_FLOORS = {"accuracy": 0.60, "macro_f1": 0.42, "calibration_error_max": 0.08}
+REAL_FLOORS = {"accuracy": 0.63, "macro_f1": 0.55, "calibration_error_max": 0.08}
+# the same on the prompts taken as their sources had them (the evaluation half before the targeted set existed)
+TRAFFIC_FLOORS = {"accuracy": 0.64, "macro_f1": 0.49, "calibration_error_max": 0.10}
 
 
 def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
@@ -286,6 +291,11 @@ def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
     assert report["calibration_error"] <= REAL_FLOORS["calibration_error_max"]
     # the flag means something: the prompts it leaves alone are labelled better than the rest
     assert report["accuracy_when_certain"] > report["accuracy"] + 0.03 and 0.05 < report["uncertain_share"] < 0.5
+    traffic = load_real(evaluation=True, sources=("real",))
+    assert len(traffic.examples) == 737
+    report = score(traffic.examples, heads.predict(traffic.X))["task_type"]
+    assert report["accuracy"] >= TRAFFIC_FLOORS["accuracy"] and report["macro_f1"] >= TRAFFIC_FLOORS["macro_f1"]
+    assert report["calibration_error"] <= TRAFFIC_FLOORS["calibration_error_max"]
 
 
 def test_difficulty_beats_prompt_length_on_public_outcomes(default_model: Any) -> None:
