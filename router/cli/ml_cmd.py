@@ -129,6 +129,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "real" in public:
         print(render(public["real"], f"real prompts written outside this project, evaluation half (model {name})"))
         print()
+    if "real_traffic" in public:  # the half of the prompts taken as their sources had them (no class picked)
+        print(render(public["real_traffic"], "the same, only the prompts taken as real traffic had them"))
+        print()
     if "outcomes" in public:
         o = public["outcomes"]
         print(f"difficulty on public strong/weak outcomes ({o['prompts']} held-out prompts): APGR {o['apgr']:.3f} "
