@@ -5,14 +5,15 @@ the plugin's own `options` from the config):
 
     setup(options)                    once, when the router starts
     on_request(request, ctx)          before a request goes to a deployment: the Anthropic-format body (a copy the
-                                      plugin may change); return a dict to send that instead, or None
+                                      plugin may change; not `stream`); return a dict to send that instead, or
+                                      None; raise ccr's InvalidRequest / PermissionDenied to refuse it
     on_response(response, ctx)        the Anthropic-format answer: a whole message may be replaced by returning a
                                       dict; a stream is shown once it has ended (what was sent stays sent)
     on_error(error, ctx)              a request that failed: {"status", "type", "message"}
 
 Plugins run in the order listed, on the event loop: one that blocks holds every request, so slow work belongs in
-a coroutine or a thread. A plugin that fails in `on_request` fails its request (500, naming the plugin): a
-plugin may be there to enforce something. Failures in the other hooks are logged and the answer goes on.
+a coroutine or a thread. A plugin that fails in `on_request` fails its request (500, naming the plugin; no retry,
+no fallback, no mark against a provider's health): a plugin may be there to enforce something. Failures in the other hooks are logged and the answer goes on.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ HOOKS = ("on_request", "on_response", "on_error")
 
 class PluginError(Exception):
     """A plugin that cannot be loaded: the router does not start without it."""
+
+
+class PluginFailed(ProxyError):
+    """A plugin failed in on_request: the request fails (500) without retries, fallbacks or a mark against any
+    provider's health (server/attempts.py lets ccr's own errors through)."""
+
+    local = True
 
 
 @dataclass(slots=True)
@@ -91,12 +99,15 @@ class Plugins:
         for plugin in self.on_request:
             try:
                 changed = await _call(plugin.hooks["on_request"], current, self.context(plugin, ctx))
+            except ProxyError:
+                raise  # a plugin refusing on purpose (InvalidRequest, PermissionDenied…): the client gets that
             except Exception as exc:
                 log.exception("plugin %s failed in on_request", plugin.name)
-                raise ProxyError(f"plugin {plugin.name} failed in on_request: {type(exc).__name__}: {exc}. "
-                                 "Fix the plugin or remove it from the config's `plugins`.") from None
+                raise PluginFailed(f"plugin {plugin.name} failed in on_request: {type(exc).__name__}: {exc}. "
+                                   "Fix the plugin or remove it from the config's `plugins`.") from None
             if isinstance(changed, dict):
                 current = changed
+        current["stream"] = body.get("stream", False)  # the answer's shape was decided with the request
         return current
 
     async def response(self, result: Whole | Stream, ctx: dict[str, Any]) -> Whole | Stream:
@@ -118,9 +129,14 @@ class Plugins:
 
     async def _watch(self, chunks: AsyncIterator[bytes], ctx: dict[str, Any]) -> AsyncIterator[bytes]:
         sent: list[bytes] = []
-        async for chunk in chunks:
-            sent.append(chunk)
-            yield chunk
+        try:
+            async for chunk in chunks:
+                sent.append(chunk)
+                yield chunk
+        finally:  # the client may leave: the upstream answer is released now, not when collected
+            aclose = getattr(chunks, "aclose", None)
+            if aclose is not None:
+                await aclose()
         try:
             message = accumulate(b"".join(sent))
         except Exception:  # a stream that ended in an error event: on_error is not called for it either

@@ -2,9 +2,13 @@
 
 Retried on the same deployment: connection failures, timeouts, 429 (after its retry-after, when that is
 short) and 5xx / 529, with exponential backoff and jitter, bounded by attempts and a total deadline.
-Then the next deployment; besides those, a provider that refuses its key (401/403), does not know the model
-(404) or refuses the request itself (its 400 or 413: another provider may take it) is left for the next one. Only before the first byte reaches the client: a relay returns once the
-upstream's first event has been read, and what fails after that ends the stream with an error event.
+Then the next deployment; besides those, a provider that refuses its key (401/403) or does not know the model
+(404) is left for the next one, and so is one that refuses the request itself (its 400 or 413: a field it does
+not take, a context it cannot hold), without retries there and without a mark against its health; when every
+candidate fails and one of them refused the request, the client gets that refusal's status (a prompt that is
+too long stays a 400, which Claude Code acts on). ccr's own failures (a plugin's) go nowhere else.
+Only before the first byte reaches the client: a relay returns once the upstream's first event has been read,
+and what fails after that ends the stream with an error event.
 Every try is a hop in the decision; every outcome feeds the deployment's circuit breaker and latency.
 """
 
@@ -30,13 +34,15 @@ _REFUSED_STATUSES = {400, 413}  # a provider refused this request: not retried t
 
 
 def retryable(exc: ProxyError) -> bool:
-    return isinstance(exc, UpstreamUnavailable | UpstreamTimeout) or exc.status in _RETRY_STATUSES
+    return not exc.local and (isinstance(exc, UpstreamUnavailable | UpstreamTimeout) or exc.status in _RETRY_STATUSES)
 
 
 def deployment_fault(exc: ProxyError) -> bool:
     """Would another deployment do better? Also for a provider's own 400 or 413: what one provider refuses
     (a field it does not know, a context it cannot hold, an image it cannot read) another may take; a request
     ccr itself found wrong goes nowhere."""
+    if exc.local:
+        return False
     return retryable(exc) or exc.status in _FALLBACK_STATUSES or (
         isinstance(exc, UpstreamError) and exc.status in _REFUSED_STATUSES)
 
@@ -99,6 +105,7 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
         raise UpstreamUnavailable(f"no deployment can serve {decision.target}")
     deadline = time.monotonic() + policy.deadline_ms / 1000
     last: ProxyError | None = None
+    refusal: ProxyError | None = None  # the first candidate that refused the request itself (400, 413)
     for position, dep in enumerate(chain):
         if not dep.breaker.allow() and position < len(chain) - 1:
             decision.hops.append(Hop(dep.id, 0, "skipped", 0.0, error="circuit open"))
@@ -113,6 +120,7 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
                 dep.breaker.failure()  # once per request, however many retries it took
             else:
                 dep.breaker.release()
+                refusal = refusal or outcome
             last = outcome
             if time.monotonic() > deadline:
                 break
@@ -123,6 +131,9 @@ async def execute(chain: list[Deployment], run: Run, policy: RetryPolicy, decisi
         dep.breaker.success()
         return outcome, dep
     assert last is not None
+    if refusal is not None and refusal is not last:
+        last.status, last.error_type = refusal.status, refusal.error_type
+        last.headers.pop("retry-after", None)
     failures = {h.deployment: h.error for h in decision.hops if h.outcome == "error"}
     if len(failures) > 1:  # each candidate's own reason: a user may have to fix more than one
         last.message = f"all {len(failures)} candidates failed: " + "; ".join(

@@ -56,6 +56,8 @@ def type_for_status(status: int) -> str:
 class ProxyError(Exception):
     status = 500
     error_type = "api_error"
+    # ccr's own failure, whatever deployment it happened on: never retried, never tried elsewhere
+    local = False
 
     def __init__(
         self, message: str, *, status: int | None = None, error_type: str | None = None,

@@ -139,10 +139,15 @@ def test_a_request_one_provider_refuses_goes_to_the_next_without_retries(
     for _ in range(2):
         assert ask(router).status_code == 200
     assert len(upstream.requests) == 2 and len(backup.requests) == 2  # never skipped: its circuit stayed closed
-    backup.script = lambda r: Reply(status=400, body={"error": {"message": "bad image"}})
-    resp = ask(router)
-    assert resp.status_code == 400
-    assert resp.json()["error"]["message"].startswith("all 2 candidates failed")
+    # when the others fail too, however they fail, the refusal is what the client hears: a prompt that is too
+    # long stays a 400 (Claude Code compacts on it) rather than a 503 it would retry or a 401 it would show
+    for status in (400, 503, 401):
+        backup.script = lambda r, status=status: Reply(status=status, body={"error": {"message": "backup said no"}})
+        resp = ask(router)
+        assert resp.status_code == 400, status
+        assert resp.json()["error"]["type"] == "invalid_request_error"
+        assert resp.json()["error"]["message"].startswith("all 2 candidates failed")
+        assert "context too long" in resp.json()["error"]["message"]
 
 
 def test_a_request_ccr_finds_wrong_goes_nowhere(upstream: ScriptedUpstream, backup: ScriptedUpstream,

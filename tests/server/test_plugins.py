@@ -77,7 +77,8 @@ def test_plugins_see_errors(tmp_path: Path, upstream: ScriptedUpstream,
 
 def test_a_failing_plugin_fails_its_request_by_name(tmp_path: Path, upstream: ScriptedUpstream,
                                                     make_router: Callable[[dict[str, Any]], RouterServer]) -> None:
-    router = _router(make_router, upstream, tmp_path / "seen.jsonl", fail=True)
+    record = tmp_path / "seen.jsonl"
+    router = _router(make_router, upstream, record, fail=True)
     answer = _post(router, "hello")
     assert answer.status_code == 500
     error = answer.json()["error"]
@@ -85,6 +86,8 @@ def test_a_failing_plugin_fails_its_request_by_name(tmp_path: Path, upstream: Sc
     assert "plugin audit.py failed in on_request: RuntimeError: policy store unreachable" in error["message"]
     assert "Traceback" not in answer.text
     assert not upstream.requests  # nothing went upstream
+    assert [s["kind"] for s in _seen(record)].count("request") == 1  # not retried: ccr's failure, not the provider's
+    assert all(d.breaker.state == "closed" and not d.breaker._failures for d in router.app.state.ccr.engine.deployments.all())
 
 
 @pytest.mark.parametrize(("plugins", "message"), [
