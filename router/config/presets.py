@@ -42,7 +42,8 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
            note="no `parallel_tool_calls` (Cerebras answers 400 to it)"),
     Preset("mistral", "https://api.mistral.ai/v1/chat/completions", "MISTRAL_API_KEY", ("mistral",),
            note="tool call ids become 9 letters and digits, the only ids Mistral takes back (the same id maps to "
-                "the same short id in call and result)"),
+                "the same short id in call and result); no `stream_options` or `user` (Mistral refuses fields it "
+                "does not know, and reports stream usage unasked)"),
     Preset("xai", "https://api.x.ai/v1/chat/completions", "XAI_API_KEY", ("xai",),
            note="no `reasoning_effort` (Grok's reasoning models refuse it; reasoning is chosen by model) and no "
                 "`stop` for reasoning models"),

@@ -37,41 +37,58 @@ def _as_text(block: dict[str, Any]) -> dict[str, Any]:
                                              for p in content):
         return block  # malformed: left for the translator to name the field
     if isinstance(content, list):
-        content = "\n".join(str(p.get("text", "")) for p in content if isinstance(p, dict) and p.get("type") == "text")
+        content = "\n".join(p.get("text", "") if p.get("type") == "text" else f"[{p.get('type')} omitted]"
+                            for p in content)
     label = "error" if block.get("is_error") else "result"
     return {"type": "text", "text": f"[tool {label} for call {block.get('tool_use_id')}]\n{content or ''}"}
 
 
 def paired(messages: list[Any]) -> list[Any]:
-    """The messages with every tool call answered in the user turn right after it and every result following its
-    call. The list comes back unchanged (the same object) when nothing needed repair, the common case."""
+    """The messages with every tool call answered in the user turn right after it, its results in call order and
+    first, and every result following its call. A system note Claude Code put between a call and its results goes
+    after the results (strict providers want the results right after the call). The list comes back unchanged
+    (the same object) when nothing needed repair, the common case."""
     expected: list[str] = []
     for msg in messages:
         if isinstance(msg, dict) and msg.get("role") == "system":
+            if expected:
+                return _repair(messages)
             continue  # Claude Code's mid-conversation system notes sit between turns
         got = _results(msg)
-        if len(got) != len(set(got)) or set(got) != set(expected):
+        if got != expected or (got and not _leads(msg)):
             return _repair(messages)
         expected = _calls(msg)
     return messages
 
 
+def _leads(msg: dict[str, Any]) -> bool:
+    """The results come first in the user turn."""
+    content = msg["content"]
+    first = next((i for i, b in enumerate(content) if not (isinstance(b, dict) and b.get("type") == "tool_result")),
+                 len(content))
+    return all(not (isinstance(b, dict) and b.get("type") == "tool_result") for b in content[first:])
+
+
 def _repair(messages: list[Any]) -> list[Any]:
     out: list[Any] = []
     pending: list[str] = []
+    held: list[Any] = []  # system notes between a call and its results
     for msg in messages:
         role = msg.get("role") if isinstance(msg, dict) else None
         if role == "system":
-            out.append(msg)
+            (held if pending else out).append(msg)
             continue
         if pending and role != "user":
             out.append({"role": "user", "content": [_interrupted(i) for i in pending]})
-            pending = []
+            out.extend(held)
+            pending, held = [], []
         if role == "user":
             msg = dict(msg, content=_answered(msg.get("content"), pending))
         out.append(msg)
+        out.extend(held)
+        held = []
         pending = _calls(msg)
-    return out  # calls left pending by the last message are the model's own turn in progress: left as they are
+    return out + held  # calls left pending by the last message are the model's turn in progress: left as they are
 
 
 def _answered(content: Any, pending: list[str]) -> list[Any]:

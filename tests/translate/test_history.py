@@ -27,10 +27,9 @@ DONE = {"role": "assistant", "content": "done"}
 
 @pytest.mark.parametrize("history", [
     [ASK],
-    [ASK, call("a", "b"), result("b", "a"), DONE],  # results in another order than the calls: still paired
-    [ASK, call("a"), NOTE, result("a"), DONE],  # a system note between call and result
+    [ASK, call("a", "b"), result("a", "b"), NOTE, DONE],
     [ASK, call("a")],  # the turn in progress: the model's calls, not yet run
-], ids=["plain", "reordered", "system-between", "pending-last"])
+], ids=["plain", "paired", "pending-last"])
 def test_paired_history_is_left_alone(history: list[Any]) -> None:
     assert paired(history) is history
 
@@ -63,11 +62,22 @@ def _summary(history: list[Any]) -> list[tuple[str, list[str]]]:
     ([ASK, call("a"), result("a", "a"), DONE],
      [("user", ["text:go"]), ("assistant", ["call:a"]), ("user", ["result:a:out-a", "text:[tool result for call a]"]),
       ("assistant", ["text:done"])]),
-    # the system note stays where it was; the results still follow the calls
+    # a system note between a call and its results goes after the results
+    ([ASK, call("a"), NOTE, result("a"), DONE],
+     [("user", ["text:go"]), ("assistant", ["call:a"]), ("user", ["result:a:out-a"]),
+      ("system", ["text:a mid-conversation note"]), ("assistant", ["text:done"])]),
     ([ASK, call("a"), NOTE, DONE],
-     [("user", ["text:go"]), ("assistant", ["call:a"]), ("system", ["text:a mid-conversation note"]),
-      ("user", ["result:a:interrupted"]), ("assistant", ["text:done"])]),
-], ids=["one-interrupted", "never-answered", "orphan-result", "duplicate-result", "system-between"])
+     [("user", ["text:go"]), ("assistant", ["call:a"]), ("user", ["result:a:interrupted"]),
+      ("system", ["text:a mid-conversation note"]), ("assistant", ["text:done"])]),
+    # parallel results come back as they finish; strict providers want them in call order, and first
+    ([ASK, call("a", "b"), result("b", "a"), DONE],
+     [("user", ["text:go"]), ("assistant", ["call:a", "call:b"]), ("user", ["result:a:out-a", "result:b:out-b"]),
+      ("assistant", ["text:done"])]),
+    ([ASK, call("a"), {"role": "user", "content": [{"type": "text", "text": "also"}, *result("a")["content"]]}, DONE],
+     [("user", ["text:go"]), ("assistant", ["call:a"]), ("user", ["result:a:out-a", "text:also"]),
+      ("assistant", ["text:done"])]),
+], ids=["one-interrupted", "never-answered", "orphan-result", "duplicate-result", "system-between",
+        "system-between-unanswered", "reordered", "text-first"])
 def test_broken_history_is_repaired(history: list[Any], expected: list[Any]) -> None:
     repaired = paired(history)
     assert _summary(repaired) == expected

@@ -124,6 +124,7 @@ QUIRKS: list[tuple[str, dict[str, Any], bool, Any]] = [
     ("mistral", {"messages": HISTORY}, False,
      lambda b: b["messages"][1]["tool_calls"][0]["id"] == b["messages"][2]["tool_call_id"]
      and len(b["messages"][2]["tool_call_id"]) == 9 and b["messages"][2]["tool_call_id"].isalnum()),
+    ("mistral", {"stream": True, "metadata": {"user_id": "u1"}}, False, _no("stream_options", "user")),
     ("xai", {"thinking": {"type": "adaptive"}, "stop_sequences": ["END"]}, True, _no("reasoning_effort", "stop")),
     ("xai", {"stop_sequences": ["END"]}, False, lambda b: b["stop"] == ["END"]),
     ("fireworks", {}, False, lambda b: b["max_tokens"] == 4096),
@@ -167,3 +168,26 @@ def test_mistral_ids_stay_apart() -> None:
     sent, _, _ = request("mistral", {"messages": history})
     short = [m["tool_call_id"] for m in sent["messages"] if m["role"] == "tool"]
     assert len(set(short)) == len(ids)
+
+
+def test_a_history_from_another_provider_reaches_deepseek_thinking_mode_in_a_shape_it_takes() -> None:
+    """DeepSeek's thinking mode refuses an assistant tool call without its reasoning_content; a conversation
+    that began elsewhere has none."""
+    call = {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}]}
+    result = {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}]}
+    # the turn in progress has a call made elsewhere: this request goes without thinking
+    sent, _, _ = request("deepseek", {"thinking": {"type": "adaptive"}, "messages": [
+        {"role": "user", "content": "go"}, call, result]})
+    assert sent["thinking"] == {"type": "disabled"} and "reasoning_effort" not in sent
+    assert sent["messages"][1]["reasoning_content"] == ""
+    # an earlier turn's call made elsewhere, the turn in progress DeepSeek's own: thinking stays on
+    own = {"role": "assistant", "content": [
+        {"type": "thinking", "thinking": "check", "signature": "ccr1.reasoning_content"},
+        {"type": "tool_use", "id": "t2", "name": "Bash", "input": {}}]}
+    sent, _, _ = request("deepseek", {"thinking": {"type": "adaptive"}, "messages": [
+        {"role": "user", "content": "go"}, call, result, {"role": "assistant", "content": "done"},
+        {"role": "user", "content": "next"}, own,
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t2", "content": "ok"}]}]})
+    assert sent["thinking"] == {"type": "enabled"}
+    calls = [m for m in sent["messages"] if m.get("tool_calls")]
+    assert [m["reasoning_content"] for m in calls] == ["", "check"]

@@ -146,7 +146,6 @@ class _Translator:
         self.opts = opts
         self.names = ToolNames()
         self.call_names: dict[str, str] = {}  # Anthropic tool_use id → the Gemini name it was sent with
-        self.last_calls: dict[str, int] = {}  # the latest model step's calls, in order
         self.out = _Builder()
 
     def user(self, content: Any, path: str) -> None:
@@ -187,8 +186,6 @@ class _Translator:
             elif kind is None:
                 raise InvalidRequest(f"{bpath}.type: required")
             # thinking in a user turn and unknown kinds carry nothing Gemini can use
-        if len(responses) > 1:  # Claude Code returns parallel results as they finish; Gemini reads them in call order
-            responses.sort(key=lambda p: self.last_calls.get(p["functionResponse"]["id"], len(self.last_calls)))
         self.out.add("user", responses + attachments + parts)
 
     def assistant(self, content: Any, path: str) -> None:
@@ -236,7 +233,6 @@ class _Translator:
                 part["thoughtSignature"] = pending
                 pending = None
             parts.append(part)
-        self.last_calls = {p["functionCall"]["id"]: i for i, p in enumerate(parts) if "functionCall" in p}
         if self.opts.current:
             first_call = next((p for p in parts if "functionCall" in p), None)
             if first_call is not None and "thoughtSignature" not in first_call:

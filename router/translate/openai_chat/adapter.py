@@ -57,6 +57,9 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
     drop: set[str] = set()
     if "cerebras" in uses or host == "api.cerebras.ai":
         drop.add("parallel_tool_calls")
+    mistral = "mistral" in uses or host == "api.mistral.ai"
+    if mistral:  # Mistral refuses fields it does not know (422 extra_forbidden); it sends stream usage unasked
+        drop.update(("stream_options", "user"))
     if reasons and ("xai" in uses or host == "api.x.ai"):
         drop.add("stop")
     openai = "openai" in uses or host == "api.openai.com"
@@ -76,7 +79,7 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
         strip_schema_keys=("$schema",) if "groq" in uses or host.endswith("groq.com") else (),
         extra_params=dict(uses.get("customparams", {})),
         drop_params=frozenset(drop),
-        tool_ids="mistral" if "mistral" in uses or host == "api.mistral.ai" else "any",
+        tool_ids="mistral" if mistral else "any",
         whole_max_tokens=4096 if "fireworks" in uses or host == "api.fireworks.ai" else None,
         stream_usage=uses.get("streamoptions", {}).get("include_usage") is not False,
         repair_tools="enhancetool" in uses,

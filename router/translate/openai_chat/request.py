@@ -113,13 +113,6 @@ def _tool_result(block: dict[str, Any], path: str, blind: bool) -> tuple[str, li
     return text, images
 
 
-def _order_like_calls(out: list[dict[str, Any]], first: int) -> None:
-    """Claude Code returns parallel results as they finish; strict providers want them in call order."""
-    calls = out[first - 1].get("tool_calls") if first > 0 else None
-    if not calls:
-        return
-    order = {c["id"]: i for i, c in enumerate(calls)}
-    out[first:] = sorted(out[first:], key=lambda m: order.get(m["tool_call_id"], len(order)))
 
 
 def _call_id(anthropic_id: str, opts: ChatOptions) -> str:
@@ -158,7 +151,6 @@ def _user(content: Any, path: str, out: list[dict[str, Any]], opts: ChatOptions)
         raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     parts: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
-    first_tool = len(out)
     for i, block in enumerate(content):
         bpath = f"{path}.content.{i}"
         if not isinstance(block, dict):
@@ -184,8 +176,6 @@ def _user(content: Any, path: str, out: list[dict[str, Any]], opts: ChatOptions)
         elif kind is None:
             raise InvalidRequest(f"{bpath}.type: required")
         # thinking in a user turn and unknown block kinds carry nothing an OpenAI model can use
-    if len(out) - first_tool > 1:
-        _order_like_calls(out, first_tool)
     parts = attachments + parts
     if not parts:
         return
@@ -333,6 +323,22 @@ def _apply_reasoning(body: dict[str, Any], out: dict[str, Any], opts: ChatOption
         out["reasoning_effort"] = _EFFORTS.get(effort or "", "high")
 
 
+def _fill_reasoning(messages: list[dict[str, Any]], out: dict[str, Any]) -> None:
+    """Providers that take reasoning back (DeepSeek's and Kimi's thinking modes) refuse an assistant tool call
+    without its `reasoning_content`, which a history from another provider does not have. Earlier turns get an
+    empty one; when the turn in progress lacks it, DeepSeek answers this request without thinking (which it
+    accepts) rather than with reasoning that was never there."""
+    human = max((i for i, m in enumerate(messages) if m["role"] == "user"), default=-1)
+    for i, msg in enumerate(messages):
+        if msg["role"] != "assistant" or not msg.get("tool_calls") or "reasoning_content" in msg:
+            continue
+        thinking = out.get("thinking")
+        if i > human and isinstance(thinking, dict) and thinking.get("type") == "enabled":
+            out["thinking"] = {"type": "disabled"}
+            out.pop("reasoning_effort", None)
+        msg["reasoning_content"] = ""
+
+
 def _user_field(user_id: str, limit: int) -> str:
     if len(user_id) <= limit:
         return user_id
@@ -399,6 +405,8 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
             out["top_k"] = body["top_k"]
         out.update(opts.sampling)
     _apply_reasoning(body, out, opts)
+    if opts.replay_field == "reasoning_content":
+        _fill_reasoning(messages, out)
     if body.get("stream"):
         out["stream"] = True
         if opts.stream_usage:

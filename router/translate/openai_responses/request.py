@@ -162,9 +162,6 @@ def _user(content: Any, path: str, items: list[dict[str, Any]], blind: bool) -> 
         elif kind is None:
             raise InvalidRequest(f"{bpath}.type: required")
         # thinking in a user turn and unknown block kinds carry nothing the model can use
-    if len(outputs) > 1:  # Claude Code returns parallel results as they finish: put them in call order
-        order = {it["call_id"]: n for n, it in enumerate(items) if it.get("type") == "function_call"}
-        outputs.sort(key=lambda o: order.get(o["call_id"], len(order)))
     items.extend(outputs)
     if parts:
         items.append(_message("user", parts))
