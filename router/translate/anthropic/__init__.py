@@ -21,7 +21,7 @@ _FOREIGN = b'"signature":"' + SIGNATURE_PREFIX.encode()
 _MODEL_FIRST = re.compile(rb'^\s*\{\s*"model"\s*:\s*"(?:[^"\\]|\\.)*"')
 
 
-def _is_foreign(block: Any, host: str) -> bool:
+def _is_foreign(block: Any, signer: str) -> bool:
     """Thinking this upstream would refuse: made by ccr from another format's reasoning, or signed by another
     Anthropic-format upstream."""
     if not isinstance(block, dict):
@@ -29,26 +29,26 @@ def _is_foreign(block: Any, host: str) -> bool:
     kind = block.get("type")
     if kind == "thinking":
         signature = block.get("signature")
-        return str(signature or "").startswith(SIGNATURE_PREFIX) or SIGNERS.foreign(signature, host)
-    return kind == "redacted_thinking" and SIGNERS.foreign(block.get("data"), host)
+        return str(signature or "").startswith(SIGNATURE_PREFIX) or SIGNERS.foreign(signature, signer)
+    return kind == "redacted_thinking" and SIGNERS.foreign(block.get("data"), signer)
 
 
-def _signed_elsewhere(body: dict[str, Any], host: str) -> bool:
+def _signed_elsewhere(body: dict[str, Any], signer: str) -> bool:
     for msg in body["messages"]:
         content = msg.get("content") if isinstance(msg, dict) and msg.get("role") == "assistant" else None
-        if isinstance(content, list) and any(_is_foreign(b, host) for b in content):
+        if isinstance(content, list) and any(_is_foreign(b, signer) for b in content):
             return True
     return False
 
 
-def _without_foreign_thinking(body: dict[str, Any], host: str) -> dict[str, Any]:
+def _without_foreign_thinking(body: dict[str, Any], signer: str) -> dict[str, Any]:
     messages = []
     stripped_last = False
     for msg in body["messages"]:
         content = msg.get("content") if isinstance(msg, dict) else None
         stripped_last = stripped_last and not (isinstance(msg, dict) and msg.get("role") == "assistant")
         if isinstance(msg, dict) and msg.get("role") == "assistant" and isinstance(content, list):
-            kept = [b for b in content if not _is_foreign(b, host)]
+            kept = [b for b in content if not _is_foreign(b, signer)]
             if len(kept) != len(content):
                 stripped_last = True
                 msg = dict(msg, content=kept or [{"type": "text", "text": "(thinking omitted)"}])
@@ -61,7 +61,10 @@ def _without_foreign_thinking(body: dict[str, Any], host: str) -> dict[str, Any]
         edits = (out.get("context_management") or {}).get("edits")
         if isinstance(edits, list):
             kept_edits = [e for e in edits if not str((e or {}).get("type", "")).startswith("clear_thinking")]
-            out["context_management"] = dict(out["context_management"], edits=kept_edits)
+            if kept_edits or len(out["context_management"]) > 1:
+                out["context_management"] = dict(out["context_management"], edits=kept_edits)
+            else:  # nothing left to manage: an empty edit list is not what the client sent
+                out.pop("context_management")
     return out
 
 
@@ -74,14 +77,14 @@ def _without_cache_control(node: Any) -> Any:
 
 
 def rewrite_body(raw: bytes | None, body: dict[str, Any], model: str, clean_cache: bool = False,
-                 host: str = "") -> bytes:
-    """The body for `host`'s `model`."""
+                 signer: str = "") -> bytes:
+    """The body for `model` at the upstream `signer` (its URL)."""
     if clean_cache and (raw is None or b'"cache_control"' in raw):  # cleancache: for upstreams that refuse it
         body = {k: _without_cache_control(v) if k in ("system", "messages", "tools") else v for k, v in body.items()}
         raw = None
     if (raw is None or _FOREIGN in raw or b'"signature": "' + SIGNATURE_PREFIX.encode() in raw
-            or (SIGNERS.others_seen(host) and _signed_elsewhere(body, host))):
-        return orjson.dumps(dict(_without_foreign_thinking(body, host), model=model))
+            or (SIGNERS.others_seen(signer) and _signed_elsewhere(body, signer))):
+        return orjson.dumps(dict(_without_foreign_thinking(body, signer), model=model))
     if body.get("model") == model:
         return raw
     m = _MODEL_FIRST.match(raw)

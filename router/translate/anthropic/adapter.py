@@ -152,7 +152,7 @@ class PassStream:
 
     def __init__(self, provider: str, host: str = "") -> None:
         self.provider = provider
-        self.host = host  # who signs the thinking this stream carries
+        self.host = host  # who signs the thinking this stream carries: the upstream's URL
         self.cutter = _Cutter()
         self.started = False
         self.pending = b""
@@ -240,14 +240,14 @@ class AnthropicPassthrough(WireAdapter):
 
     def outgoing(self, provider: Provider, model: str, label: str, body: dict[str, Any], raw: bytes | None,
                  client_headers: Mapping[str, str], size: int) -> Outgoing:
-        return Outgoing(provider.url, rewrite_body(raw, body, model, _cleans_cache(provider, model), provider.host),
+        return Outgoing(provider.url, rewrite_body(raw, body, model, _cleans_cache(provider, model), provider.url),
                         self._headers(provider, client_headers), bool(body.get("stream")), model, label,
-                        provider.host)
+                        provider.url)
 
     def count_tokens(self, provider: Provider, model: str, body: dict[str, Any], raw: bytes | None,
                      client_headers: Mapping[str, str]) -> Outgoing | None:
         url = self.count_tokens_url(provider.url)
-        return Outgoing(url, rewrite_body(raw, body, model, _cleans_cache(provider, model), provider.host),
+        return Outgoing(url, rewrite_body(raw, body, model, _cleans_cache(provider, model), provider.url),
                         self._headers(provider, client_headers), False, model, model) if url else None
 
     def stream(self, out: Outgoing, provider: str) -> PassStream:

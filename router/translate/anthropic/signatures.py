@@ -2,8 +2,10 @@
 fallback, `/model`, a subagent) never sends one provider's signed thinking to another: Anthropic answers 400 to
 a signature it did not make (DeepSeek's, Kimi's or z.ai's Anthropic endpoints sign their own).
 
-Signatures are noted as the passthrough reads them (stream and whole answers), in memory and bounded; a block
-whose signer is not known (made before a restart) is left as it is.
+Signatures are noted as the passthrough reads them (stream and whole answers), in memory and bounded, by the
+upstream's endpoint URL (two servers on one host are two signers; two URLs in front of the same signer, say a
+gateway and Anthropic itself, are two as well: their thinking is left out on a switch, which costs the thinking,
+never a 400); a block whose signer is not known (made before a restart) is left as it is.
 """
 
 from __future__ import annotations
