@@ -71,6 +71,8 @@ KNOWN_TRANSFORMERS = {
 } | presets.QUIRKS
 _GEMINI = {"gemini", "vertex-gemini"}
 _RESPONSES = {"openai-responses", "openai-response"}
+
+
 class ConfigError(Exception):
     def __init__(self, path: str | None, problems: list[str]) -> None:
         self.path = path

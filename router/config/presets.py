@@ -18,7 +18,6 @@ class Preset:
     base_url: str | None  # None: the config must give api_base_url (it holds the user's own resource name)
     key_env: str | None  # the environment variable read when the config gives no api_key
     transformers: tuple[str, ...] = ()  # wire format and quirk switches, before the config's own
-    local: bool = False  # a server on this machine: no key needed, no per-token price
     note: str = ""
 
 
@@ -60,11 +59,11 @@ PRESETS: dict[str, Preset] = {p.name: p for p in (
                 "streamed (DashScope refuses it); reasoning from `reasoning_content`"),
     Preset("zai", "https://api.z.ai/api/paas/v4/chat/completions", "ZAI_API_KEY", ("zai",),
            note="thinking switched by `thinking.type` (enabled or disabled); reasoning from `reasoning_content`"),
-    Preset("ollama", "http://127.0.0.1:11434/v1/chat/completions", None, local=True),
-    Preset("lmstudio", "http://127.0.0.1:1234/v1/chat/completions", None, local=True),
-    Preset("vllm", "http://127.0.0.1:8000/v1/chat/completions", None, local=True,
+    Preset("ollama", "http://127.0.0.1:11434/v1/chat/completions", None),
+    Preset("lmstudio", "http://127.0.0.1:1234/v1/chat/completions", None),
+    Preset("vllm", "http://127.0.0.1:8000/v1/chat/completions", None,
            note="the matched stop sequence is reported from vLLM's `stop_reason`"),
-    Preset("llamacpp", "http://127.0.0.1:8080/v1/chat/completions", None, local=True),
+    Preset("llamacpp", "http://127.0.0.1:8080/v1/chat/completions", None),
     Preset("gemini", "https://generativelanguage.googleapis.com/v1beta/models/", "GEMINI_API_KEY", ("gemini",),
            note="Gemini's own API (see Gemini below)"),
     Preset("vertex", "https://aiplatform.googleapis.com/", None, ("vertex-gemini",),

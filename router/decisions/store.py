@@ -53,6 +53,8 @@ class _Task:
         if self.error is not None:
             raise self.error
         return self.value
+
+
 Row = tuple[Any, ...]
 Pair = tuple[Row, Row, Row | None]  # decision, outcome, and the turn's prompt on its first request
 

@@ -13,6 +13,7 @@ from router.wire.errors import MissingCredential
 if TYPE_CHECKING:
     import aiohttp
 
+
 def _env_proxy(url: str) -> str | None:
     from urllib.request import getproxies, proxy_bypass
 

@@ -10,10 +10,10 @@ server never ask which format a provider speaks; the provider asks `adapter_for`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from importlib import import_module
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from router.config.schema import WireFormat
 from router.wire.errors import ProxyError
@@ -132,6 +132,29 @@ class WireAdapter(ABC):
     def response_headers(self, headers: Mapping[str, str]) -> dict[str, str]:
         """Upstream response headers the client gets."""
         return {}
+
+
+T = TypeVar("T")
+
+
+def per_model(provider: Provider, kind: str, model: str, build: Callable[[Provider, str], T]) -> T:
+    """What an adapter reads from the config for one model (its options), computed once per provider."""
+    key = (kind, model)
+    found = provider.memo.get(key)
+    if found is None:
+        found = provider.memo[key] = build(provider, model)
+    return cast(T, found)
+
+
+def output_limit(provider: Provider, model: str) -> int | None:
+    """The most a model may be asked to write: its `max_output_tokens`, capped by a `maxtoken` transformer."""
+    info = provider.cfg.models.get(model)
+    limit = info.max_output_tokens if info else None
+    for use in provider.cfg.transformers_for(model):
+        cap = use.options.get("max_tokens") if use.name == "maxtoken" else None
+        if isinstance(cap, int) and not isinstance(cap, bool) and cap > 0:
+            limit = min(limit, cap) if limit else cap
+    return limit
 
 
 # format → "module:attribute" of its adapter, imported on first use (the CLI loads configs without translation)

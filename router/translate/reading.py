@@ -81,3 +81,50 @@ def effort(body: dict[str, Any]) -> tuple[str | None, int | None]:
             level = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
         return level or "medium", budget if isinstance(budget, int) else None
     return level or "high", None
+
+
+def tools(body: dict[str, Any]) -> tuple[list[tuple[int, dict[str, Any]]], list[dict[str, Any]]]:
+    """(the client's own tools to send, with their index in `tools`; Anthropic's server tools, which cannot run
+    elsewhere: web search, code execution…). A deferred tool is sent once a ToolSearch result in the history
+    references it."""
+    listed = body.get("tools")
+    if not listed:
+        return [], []
+    if not isinstance(listed, list):
+        raise InvalidRequest("tools: must be a list")
+    referenced: set[str] | None = None
+    own: list[tuple[int, dict[str, Any]]] = []
+    server: list[dict[str, Any]] = []
+    for i, tool in enumerate(listed):
+        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
+            raise InvalidRequest(f"tools.{i}.name: required")
+        if "input_schema" not in tool and tool.get("type") not in (None, "custom"):
+            server.append(tool)
+            continue
+        if tool.get("defer_loading"):
+            if referenced is None:
+                referenced = referenced_tools(body["messages"])
+            if tool["name"] not in referenced:
+                continue
+        schema = tool.get("input_schema")
+        if schema is not None and not isinstance(schema, dict):
+            raise InvalidRequest(f"tools.{i}.input_schema: must be a JSON Schema object")
+        own.append((i, tool))
+    return own, server
+
+
+def tool_choice(choice: Any) -> tuple[str, str | None, bool | None]:
+    """(auto | any | none | tool, the tool's name for `tool`, False when parallel calls are turned off)."""
+    if not isinstance(choice, dict):
+        raise InvalidRequest("tool_choice: must be an object with a 'type'")
+    kind = choice.get("type")
+    parallel = False if choice.get("disable_parallel_tool_use") else None
+    if kind in ("auto", "any"):
+        return kind, None, parallel
+    if kind == "none":
+        return kind, None, None
+    if kind == "tool":
+        if not isinstance(choice.get("name"), str):
+            raise InvalidRequest("tool_choice.name: required when type is 'tool'")
+        return kind, choice["name"], parallel
+    raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")

@@ -58,3 +58,13 @@ def parse_arguments(raw: Any) -> dict[str, Any]:
     except orjson.JSONDecodeError:
         return {"_raw_arguments": raw}
     return encodable_arguments(value if isinstance(value, dict) else {"value": value})
+
+
+def json_answer(data: bytes, provider: str) -> Any:
+    """A whole answer's JSON; garbage is the upstream's failure, never a 200 the client cannot read."""
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        raise UpstreamUnavailable(
+            f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
+        ) from None

@@ -9,8 +9,9 @@ import pytest
 
 from router.translate.gemini import signatures
 from router.translate.gemini.options import GeminiOptions, traits
-from router.translate.gemini.request import BLIND_NOTE, SYSTEM_NOTE, translate_request
+from router.translate.gemini.request import SYSTEM_NOTE, translate_request
 from router.translate.gemini.schema import clean_parameters
+from router.translate.reading import IMAGE_OMITTED
 from router.wire.errors import InvalidRequest
 from tests.support.gemini_upstream import SKIP, GeminiAPI
 
@@ -111,7 +112,7 @@ def test_images_and_documents(block: dict[str, Any], part: dict[str, Any]) -> No
 def test_images_to_a_text_only_model_become_a_note() -> None:
     blind = GeminiOptions(generation=3, family="pro", blind=True)
     out = translate({"messages": [user([MEDIA[0][0], {"type": "text", "text": "see"}])]}, opts=blind)
-    assert out["contents"][0]["parts"] == [{"text": BLIND_NOTE}, {"text": "see"}]
+    assert out["contents"][0]["parts"] == [{"text": IMAGE_OMITTED}, {"text": "see"}]
 
 
 # ---- tools --------------------------------------------------------------------------------------------------

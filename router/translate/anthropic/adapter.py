@@ -11,9 +11,10 @@ from urllib.parse import urlsplit, urlunsplit
 
 import orjson
 
-from router.translate.adapter import Outgoing, Partial, WireAdapter
+from router.translate.adapter import Outgoing, Partial, WireAdapter, per_model
 from router.translate.anthropic import rewrite_body
 from router.translate.anthropic.signatures import SIGNERS
+from router.translate.values import json_answer
 from router.wire.errors import TYPE_TO_STATUS, ProxyError, UpstreamError, UpstreamUnavailable
 from router.wire.results import Whole
 from router.wire.sse import SSEDecoder, has_event
@@ -193,11 +194,8 @@ class PassStream:
 
 
 def _cleans_cache(provider: Provider, model: str) -> bool:
-    key = ("anthropic.cleancache", model)
-    found = provider.memo.get(key)
-    if found is None:
-        found = provider.memo[key] = any(t.name == "cleancache" for t in provider.cfg.transformers_for(model))
-    return bool(found)
+    return per_model(provider, "anthropic.cleancache", model,
+                     lambda p, m: any(t.name == "cleancache" for t in p.cfg.transformers_for(m)))
 
 
 class AnthropicPassthrough(WireAdapter):
@@ -255,12 +253,7 @@ class AnthropicPassthrough(WireAdapter):
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:
-        try:  # passed on as it came, but never as a 200 the client cannot read: garbage is the upstream's failure
-            message = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamUnavailable(
-                f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
-            ) from None
+        message = json_answer(data, provider)
         usage = message.get("usage") if isinstance(message, dict) else None
         content = message.get("content") if isinstance(message, dict) else None
         for block in content if isinstance(content, list) else ():

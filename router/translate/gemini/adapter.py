@@ -12,13 +12,14 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from router.tokens import estimate_from_size
-from router.translate.adapter import Outgoing, Partial, WireAdapter
+from router.translate.adapter import Outgoing, Partial, WireAdapter, output_limit, per_model
 from router.translate.gemini import count
 from router.translate.gemini.options import GeminiOptions, traits
 from router.translate.gemini.request import ToolNames, translate_request
 from router.translate.gemini.response import translate_response
 from router.translate.gemini.stream import StreamTranslator
 from router.translate.gemini.vertex import ServiceAccountToken, VertexSettings, vertex_settings
+from router.translate.values import json_answer
 from router.wire.errors import MissingCredential, ProxyError, UpstreamUnavailable
 from router.wire.results import Whole
 from router.wire.sse import SSEDecoder
@@ -32,16 +33,14 @@ _VERTEX = "vertex"  # memo key of a provider's VertexSettings
 
 def options(provider: Provider, model: str) -> GeminiOptions:
     """The model's options on this provider, computed once."""
-    key = ("gemini", model)
-    found = provider.memo.get(key)
-    if found is None:
-        generation, family = traits(model)
-        info = provider.cfg.models.get(model)
-        found = provider.memo[key] = GeminiOptions(
-            max_output_tokens=info.max_output_tokens if info else None, generation=generation, family=family,
-            blind=bool(info and info.blind), vertex=_VERTEX in provider.memo)
-    assert isinstance(found, GeminiOptions)
-    return found
+    return per_model(provider, "gemini", model, _build_options)
+
+
+def _build_options(provider: Provider, model: str) -> GeminiOptions:
+    generation, family = traits(model)
+    info = provider.cfg.models.get(model)
+    return GeminiOptions(max_output_tokens=output_limit(provider, model), generation=generation, family=family,
+                         blind=bool(info and info.blind), vertex=_VERTEX in provider.memo)
 
 
 def _base(provider: Provider) -> str:
@@ -175,12 +174,7 @@ class Gemini(WireAdapter):
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:
-        try:
-            answer = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamUnavailable(
-                f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
-            ) from None
+        answer = json_answer(data, provider)
         message, usage = translate_response(answer, out.label, out.state.names, provider, out.state.input_estimate)
         return Whole(orjson.dumps(message), usage=usage), message
 

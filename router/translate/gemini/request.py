@@ -19,12 +19,11 @@ from router.translate.gemini import signatures
 from router.translate.gemini.options import GeminiOptions
 from router.translate.gemini.schema import clean_parameters
 from router.translate.history import paired
-from router.translate.reading import referenced_tools, text_of
+from router.translate.reading import IMAGE_OMITTED, text_of
 from router.wire.errors import InvalidRequest
 
 _STARTS_WELL = re.compile(r"^[A-Za-z_]")
 SYSTEM_NOTE = "[system message]\n"
-BLIND_NOTE = "(an image was attached here; this model does not read images)"
 
 
 class ToolNames(reading.ToolNames):
@@ -44,8 +43,6 @@ def _str(value: Any, path: str) -> str:
     return value
 
 
-
-
 def _source(block: dict[str, Any], path: str) -> dict[str, Any]:
     source = block.get("source")
     if not isinstance(source, dict):
@@ -56,7 +53,7 @@ def _source(block: dict[str, Any], path: str) -> dict[str, Any]:
 def _image(block: dict[str, Any], path: str, opts: GeminiOptions) -> dict[str, Any]:
     source = _source(block, path)
     if opts.blind:
-        return {"text": BLIND_NOTE}
+        return {"text": IMAGE_OMITTED}
     kind = source.get("type")
     if kind == "base64":
         return {"inlineData": {"mimeType": _str(source.get("media_type", "image/png"), f"{path}.source.media_type"),
@@ -240,62 +237,31 @@ class _Translator:
         self.out.add("model", parts)
 
 
-
-
 def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
     """The tools entry: function declarations; Anthropic's web search becomes Google Search grounding when it
     is the only tool (Gemini 2.x refuses search together with function calling), else it is left out as the
     other server tools are."""
-    tools = body.get("tools")
-    if not tools:
-        return []
-    if not isinstance(tools, list):
-        raise InvalidRequest("tools: must be a list")
+    own, server = reading.tools(body)
     declarations: list[dict[str, Any]] = []
-    search = False
-    referenced: set[str] | None = None
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-            raise InvalidRequest(f"tools.{i}.name: required")
-        if "input_schema" not in tool and tool.get("type") not in (None, "custom"):
-            search = search or str(tool.get("type", "")).startswith("web_search")
-            continue
-        if tool.get("defer_loading"):
-            if referenced is None:
-                referenced = referenced_tools(body["messages"])
-            if tool["name"] not in referenced:
-                continue
-        schema = tool.get("input_schema")
-        if schema is not None and not isinstance(schema, dict):
-            raise InvalidRequest(f"tools.{i}.input_schema: must be a JSON Schema object")
+    for _, tool in own:
         decl: dict[str, Any] = {"name": names.short(tool["name"])}
         if isinstance(tool.get("description"), str) and tool["description"]:
             decl["description"] = tool["description"]
-        parameters = clean_parameters(schema)
+        parameters = clean_parameters(tool.get("input_schema"))
         if parameters is not None:
             decl["parameters"] = parameters
         declarations.append(decl)
     if declarations:
         return [{"functionDeclarations": declarations}]
+    search = any(str(tool.get("type", "")).startswith("web_search") for tool in server)
     return [{"googleSearch": {}}] if search else []
 
 
 def _tool_config(choice: Any, names: ToolNames) -> dict[str, Any]:
-    if not isinstance(choice, dict):
-        raise InvalidRequest("tool_choice: must be an object with a 'type'")
-    kind = choice.get("type")
-    if kind == "auto":
-        config: dict[str, Any] = {"mode": "AUTO"}
-    elif kind == "any":
-        config = {"mode": "ANY"}
-    elif kind == "none":
-        config = {"mode": "NONE"}
-    elif kind == "tool":
-        if not isinstance(choice.get("name"), str):
-            raise InvalidRequest("tool_choice.name: required when type is 'tool'")
-        config = {"mode": "ANY", "allowedFunctionNames": [names.short(choice["name"])]}
-    else:
-        raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")
+    kind, name, _parallel = reading.tool_choice(choice)  # Gemini has no switch for parallel calls
+    config: dict[str, Any] = {"mode": {"auto": "AUTO", "any": "ANY", "none": "NONE", "tool": "ANY"}[kind]}
+    if name is not None:
+        config["allowedFunctionNames"] = [names.short(name)]
     return {"functionCallingConfig": config}
 
 

@@ -27,8 +27,6 @@ _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","inde
 _STOP = b'event: content_block_stop\ndata: {"type":"content_block_stop","index":'
 
 
-
-
 def usage_of(meta: Any) -> dict[str, int]:
     """usageMetadata (cumulative) in Anthropic's terms: cached prompt tokens apart, thoughts are output."""
     meta = meta if isinstance(meta, dict) else {}

@@ -10,12 +10,13 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from router.tokens import estimate_from_size
-from router.translate.adapter import Outgoing, Partial, WireAdapter
+from router.translate.adapter import Outgoing, Partial, WireAdapter, output_limit, per_model
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
 from router.translate.openai_chat.request import translate_request
 from router.translate.openai_chat.response import translate_response
 from router.translate.openai_chat.stream import StreamTranslator
 from router.translate.reading import ToolNames
+from router.translate.values import json_answer
 from router.wire.errors import ProxyError, UpstreamUnavailable
 from router.wire.results import Whole
 from router.wire.sse import DONE, SSEDecoder
@@ -26,21 +27,13 @@ if TYPE_CHECKING:
 
 def options(provider: Provider, model: str) -> ChatOptions:
     """The provider's quirks for one model (from its transformers and host), computed once."""
-    key = ("openai_chat", model)
-    found = provider.memo.get(key)
-    if found is None:
-        found = provider.memo[key] = _build_options(provider, model)
-    assert isinstance(found, ChatOptions)
-    return found
+    return per_model(provider, "openai_chat", model, _build_options)
 
 
 def _build_options(provider: Provider, model: str) -> ChatOptions:
     uses = {t.name: t.options for t in provider.cfg.transformers_for(model)}
     info = provider.cfg.models.get(model)
-    max_out = info.max_output_tokens if info else None
-    if "maxtoken" in uses and isinstance(uses["maxtoken"].get("max_tokens"), int):
-        limit = uses["maxtoken"]["max_tokens"]
-        max_out = min(max_out, limit) if max_out else limit
+    max_out = output_limit(provider, model)
     host = provider.host
     reasons = bool(info and info.capabilities.reasoning) or "reasoning" in uses
     style: ReasoningStyle = "openai"
@@ -185,12 +178,7 @@ class OpenAIChat(WireAdapter):
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:
-        try:
-            answer = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamUnavailable(
-                f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
-            ) from None
+        answer = json_answer(data, provider)
         opts = out.state.options
         message = translate_response(answer, out.label, out.state.names, repair_tools=opts.repair_tools,
                                      exit_tool=opts.exit_tool)

@@ -21,7 +21,6 @@ OPENAI_STOP_REASONS = {
 ERROR_FINISH_REASONS = {"error": 502, "insufficient_system_resource": 529}
 
 
-
 def matched_stop(choice: Any) -> str | None:
     """The stop sequence that ended the answer, when the server says which (vLLM and SGLang put the matched
     string in the choice's `stop_reason`; OpenAI says nothing, and a token id is no sequence)."""

@@ -17,7 +17,7 @@ from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.history import paired
 from router.translate.openai_chat.options import ChatOptions
-from router.translate.reading import IMAGE_OMITTED, ToolNames, referenced_tools, text_of
+from router.translate.reading import IMAGE_OMITTED, ToolNames, text_of
 from router.wire.errors import InvalidRequest
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
@@ -26,12 +26,6 @@ _EFFORTS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "
 # max); sending only those keeps a stricter deployment of it (a proxy, a local server) from refusing the rest
 _DEEPSEEK_EFFORTS = {"minimal": "low", "low": "low", "medium": "high", "high": "high", "xhigh": "high", "max": "max",
                      "ultra": "max"}
-
-
-
-
-
-
 
 
 def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[str, Any]:
@@ -49,7 +43,6 @@ def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[s
     if blind:
         return {"type": "text", "text": IMAGE_OMITTED}
     return {"type": "image_url", "image_url": {"url": url}}
-
 
 
 def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:
@@ -111,8 +104,6 @@ def _tool_result(block: dict[str, Any], path: str, blind: bool) -> tuple[str, li
     if block.get("is_error"):
         text = f"[tool error] {text}"
     return text, images
-
-
 
 
 def _call_id(anthropic_id: str, opts: ChatOptions) -> str:
@@ -239,10 +230,8 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
     out.append(msg)
 
 
-def _tool_def(tool: dict[str, Any], path: str, names: ToolNames, opts: ChatOptions) -> dict[str, Any]:
+def _tool_def(tool: dict[str, Any], names: ToolNames, opts: ChatOptions) -> dict[str, Any]:
     schema = tool.get("input_schema") or {"type": "object", "properties": {}}
-    if not isinstance(schema, dict):
-        raise InvalidRequest(f"{path}.input_schema: must be a JSON Schema object")
     if opts.strip_schema_keys:
         schema = {k: v for k, v in schema.items() if k not in opts.strip_schema_keys}
     fn: dict[str, Any] = {"name": names.short(tool["name"]), "parameters": schema}
@@ -251,49 +240,13 @@ def _tool_def(tool: dict[str, Any], path: str, names: ToolNames, opts: ChatOptio
     return {"type": "function", "function": fn}
 
 
-
-
-def _tools(body: dict[str, Any], names: ToolNames, opts: ChatOptions) -> list[dict[str, Any]]:
-    tools = body.get("tools")
-    if not tools:
-        return []
-    if not isinstance(tools, list):
-        raise InvalidRequest("tools: must be a list")
-    referenced: set[str] | None = None
-    out = []
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-            raise InvalidRequest(f"tools.{i}.name: required")
-        if "input_schema" not in tool and tool.get("type") not in (None, "custom"):
-            continue  # Anthropic server tools (web_search, code_execution…) cannot run elsewhere
-        if tool.get("defer_loading"):
-            if referenced is None:
-                referenced = referenced_tools(body["messages"])
-            if tool["name"] not in referenced:
-                continue
-        out.append(_tool_def(tool, f"tools.{i}", names, opts))
-    return out
-
-
 def _tool_choice(choice: Any, names: ToolNames) -> tuple[Any, bool | None]:
     """(tool_choice, parallel_tool_calls) for an Anthropic tool_choice."""
-    if not isinstance(choice, dict):
-        raise InvalidRequest("tool_choice: must be an object with a 'type'")
-    kind = choice.get("type")
-    parallel = False if choice.get("disable_parallel_tool_use") else None
-    if kind == "auto":
-        return "auto", parallel
-    if kind == "any":
-        return "required", parallel
-    if kind == "none":
-        return "none", None
+    kind, name, parallel = reading.tool_choice(choice)
     if kind == "tool":
-        if not isinstance(choice.get("name"), str):
-            raise InvalidRequest("tool_choice.name: required when type is 'tool'")
-        return {"type": "function", "function": {"name": names.short(choice["name"])}}, parallel
-    raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")
-
-
+        assert name is not None
+        return {"type": "function", "function": {"name": names.short(name)}}, parallel
+    return {"any": "required"}.get(kind, kind), parallel
 
 
 def _apply_reasoning(body: dict[str, Any], out: dict[str, Any], opts: ChatOptions) -> None:
@@ -385,7 +338,7 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
     metadata = body.get("metadata")
     if isinstance(metadata, dict) and isinstance(metadata.get("user_id"), str) and metadata["user_id"]:
         out["user"] = _user_field(metadata["user_id"], opts.user_limit)
-    tools = _tools(body, names, opts)
+    tools = [_tool_def(tool, names, opts) for _, tool in reading.tools(body)[0]]
     if tools:
         out["tools"] = tools
         if body.get("tool_choice") is not None:

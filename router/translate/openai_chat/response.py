@@ -29,12 +29,6 @@ def content_text(content: Any) -> str:
     return as_str(content)
 
 
-
-
-
-
-
-
 def reasoning_of(message: dict[str, Any]) -> tuple[str, str | None, list[Any] | None]:
     """(text, source field, details) of whatever reasoning a provider attached to a message or delta."""
     details = message.get("reasoning_details")

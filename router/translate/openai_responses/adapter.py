@@ -11,7 +11,7 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from router.tokens import estimate_from_size
-from router.translate.adapter import Outgoing, WireAdapter
+from router.translate.adapter import Outgoing, WireAdapter, output_limit, per_model
 from router.translate.openai_responses.options import (
     EFFORT_RANK,
     ResponsesOptions,
@@ -22,6 +22,7 @@ from router.translate.openai_responses.request import COUNT_KEYS, translate_requ
 from router.translate.openai_responses.response import translate_response
 from router.translate.openai_responses.stream import ResponsesStream
 from router.translate.reading import ToolNames
+from router.translate.values import json_answer
 from router.wire.errors import UpstreamUnavailable
 from router.wire.results import Whole
 
@@ -39,21 +40,13 @@ def _azure(host: str) -> bool:
 
 def options(provider: Provider, model: str) -> ResponsesOptions:
     """The provider's settings for one model, computed once."""
-    key = ("openai_responses", model)
-    found = provider.memo.get(key)
-    if found is None:
-        found = provider.memo[key] = _build_options(provider, model)
-    assert isinstance(found, ResponsesOptions)
-    return found
+    return per_model(provider, "openai_responses", model, _build_options)
 
 
 def _build_options(provider: Provider, model: str) -> ResponsesOptions:
     uses = {t.name: t.options for t in provider.cfg.transformers_for(model)}
     info = provider.cfg.models.get(model)
-    max_out = info.max_output_tokens if info else None
-    if "maxtoken" in uses and isinstance(uses["maxtoken"].get("max_tokens"), int):
-        limit = uses["maxtoken"]["max_tokens"]
-        max_out = min(max_out, limit) if max_out else limit
+    max_out = output_limit(provider, model)
     own = next((uses[n] for n in _NAMES if n in uses), {})
     efforts = own.get("efforts")
     if not (isinstance(efforts, list) and efforts and all(e in EFFORT_RANK for e in efforts)):
@@ -140,12 +133,7 @@ class OpenAIResponses(WireAdapter):
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:
-        try:
-            answer = orjson.loads(data)
-        except orjson.JSONDecodeError:
-            raise UpstreamUnavailable(
-                f"provider '{provider}' answered with invalid JSON: {data[:200].decode('utf-8', 'replace')!r}"
-            ) from None
+        answer = json_answer(data, provider)
         state: _State = out.state
         message = translate_response(answer, out.label, state.names, state.provider, state.model)
         # the log keeps what the provider reported; when it reported nothing, an estimate marked as one

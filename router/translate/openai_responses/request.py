@@ -22,7 +22,7 @@ from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.history import paired
 from router.translate.openai_responses.options import EFFORT_RANK, ResponsesOptions
-from router.translate.reading import IMAGE_OMITTED, ToolNames, referenced_tools, text_of
+from router.translate.reading import IMAGE_OMITTED, ToolNames, text_of
 from router.wire.errors import InvalidRequest
 
 # the source a thinking block's ccr signature names when it carries a Responses reasoning item
@@ -249,29 +249,12 @@ def _without_orphan_reasoning(items: list[dict[str, Any]]) -> list[dict[str, Any
 
 
 def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
-    tools = body.get("tools")
-    if not tools:
-        return []
-    if not isinstance(tools, list):
-        raise InvalidRequest("tools: must be a list")
-    referenced: set[str] | None = None
     out = []
-    for i, tool in enumerate(tools):
-        if not isinstance(tool, dict) or not isinstance(tool.get("name"), str):
-            raise InvalidRequest(f"tools.{i}.name: required")
-        if "input_schema" not in tool and tool.get("type") not in (None, "custom"):
-            continue  # Anthropic server tools (web_search, code_execution…) cannot run elsewhere
-        if tool.get("defer_loading"):
-            if referenced is None:
-                referenced = referenced_tools(body["messages"])
-            if tool["name"] not in referenced:
-                continue
-        schema = tool.get("input_schema") or {"type": "object", "properties": {}}
-        if not isinstance(schema, dict):
-            raise InvalidRequest(f"tools.{i}.input_schema: must be a JSON Schema object")
+    for _, tool in reading.tools(body)[0]:
         # strict mode would demand every property required and additionalProperties false: Claude Code's
         # schemas are neither
-        fn: dict[str, Any] = {"type": "function", "name": names.short(tool["name"]), "parameters": schema,
+        fn: dict[str, Any] = {"type": "function", "name": names.short(tool["name"]),
+                              "parameters": tool.get("input_schema") or {"type": "object", "properties": {}},
                               "strict": False}
         if tool.get("description"):
             fn["description"] = tool["description"]
@@ -281,21 +264,11 @@ def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
 
 def _tool_choice(choice: Any, names: ToolNames) -> tuple[Any, bool | None]:
     """(tool_choice, parallel_tool_calls) for an Anthropic tool_choice."""
-    if not isinstance(choice, dict):
-        raise InvalidRequest("tool_choice: must be an object with a 'type'")
-    kind = choice.get("type")
-    parallel = False if choice.get("disable_parallel_tool_use") else None
-    if kind == "auto":
-        return "auto", parallel
-    if kind == "any":
-        return "required", parallel
-    if kind == "none":
-        return "none", None
+    kind, name, parallel = reading.tool_choice(choice)
     if kind == "tool":
-        if not isinstance(choice.get("name"), str):
-            raise InvalidRequest("tool_choice.name: required when type is 'tool'")
-        return {"type": "function", "name": names.short(choice["name"])}, parallel
-    raise InvalidRequest(f"tool_choice.type: must be auto, any, tool or none, got {kind!r}")
+        assert name is not None
+        return {"type": "function", "name": names.short(name)}, parallel
+    return {"any": "required"}.get(kind, kind), parallel
 
 
 def effort(body: dict[str, Any], efforts: tuple[str, ...]) -> str:
