@@ -13,7 +13,8 @@ the plugin's own `options` from the config):
 
 Plugins run in the order listed, on the event loop: one that blocks holds every request, so slow work belongs in
 a coroutine or a thread. A plugin that fails in `on_request` fails its request (500, naming the plugin; no retry,
-no fallback, no mark against a provider's health): a plugin may be there to enforce something. Failures in the other hooks are logged and the answer goes on.
+no fallback, no mark against a provider's health): a plugin may be there to enforce something. Failures in the
+other hooks are logged and the answer goes on.
 """
 
 from __future__ import annotations
@@ -95,7 +96,8 @@ class Plugins:
         return {**base, "options": plugin.options}
 
     async def request(self, body: dict[str, Any], ctx: dict[str, Any]) -> dict[str, Any]:
-        current: dict[str, Any] = orjson.loads(orjson.dumps(body))  # the plugin's own copy: a fallback starts from the original
+        # the plugins' own copy: a fallback starts again from the original
+        current: dict[str, Any] = orjson.loads(orjson.dumps(body))
         for plugin in self.on_request:
             try:
                 changed = await _call(plugin.hooks["on_request"], current, self.context(plugin, ctx))
