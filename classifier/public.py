@@ -5,13 +5,16 @@
   licence and extract them from a fetched snapshot), labelled here by data/LABELLING.md (labels.jsonl). Half
   of them, by a hash of the id, train the heads; the other half is the evaluation nobody trained on.
 - data/outcomes/: prompts with the per-prompt results of strong and weak models (AlpacaEval, Arena-Hard's first
-  bench; data/outcomes/extract.py), which train the difficulty head ("the strong model wins where the weak one
-  fails"); a fifth of the prompts, by hash, is held out to report APGR.
+  bench; data/outcomes/extract.py: fixed strong/weak pairs; data/outcomes/extract_many.py: every model whose
+  judgements the sources publish, 14 to 55 a source), which train the difficulty head ("the strong model wins
+  where the weak one fails", estimated over many models); a fifth of the prompts, by hash, is held out to report
+  APGR, per source.
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), which is all training and evaluation need.
 
-    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl --outcomes outcomes.jsonl
+    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl --outcomes outcomes.jsonl \
+        --items items.jsonl
 """
 
 from __future__ import annotations
@@ -70,6 +73,14 @@ class Outcomes:
     strong_score: np.ndarray  # mean over the strong/weak pairs of each model's quality on the prompt, in [0, 1]
     weak_score: np.ndarray
     strong_needed: np.ndarray  # share of pairs where the strong model clearly won
+    # how much a strong model gains over weak ones on each prompt, in (0, 1): the mean over the sources that have
+    # the prompt of its rank among the source's prompts by that gain (fixed pairs, and strong against weak tiers
+    # of many models); None in data built before it, where the fixed pairs' gap is used
+    target: np.ndarray | None = None
+    # per source, each prompt's strong and weak quality (NaN: not in that source), for APGR per source
+    sources: tuple[str, ...] = ()
+    source_strong: np.ndarray | None = None
+    source_weak: np.ndarray | None = None
 
 
 def _rows(path: Path) -> tuple[list[str], np.ndarray]:
@@ -117,15 +128,24 @@ def load_outcomes(evaluation: bool) -> Outcomes:
     ids, X = _rows(path)
     with np.load(path, allow_pickle=False) as data:
         strong, weak, needed = data["strong_score"], data["weak_score"], data["strong_needed"]
+        extra = {k: data[k] for k in ("target", "sources", "source_strong", "source_weak") if k in data.files}
     keep = [i for i, id_ in enumerate(ids) if is_outcome_eval(id_) == evaluation]
-    return Outcomes(X[keep], [ids[i] for i in keep], strong[keep], weak[keep], needed[keep])
+    out = Outcomes(X[keep], [ids[i] for i in keep], strong[keep], weak[keep], needed[keep])
+    if "target" in extra:
+        out.target = extra["target"][keep].astype(np.float64)
+    if "sources" in extra:
+        out.sources = tuple(str(s) for s in extra["sources"])
+        out.source_strong = extra["source_strong"][keep].astype(np.float64)
+        out.source_weak = extra["source_weak"][keep].astype(np.float64)
+    return out
 
 
 def outcome_examples(outcomes: Outcomes) -> Rows:
-    """Training rows for the difficulty head: "strong needed" where the strong model's lead over the weak one is
-    above its median lead. The weak models lose most prompts outright (73% clearly), so what the head can learn
-    is which prompts they lose by most; the median split keeps the two classes even."""
-    gap = outcomes.strong_score - outcomes.weak_score
+    """Training rows for the difficulty head: "strong needed" where the strong models' lead over weak ones is
+    above its median (`target`: ranked per source, over many models; else the fixed pairs' gap). The weak models
+    lose most prompts outright, so what the head can learn is which prompts they lose by most; the median split
+    keeps the two classes even."""
+    gap = outcomes.target if outcomes.target is not None else outcomes.strong_score - outcomes.weak_score
     cut = float(np.median(gap)) if len(gap) else 0.0
     examples = [Example(id_, "", None, None, bool(g > cut), source="outcomes") for id_, g in zip(outcomes.ids, gap, strict=True)]
     return Rows(outcomes.X, examples)
@@ -138,7 +158,78 @@ def _write(path: Path, ids: list[str], prompts: list[str], embedder: Encoder, **
     np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy's stub reads **kwds as allow_pickle
 
 
-def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None) -> None:
+def _rank(values: np.ndarray) -> np.ndarray:
+    """Each finite value's rank among the finite ones, in (0, 1) (ties share their mean rank); NaN stays NaN."""
+    out = np.full(len(values), np.nan)
+    finite = np.flatnonzero(~np.isnan(values))
+    if len(finite):
+        v = values[finite]
+        order = np.argsort(v, kind="stable")
+        ranks = np.empty(len(v))
+        ranks[order] = np.arange(len(v), dtype=np.float64)
+        for value in np.unique(v):  # ties: their mean rank
+            same = v == value
+            ranks[same] = ranks[same].mean()
+        out[finite] = (ranks + 0.5) / len(v)
+    return out
+
+
+# many models per source: the strong side is the best quarter of its models (by mean quality), the weak side
+# the worse half
+STRONG_TIER, WEAK_TIER = 0.25, 0.5
+
+
+def _tiers(scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per prompt (rows), the mean quality of the strong and of the weak tier of models (columns; NaN: not
+    judged)."""
+    order = np.argsort(-np.nanmean(scores, axis=0), kind="stable")
+    strong = order[:max(1, round(STRONG_TIER * len(order)))]
+    weak = order[-max(1, round(WEAK_TIER * len(order))):]
+
+    def mean(cols: np.ndarray) -> np.ndarray:
+        part = scores[:, cols]
+        n = (~np.isnan(part)).sum(axis=1)
+        return np.where(n > 0, np.nansum(part, axis=1) / np.maximum(n, 1), np.nan)
+    return mean(strong), mean(weak)
+
+
+def outcome_arrays(ids: list[str], rows: list[dict[str, object]], items: list[dict[str, object]]) -> dict[str, np.ndarray]:
+    """Per source (the fixed pairs of outcomes.jsonl, and the many models of items.jsonl), each prompt's strong
+    and weak quality; and the training target: the mean over a prompt's sources of its rank by strong − weak."""
+    index = {id_: k for k, id_ in enumerate(ids)}
+    pairs: dict[str, dict[str, list[tuple[float, float]]]] = defaultdict(lambda: defaultdict(list))
+    for r in rows:
+        pairs[str(r["source"])][str(r["id"])].append((float(str(r["strong_score"])), float(str(r["weak_score"]))))
+    models: dict[str, dict[str, dict[str, float]]] = defaultdict(lambda: defaultdict(dict))
+    for r in items:
+        if str(r["id"]) in index:
+            models[str(r["source"])][str(r["model"])][str(r["id"])] = float(str(r["score"]))
+    names, strong, weak = [], [], []
+    for source, per in sorted(pairs.items()):
+        s, w = np.full(len(ids), np.nan), np.full(len(ids), np.nan)
+        for id_, values in per.items():
+            s[index[id_]], w[index[id_]] = np.mean(values, axis=0)
+        names.append(source)
+        strong.append(s)
+        weak.append(w)
+    for source, by_model in sorted(models.items()):
+        scores = np.full((len(ids), len(by_model)), np.nan)
+        for j, (_, judged) in enumerate(sorted(by_model.items())):
+            for id_, value in judged.items():
+                scores[index[id_], j] = value
+        s, w = _tiers(scores)
+        names.append(source)
+        strong.append(s)
+        weak.append(w)
+    S, W = np.stack(strong, axis=1), np.stack(weak, axis=1)
+    ranks = np.stack([_rank(S[:, j] - W[:, j]) for j in range(len(names))], axis=1)
+    target = np.nanmean(ranks, axis=1)
+    return {"target": target.astype(np.float32), "sources": np.asarray(names),
+            "source_strong": S.astype(np.float32), "source_weak": W.astype(np.float32)}
+
+
+def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None,
+          items: Path | None = None) -> None:
     from classifier.embed import shared
 
     embedder = shared()
@@ -152,18 +243,19 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
     if outcomes is not None:
         by_prompt: dict[str, list[dict[str, object]]] = defaultdict(list)
         text: dict[str, str] = {}
-        for line in outcomes.read_text(encoding="utf-8").splitlines():
-            if line:
-                row = json.loads(line)
-                by_prompt[row["id"]].append(row)
-                text[row["id"]] = row["prompt"]
+        all_rows = [json.loads(line) for line in outcomes.read_text(encoding="utf-8").splitlines() if line]
+        for row in all_rows:
+            by_prompt[row["id"]].append(row)
+            text[row["id"]] = row["prompt"]
         ids = sorted(by_prompt)
+        many = [json.loads(line) for line in items.read_text(encoding="utf-8").splitlines() if line] if items else []
 
         def mean(key: str) -> np.ndarray:
             return np.asarray([np.mean([float(str(r[key])) for r in by_prompt[i]]) for i in ids], np.float32)
         outcomes_dir().mkdir(parents=True, exist_ok=True)
         _write(outcomes_dir() / "embeddings.npz", ids, [text[i] for i in ids], embedder,
-               strong_score=mean("strong_score"), weak_score=mean("weak_score"), strong_needed=mean("strong_needed"))
+               strong_score=mean("strong_score"), weak_score=mean("weak_score"), strong_needed=mean("strong_needed"),
+               **outcome_arrays(ids, all_rows, many))
         print(f"ccr: {len(ids)} outcome prompts embedded into {outcomes_dir() / 'embeddings.npz'}", file=sys.stderr)
 
 
@@ -172,9 +264,11 @@ def main() -> None:
     parser.add_argument("--real", nargs="*", type=Path, default=[], help="JSONL of extracted real prompts")
     parser.add_argument("--targeted", nargs="*", type=Path, default=[],
                         help="JSONL of extracted real prompts chosen for their classes (data/real/extract_targeted.py)")
-    parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows")
+    parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows (data/outcomes/extract.py)")
+    parser.add_argument("--items", type=Path, help="JSONL of many models' per-prompt results "
+                        "(data/outcomes/extract_many.py)")
     args = parser.parse_args()
-    build(args.real, args.outcomes, args.targeted)
+    build(args.real, args.outcomes, args.targeted, args.items)
 
 
 if __name__ == "__main__":

@@ -205,11 +205,29 @@ def public_report(heads: Predictor) -> dict[str, Any]:
         out["real_traffic"] = score(traffic.examples, heads.predict(traffic.X))
     outcomes = load_outcomes(evaluation=True)
     if outcomes.ids:
-        difficulty = [p.difficulty for p in heads.predict(outcomes.X)]
+        difficulty = np.asarray([p.difficulty for p in heads.predict(outcomes.X)])
         length = outcomes.X[:, -len(STRUCTURAL_NAMES)]  # the first structural feature: log of the characters
         out["outcomes"] = {"prompts": len(outcomes.ids),
                            "apgr": apgr(difficulty, outcomes.strong_score, outcomes.weak_score),
-                           "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score)}
+                           "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score),
+                           "sources": outcome_sources(outcomes, difficulty, length)}
+    return out
+
+
+def outcome_sources(outcomes: Any, difficulty: np.ndarray, length: np.ndarray) -> dict[str, dict[str, float]]:
+    """APGR per source of public outcomes (its fixed pairs, or its strong and weak tiers of many models), with
+    prompt length's, on the prompts that source has."""
+    from classifier.evaluate import apgr
+
+    out: dict[str, dict[str, float]] = {}
+    if outcomes.source_strong is None or outcomes.source_weak is None:
+        return out
+    for j, source in enumerate(outcomes.sources):
+        s, w = outcomes.source_strong[:, j], outcomes.source_weak[:, j]
+        has = ~(np.isnan(s) | np.isnan(w))
+        if has.sum() >= 10:
+            out[source] = {"prompts": int(has.sum()), "apgr": apgr(difficulty[has], s[has], w[has]),
+                           "apgr_length": apgr(length[has], s[has], w[has])}
     return out
 
 

@@ -135,7 +135,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "outcomes" in public:
         o = public["outcomes"]
         print(f"difficulty on public strong/weak outcomes ({o['prompts']} held-out prompts): APGR {o['apgr']:.3f} "
-              f"(prompt length alone {o['apgr_length']:.3f}; 0.5 is random)\n")
+              f"(prompt length alone {o['apgr_length']:.3f}; 0.5 is random)")
+        for source, r in o.get("sources", {}).items():
+            print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
+        print()
     print(render(report, title))
     if not args.data and meta.get("heldout"):
         h = meta["heldout"]

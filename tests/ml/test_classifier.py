@@ -307,7 +307,31 @@ def test_difficulty_beats_prompt_length_on_public_outcomes(default_model: Any) -
     held = load_outcomes(evaluation=True)
     ours = apgr([p.difficulty for p in heads.predict(held.X)], held.strong_score, held.weak_score)
     length = apgr(held.X[:, -len(STRUCTURAL_NAMES)], held.strong_score, held.weak_score)
-    assert ours == meta["public"]["outcomes"]["apgr"] and ours > length and ours >= 0.505
+    assert ours == meta["public"]["outcomes"]["apgr"] and ours > length and ours >= 0.515
+    # per source: the Arena bench (fixed pairs and many models) is where the head beats length clearly; on the
+    # AlpacaEval sources it is within noise of length (README, "Outcomes")
+    sources = meta["public"]["outcomes"]["sources"]
+    assert set(sources) == {"alpacaeval1_vs_davinci", "alpacaeval2_direct", "alpacaeval_cot_direct", "arenabench_v1",
+                            "ae1_many", "ae2_many", "arena_many"}
+    for name in ("arenabench_v1", "arena_many"):
+        assert sources[name]["apgr"] >= 0.555 and sources[name]["apgr"] > sources[name]["apgr_length"] + 0.05
+
+
+def test_outcome_target_ranks_each_source_and_averages() -> None:
+    from classifier.public import _rank, outcome_arrays
+
+    assert _rank(np.array([3.0, np.nan, 1.0, 1.0])).tolist()[0] == 5 / 6
+    assert np.isnan(_rank(np.array([np.nan]))[0])
+    rows = [{"id": i, "source": "pairs", "strong_score": 1.0, "weak_score": w} for i, w in (("a", 0.0), ("b", 1.0))]
+    items = [{"id": i, "source": "many", "model": m, "score": v}
+             for m, scores in (("good", (1.0, 1.0, 1.0)), ("bad", (0.0, 1.0, 0.5)), ("worse", (0.0, 0.5, 0.0)),
+                               ("worst", (0.0, 0.0, 0.0)))
+             for i, v in zip("abc", scores, strict=True)]
+    arrays = outcome_arrays(["a", "b", "c"], rows, items)
+    assert list(arrays["sources"]) == ["pairs", "many"]
+    assert np.isnan(arrays["source_strong"][2, 0])  # "c" has no fixed pair
+    # "a": the largest gain in both sources; "c" only in the many-model source, where it is second
+    assert arrays["target"][0] > arrays["target"][2] > arrays["target"][1]
 
 
 def test_apgr_of_known_orders() -> None:
