@@ -30,14 +30,22 @@ FAILURES = frozenset({"MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MA
                       "MALFORMED_RESPONSE"})
 
 
+def _shown(value: Any) -> str:
+    """An upstream's value in a message: str() of a list or an object nested as deep as orjson reads (1024
+    levels) would exceed Python's recursion limit, so only a scalar is shown as it is."""
+    if isinstance(value, str | int | float):
+        return str(value)
+    return f"an error of type {type(value).__name__}"
+
+
 def gemini_error(err: Any, provider: str) -> UpstreamError:
     if not isinstance(err, dict):
-        return UpstreamError(f"provider '{provider}' (Gemini) reported an error: {err}", status=502)
+        return UpstreamError(f"provider '{provider}' (Gemini) reported an error: {_shown(err)}", status=502)
     code = err.get("code")
     code = code if isinstance(code, int) and not isinstance(code, bool) else 502
     status = _STATUS.get(code, code if 400 <= code < 600 else 502)
     name = err.get("status") if isinstance(err.get("status"), str) else ""
-    message = str(err.get("message") or "no message")
+    message = err["message"] if isinstance(err.get("message"), str) and err["message"] else "no message"
     text = f"provider '{provider}' (Gemini) answered {code}{' ' + name if name else ''}: {message}"
     if name in _HINTS:
         text += f" — {_HINTS[name]}"

@@ -20,7 +20,7 @@ from router.translate.common import new_message_id, to_anthropic_id
 from router.translate.gemini import signatures
 from router.translate.gemini.errors import FAILURES, REFUSALS, blocked_prompt, finish_failure, gemini_error
 from router.translate.gemini.request import ToolNames
-from router.translate.values import count
+from router.translate.values import as_list, as_str, count
 from router.wire.sse import event
 
 _DELTA = b'event: content_block_delta\ndata: {"type":"content_block_delta","index":'
@@ -103,10 +103,11 @@ class StreamTranslator:
                 self._part(part, out)
         grounding = candidate.get("groundingMetadata")
         if isinstance(grounding, dict):
-            for item in grounding.get("groundingChunks") or ():
+            for item in as_list(grounding.get("groundingChunks")):
                 web = item.get("web") if isinstance(item, dict) else None
                 if isinstance(web, dict) and isinstance(web.get("uri"), str):
-                    self.sources.setdefault(web["uri"], str(web.get("title") or web["uri"]))
+                    title = web.get("title")  # str() of anything else could nest past the recursion limit
+                    self.sources.setdefault(web["uri"], title if isinstance(title, str) and title else web["uri"])
         reason = candidate.get("finishReason")
         if isinstance(reason, str) and reason:
             if reason in FAILURES:
@@ -190,10 +191,10 @@ class StreamTranslator:
         except orjson.JSONEncodeError:
             raise finish_failure("MALFORMED_FUNCTION_CALL", "arguments nested too deeply to pass on",
                                  self.provider) from None
-        upstream_id = call.get("id")
+        upstream_id, name = call.get("id"), call.get("name")
         index = self._open_block("tool", {"type": "tool_use",
                                           "id": to_anthropic_id(upstream_id if isinstance(upstream_id, str) else None),
-                                          "name": self.names.restore(str(call.get("name") or "")), "input": {}}, out)
+                                          "name": self.names.restore(as_str(name)), "input": {}}, out)
         out.append(_delta(index, "input_json_delta", "partial_json", raw))
         self.output_chars += len(raw)
         self.saw_call = True
