@@ -9,6 +9,7 @@ over the same input can be compared byte for byte.
 from __future__ import annotations
 
 import itertools
+import sys
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,6 +19,9 @@ from unittest import mock
 from router.server import relay
 from router.translate.adapter import StreamTranslation
 from router.translate.anthropic.adapter import PassStream
+from router.translate.gemini.adapter import GeminiStream
+from router.translate.gemini.adapter import _State as _GeminiState
+from router.translate.gemini.request import ToolNames as GeminiToolNames
 from router.translate.openai_chat import ToolNames
 from router.translate.openai_chat.adapter import OpenAIStream, _State
 from router.translate.openai_chat.options import ChatOptions
@@ -80,6 +84,18 @@ def fixed_ids() -> Iterator[None]:
         yield
 
 
+@contextmanager
+def production_recursion_limit() -> Iterator[None]:
+    """Python's default recursion limit, which hypothesis raises by thousands while a test runs: str() or repr()
+    of an upstream value nested as deep as orjson reads (1024 levels) fails only under the default."""
+    before = sys.getrecursionlimit()
+    sys.setrecursionlimit(1000)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(before)
+
+
 @dataclass
 class Outcome:
     """What the client gets: an HTTP error (status, body) before any output, or the stream's bytes."""
@@ -124,6 +140,11 @@ def passthrough_stream(reads: list[bytes]) -> Outcome:
     """The Anthropic adapter's stream through the relay."""
     return _relayed(reads, PassStream("up"))
 
+
+def gemini_stream(reads: list[bytes], names: GeminiToolNames | None = None) -> Outcome:
+    """The Gemini adapter's stream (streamGenerateContent?alt=sse) through the relay."""
+    with fixed_ids(), production_recursion_limit():
+        return _relayed(reads, GeminiStream("up,gemini-test", _GeminiState(names or GeminiToolNames(), 100), "up"))
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
