@@ -57,6 +57,7 @@ class StreamTranslator:
         # since Claude Code reads a message that ends with a thinking block as an empty answer
         self.held: str | None = None
         self.saw_call = False
+        self.call_ids: set[str] = set()  # the tool_use ids given out, unique as Anthropic's must be
         self.finish_reason: str | None = None
         self.meta: dict[str, Any] | None = None
         self.sources: dict[str, str] = {}  # Google Search grounding: uri → title
@@ -79,8 +80,9 @@ class StreamTranslator:
         return event("message_start", {"type": "message_start", "message": message})
 
     def feed(self, chunk: Any) -> bytes:
-        if isinstance(chunk, list):  # the JSON-array form, should an upstream ignore alt=sse
-            return b"".join(self.feed(c) for c in chunk)
+        if isinstance(chunk, list):  # the JSON-array form, should an upstream ignore alt=sse: one level only, a
+            # list nested 1000 deep (orjson reads 1024) would otherwise recurse past Python's limit
+            return b"".join(self.feed(c) for c in chunk if not isinstance(c, list))
         if not isinstance(chunk, dict):
             return b""
         if chunk.get("error"):
@@ -192,9 +194,12 @@ class StreamTranslator:
             raise finish_failure("MALFORMED_FUNCTION_CALL", "arguments nested too deeply to pass on",
                                  self.provider) from None
         upstream_id, name = call.get("id"), call.get("name")
-        index = self._open_block("tool", {"type": "tool_use",
-                                          "id": to_anthropic_id(upstream_id if isinstance(upstream_id, str) else None),
-                                          "name": self.names.restore(as_str(name)), "input": {}}, out)
+        call_id = to_anthropic_id(upstream_id if isinstance(upstream_id, str) else None)
+        if call_id in self.call_ids:  # an id Gemini gave twice: Claude Code would answer both calls as one
+            call_id = to_anthropic_id(None)
+        self.call_ids.add(call_id)
+        index = self._open_block("tool", {"type": "tool_use", "id": call_id, "name": self.names.restore(as_str(name)),
+                                          "input": {}}, out)
         out.append(_delta(index, "input_json_delta", "partial_json", raw))
         self.output_chars += len(raw)
         self.saw_call = True
