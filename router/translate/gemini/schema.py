@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from router.translate.values import as_dict, as_list
+
 # keys of Gemini's Schema that are passed on (each rewritten recursively where it holds schemas)
 _KEEP = {"type", "format", "title", "description", "nullable", "enum", "maxItems", "minItems", "properties",
          "required", "minProperties", "maxProperties", "minLength", "maxLength", "pattern", "minimum", "maximum",
@@ -22,6 +24,11 @@ _KEEP = {"type", "format", "title", "description", "nullable", "enum", "maxItems
 _FORMATS = {"string": {"enum", "date-time"}, "number": {"float", "double"}, "integer": {"int32", "int64"}}
 _TYPES = {"string", "number", "integer", "boolean", "array", "object"}
 _MAX_DEPTH = 40  # deeper than any real tool; a guard against pathological schemas
+# schemas written per tool, far more than any real tool has: inlining $refs and splitting type arrays copy
+# subschemas, so a small schema (a definition using the next one twice, 30 deep) could otherwise become 2**30
+_MAX_NODES = 5000
+# the integers orjson writes: an exclusive bound moved by one must stay among them
+_INT_RANGE = range(-(2**63), 2**64)
 
 
 def _note(schema: dict[str, Any], text: str) -> None:
@@ -44,12 +51,16 @@ class _Cleaner:
                 defs.update({f"#/{key}/{name}": value for name, value in root[key].items()})
         self.defs = defs
         self.stack: list[str] = []  # the $refs being inlined, for cycles
+        self.nodes = 0
 
     def clean(self, node: Any, depth: int = 0) -> dict[str, Any]:
         if node is True or not isinstance(node, dict):
             return {}  # any value: Gemini has no "any", an untyped schema is the closest
         if depth > _MAX_DEPTH:
             return {"type": "object", "description": "(nested too deeply to describe)"}
+        self.nodes += 1
+        if self.nodes > _MAX_NODES:
+            return {"type": "object", "description": "(the schema is too large to describe here)"}
         ref = node.get("$ref")
         if isinstance(ref, str):
             return self._ref(ref, node, depth)
@@ -119,9 +130,9 @@ class _Cleaner:
                 continue
             for key, value in part.items():
                 if key == "properties" and isinstance(value, dict):
-                    merged["properties"] = {**(merged.get("properties") or {}), **value}
+                    merged["properties"] = {**as_dict(merged.get("properties")), **value}
                 elif key == "required" and isinstance(value, list):
-                    merged["required"] = [*(merged.get("required") or []), *value]
+                    merged["required"] = [*as_list(merged.get("required")), *value]
                 else:
                     merged.setdefault(key, value)
         return merged
@@ -190,7 +201,7 @@ class _Cleaner:
             if value is True and isinstance(node.get(inclusive), int | float):  # draft 4: a flag on the bound
                 value = node[inclusive]
             if isinstance(value, int | float) and not isinstance(value, bool):
-                if integer and isinstance(value, int):
+                if integer and isinstance(value, int) and value + step in _INT_RANGE:
                     out[inclusive] = value + step  # the same set of integers
                 else:
                     out[inclusive] = value
@@ -210,7 +221,7 @@ class _Cleaner:
         props = node.get("properties")
         if isinstance(props, dict) and props:
             out["properties"] = {str(k): self.clean(v, depth + 1) for k, v in props.items()}
-            required = [r for r in node.get("required") or [] if isinstance(r, str) and r in props]
+            required = [r for r in as_list(node.get("required")) if isinstance(r, str) and r in props]
             if required:
                 out["required"] = list(dict.fromkeys(required))
         extra = node.get("additionalProperties")
