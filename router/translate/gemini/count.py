@@ -25,7 +25,7 @@ def count_answer(data: bytes, provider: str) -> bytes:
     except orjson.JSONDecodeError:
         answer = None
     total = answer.get("totalTokens") if isinstance(answer, dict) else None
-    if not isinstance(total, int) or isinstance(total, bool):
-        raise UpstreamUnavailable(f"provider '{provider}' answered its token count without totalTokens: "
+    if not isinstance(total, int) or isinstance(total, bool) or not 0 <= total < 2**53:
+        raise UpstreamUnavailable(f"provider '{provider}' answered its token count without a usable totalTokens: "
                                   f"{data[:200].decode('utf-8', 'replace')!r}")
     return orjson.dumps({"input_tokens": total})
