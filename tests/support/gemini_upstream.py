@@ -157,6 +157,7 @@ class GeminiAPI:
         self._calls_answered(contents)
         if (_generation(model) or 3) >= 3:
             self._signatures(contents)
+        declared: set[str] = set()
         for i, tool in enumerate(body.get("tools") or []):
             _unknown(tool, _TOOL, f"tools[{i}]")
             for j, decl in enumerate(tool.get("functionDeclarations") or []):
@@ -166,6 +167,9 @@ class GeminiAPI:
                     raise Refused(f"* GenerateContentRequest.{where}.name: Invalid function name. Must start with "
                                   "a letter or an underscore. Must be alphameric (a-z, A-Z, 0-9), underscores (_), "
                                   "dots (.), colons (:) or dashes (-), with a maximum length of 64.")
+                if decl["name"] in declared:
+                    raise Refused(f"Duplicate function declaration found: {decl['name']}")
+                declared.add(decl["name"])
                 if "parameters" in decl:
                     self._schema(decl["parameters"], f"{where}.parameters")
         config = body.get("toolConfig")
@@ -179,6 +183,15 @@ class GeminiAPI:
                 raise Refused("allowed_function_names may only be set when mode is ANY")
         generation = body.get("generationConfig") or {}
         _unknown(generation, _GENERATION, "generation_config")
+        for key, kind in (("maxOutputTokens", int), ("topK", int), ("temperature", float), ("topP", float)):
+            value = generation.get(key)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)
+                                      or (kind is int and value != int(value))):
+                raise Refused(f"Invalid value at 'generation_config.{key}' ({'TYPE_INT32' if kind is int else 'TYPE_FLOAT'}"
+                              f"), {json.dumps(value)}")
+        stops = generation.get("stopSequences")
+        if stops is not None and (not isinstance(stops, list) or not all(isinstance(v, str) for v in stops)):
+            raise Refused(f"Invalid value at 'generation_config.stop_sequences' (TYPE_STRING), {json.dumps(stops)}")
         thinking = generation.get("thinkingConfig")
         if thinking is not None:
             _unknown(thinking, _THINKING, "generation_config.thinking_config")

@@ -99,8 +99,10 @@ def _tool_result(block: dict[str, Any], path: str, opts: GeminiOptions) -> tuple
     texts: list[str] = []
     attachments: list[dict[str, Any]] = []
     for i, part in enumerate(content):
-        kind = part.get("type") if isinstance(part, dict) else None
         ppath = f"{path}.content.{i}"
+        if not isinstance(part, dict):
+            raise InvalidRequest(f"{ppath}: must be a content block object")
+        kind = part.get("type")
         if kind == "text":
             texts.append(_str(part.get("text", ""), f"{ppath}.text"))
         elif kind == "image":
@@ -143,6 +145,9 @@ class _Translator:
         self.opts = opts
         self.names = ToolNames()
         self.call_names: dict[str, str] = {}  # Anthropic tool_use id → the Gemini name it was sent with
+        # the Anthropic ids of the calls the next user message answers: history.paired has made every other
+        # result text, except those too malformed to read, which Gemini would refuse as answering no call
+        self.open_calls: set[str] = set()
         self.out = _Builder()
 
     def user(self, content: Any, path: str) -> None:
@@ -172,6 +177,10 @@ class _Translator:
                 if not isinstance(call_id, str):
                     raise InvalidRequest(f"{bpath}.tool_use_id: required for a tool_result block")
                 text, extra = _tool_result(block, bpath, self.opts)
+                if call_id not in self.open_calls:
+                    raise InvalidRequest(f"{bpath}.tool_use_id: {call_id!r} answers no tool_use of the assistant "
+                                         "message before it (or one already answered)")
+                self.open_calls.discard(call_id)
                 # Gemini documents `output` and `error` as the keys of a function's response object
                 response = {"error": text} if block.get("is_error") else {"output": text}
                 responses.append({"functionResponse": {"id": to_upstream_id(call_id),
@@ -184,15 +193,18 @@ class _Translator:
                 raise InvalidRequest(f"{bpath}.type: required")
             # thinking in a user turn and unknown kinds carry nothing Gemini can use
         self.out.add("user", responses + attachments + parts)
+        self.open_calls = set()
 
     def assistant(self, content: Any, path: str) -> None:
         if isinstance(content, str):
+            self.open_calls = set()
             if content:
                 self.out.add("model", [{"text": content}])
             return
         if not isinstance(content, list):
             raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
         parts: list[dict[str, Any]] = []
+        calls: set[str] = set()
         pending: str | None = None  # a signature for the part the next block becomes
         for i, block in enumerate(content):
             bpath = f"{path}.content.{i}"
@@ -208,6 +220,9 @@ class _Translator:
                 name, call_id = block.get("name"), block.get("id")
                 if not isinstance(name, str) or not isinstance(call_id, str):
                     raise InvalidRequest(f"{bpath}: a tool_use block needs string 'id' and 'name'")
+                if call_id in calls:  # one result would answer both, and Gemini wants a response per call
+                    raise InvalidRequest(f"{bpath}.id: {call_id!r} is the id of an earlier tool_use in this message")
+                calls.add(call_id)
                 short = self.names.short(name)
                 self.call_names[call_id] = short
                 args = block.get("input")
@@ -230,6 +245,7 @@ class _Translator:
                 part["thoughtSignature"] = pending
                 pending = None
             parts.append(part)
+        self.open_calls = calls
         if self.opts.current:
             first_call = next((p for p in parts if "functionCall" in p), None)
             if first_call is not None and "thoughtSignature" not in first_call:
@@ -243,8 +259,13 @@ def _tools(body: dict[str, Any], names: ToolNames) -> list[dict[str, Any]]:
     other server tools are."""
     own, server = reading.tools(body)
     declarations: list[dict[str, Any]] = []
-    for _, tool in own:
+    declared: dict[str, int] = {}  # Gemini name → the tool's index: Gemini refuses a name declared twice
+    for i, tool in own:
         decl: dict[str, Any] = {"name": names.short(tool["name"])}
+        if decl["name"] in declared:
+            raise InvalidRequest(f"tools.{i}.name: {tool['name']!r} is declared twice (as tools."
+                                 f"{declared[decl['name']]} too, or a name that shortens to the same)")
+        declared[decl["name"]] = i
         if isinstance(tool.get("description"), str) and tool["description"]:
             decl["description"] = tool["description"]
         parameters = clean_parameters(tool.get("input_schema"))
@@ -285,6 +306,8 @@ def _thinking_config(body: dict[str, Any], opts: GeminiOptions) -> dict[str, Any
     budget = thinking.get("budget_tokens") if kind == "enabled" and isinstance(thinking, dict) else None
     if not isinstance(budget, int) or isinstance(budget, bool):
         budget = None
+    elif budget < 1:  # thinking asked for, with no budget: the least there is (0 would turn it off, or 400 on Pro)
+        budget = 1
     if opts.current:
         if effort is None and budget is not None:
             effort = "low" if budget < 4096 else "medium" if budget < 16384 else "high"
@@ -339,11 +362,17 @@ def translate_request(body: dict[str, Any], model: str, opts: GeminiOptions) -> 
     if opts.max_output_tokens:
         max_tokens = min(max_tokens, opts.max_output_tokens)
     generation["maxOutputTokens"] = max_tokens
+    top_k = body.get("top_k")  # temperature and top_p were checked with the request
+    if top_k is not None and (not isinstance(top_k, int) or isinstance(top_k, bool)):
+        raise InvalidRequest("top_k: must be an integer")
     for key, field in (("temperature", "temperature"), ("top_p", "topP"), ("top_k", "topK")):
         if body.get(key) is not None:
             generation[field] = body[key]
-    if body.get("stop_sequences"):
-        generation["stopSequences"] = body["stop_sequences"]
+    stops = body.get("stop_sequences")
+    if stops is not None and (not isinstance(stops, list) or not all(isinstance(s, str) for s in stops)):
+        raise InvalidRequest("stop_sequences: must be a list of strings")
+    if stops:
+        generation["stopSequences"] = stops
     thinking = _thinking_config(body, opts)
     if thinking:
         generation["thinkingConfig"] = thinking
