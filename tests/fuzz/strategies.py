@@ -8,6 +8,7 @@ ccr reads with orjson, which accepts up to 1024, so the deep cases in between mu
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from hypothesis import strategies as st
@@ -41,6 +42,28 @@ JSON = st.recursive(SCALARS, lambda inner: st.one_of(st.lists(inner, max_size=4)
 # a value where some type was expected: usually another type, now and then deep or huge
 WRONG = st.one_of(st.none(), st.booleans(), NUMBERS, st.lists(JSON, max_size=3), st.dictionaries(TEXT, JSON, max_size=3),
                   DEEP, HUGE)
+
+
+# nesting orjson still reads (1024 levels with what holds it) but Python cannot str() or repr() under its default
+# recursion limit: a marker, replaced after encoding by `encode` (the standard library's encoder cannot write it
+# under that limit either)
+_DEEP_MARK = re.compile(rb'"@(deep|lists)(\d+)@"')
+DEEPEST = st.integers(985, 1016).map(lambda n: f"@deep{n}@")
+
+
+def deep_text(depth: int) -> bytes:
+    """nested(depth) as JSON text."""
+    return b"".join(b"[" if i % 2 else b'{"k":' for i in reversed(range(depth))) + b"1" + b"".join(
+        b"]" if i % 2 else b"}" for i in range(depth))
+
+
+def encode(value: Any) -> bytes:
+    """`dumps`, with each marker written as that many levels of nesting: "@deep<n>@" as nested(n),
+    "@lists<n>@" as n lists each holding the next."""
+    def deep(m: re.Match[bytes]) -> bytes:
+        n = int(m.group(2))
+        return deep_text(n) if m.group(1) == b"deep" else b"[" * n + b"]" * n
+    return _DEEP_MARK.sub(deep, dumps(value))
 
 
 def now_and_then(usual: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds: int) -> st.SearchStrategy[Any]:

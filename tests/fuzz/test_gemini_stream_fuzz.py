@@ -12,7 +12,7 @@ error, never as a complete answer.
 
 from __future__ import annotations
 
-import re
+import base64
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +23,16 @@ from hypothesis import strategies as st
 
 from router.translate.gemini import signatures
 from router.translate.gemini.errors import FAILURES, REFUSALS
+from router.translate.gemini.options import GeminiOptions
+from router.translate.gemini.request import ToolNames, translate_request
+from router.wire.anthropic import accumulate
 from tests.fuzz.anthropic_order import Seen, check_stream
 from tests.fuzz.drive import Outcome, gemini_stream, split
-from tests.fuzz.strategies import NUMBERS, TEXT, WRONG, dumps, now_and_then, optional_fields
+from tests.fuzz.strategies import DEEPEST, NUMBERS, TEXT, WRONG, encode, now_and_then, optional_fields
+from tests.support.gemini_upstream import GeminiAPI
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "gemini").glob("*.sse"))
 CUTS = st.lists(st.integers(0, 2**16), max_size=10)
-
-# nesting orjson still reads (1024 levels) but Python cannot repr or str (its recursion limit): written in place
-# of a marker after encoding, which the standard library's encoder could not do either
-_DEEP = re.compile(rb'"@deep(\d+)@"')
-DEEPEST = st.integers(985, 1016).map(lambda n: f"@deep{n}@")
-
-
-def deep_text(depth: int) -> bytes:
-    """nested(depth) as JSON text."""
-    return b"".join(b"[" if i % 2 else b'{"k":' for i in reversed(range(depth))) + b"1" + b"".join(
-        b"]" if i % 2 else b"}" for i in range(depth))
-
-
-def encode(value: Any) -> bytes:
-    return _DEEP.sub(lambda m: deep_text(int(m.group(1))), dumps(value))
-
 
 def maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
     """The expected kind of value, now and then a value of any other shape (nested as deep as orjson reads)."""
@@ -123,7 +111,8 @@ EVENT = st.one_of(
 )
 PAYLOAD = now_and_then(EVENT.map(encode), st.sampled_from(
     [b"{not json", b"", b"[DONE]", b'{"candidates": [{"content": {"parts": [{"text": "\xff\xfe"}]}}]}',
-     b'{"candidates": [{"content": {"parts": [{"text": "\\ud800"}]}}]}', b"1e999", b"\xef\xbb\xbf{}"]), 30)
+     b'{"candidates": [{"content": {"parts": [{"text": "\\ud800"}]}}]}', b"1e999", b"\xef\xbb\xbf{}",
+     b"[" * 1000 + b"]" * 1000]), 30)
 
 
 @st.composite
@@ -162,6 +151,8 @@ def check(outcome: Outcome) -> Seen | None:
         assert 400 <= outcome.status < 600
         return None
     seen = check_stream(outcome.stream, json_inputs=True)
+    ids = [b.start["id"] for b in seen.blocks if b.type == "tool_use"]
+    assert len(ids) == len(set(ids)), f"tool_use ids repeat: {ids}"
     for block in seen.blocks:
         if block.type == "thinking" and block.closed:  # every signature ccr's own, which the request side reads back
             signature = block.text("signature_delta")
@@ -243,6 +234,12 @@ ODD_STREAMS: list[tuple[str, list[Any], str | int]] = [
     ("an error that is a deep list", [{"error": [DEEP]}], 502),
     ("an error message nested deep after output", [_candidate([{"text": "a"}], None),
                                                    {"error": {"code": 500, "message": DEEP}}], "error event"),
+    # a RecursionError: the JSON-array form was flattened at any depth
+    ("arrays nested as deep as orjson reads", ["@lists1000@"], "error event"),
+    ("arrays nested deep after output", [_candidate([{"text": "a"}], None), "@lists1000@", _candidate([])], "ok"),
+    # two tool_use blocks with one id: Claude Code answers by id, and the next request had one result for two calls
+    ("two calls with one id", [_candidate([{"functionCall": {"name": "Bash", "id": "c1"}}], None),
+                               _candidate([{"functionCall": {"name": "Read", "id": "c1"}}])], "ok"),
 ]
 
 
@@ -261,3 +258,67 @@ def test_pinned_odd_streams(label: str, events: list[Any], expected: str | int) 
     else:
         assert seen.error is not None and "up" in seen.error["message"]
 
+
+
+# ---- thought signatures, from an answer into the next request --------------------------------------------------
+
+ISSUED = [base64.b64encode(f"sig:{i}".encode()).decode() for i in range(6)]
+SIG = st.one_of(st.none(), st.sampled_from(ISSUED))
+WELL_FORMED_PART = st.one_of(
+    st.builds(lambda t, s: _signed({"text": t, "thought": True}, s), st.sampled_from(["", "hmm", "so"]), SIG),
+    st.builds(lambda t, s: _signed({"text": t}, s), st.sampled_from(["", "Let me", " look."]), SIG),
+    st.builds(lambda n, i, a, s: _signed({"functionCall": {"name": n, "args": a, **({"id": i} if i else {})}}, s),
+              st.sampled_from(["Bash", "Read", "mcp__" + "long_name_" * 8]), st.sampled_from([None, "c1", "f.x:1"]),
+              st.dictionaries(st.sampled_from(["command", "path"]), TEXT, max_size=2), SIG),
+)
+
+
+@st.composite
+def signed_answer(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """A well-formed answer's events: parts of every kind, signed or not, any number to an event."""
+    parts = draw(st.lists(WELL_FORMED_PART, min_size=1, max_size=8))
+    events: list[dict[str, Any]] = []
+    while parts:
+        n = draw(st.integers(1, 3))
+        events.append({"candidates": [{"content": {"role": "model", "parts": parts[:n]}}]})
+        parts = parts[n:]
+    events[-1]["candidates"][0]["finishReason"] = "STOP"
+    return events
+
+
+@given(signed_answer(), st.sampled_from(["gemini-3-pro-preview", "gemini-2.5-flash"]))
+def test_signatures_come_back_on_their_calls(events: list[dict[str, Any]], model: str) -> None:
+    """What Gemini signed comes back signed in the next request (Claude Code sends the assistant message back
+    as it got it, with the calls' results): every function call with the signature it came with, and the
+    request is one that Gemini takes."""
+    names = ToolNames()
+    names.short("mcp__" + "long_name_" * 8)  # the request that asked for this answer declared it
+    outcome = gemini_stream([_sse(*events)], names)
+    seen = check(outcome)
+    assert seen is not None and seen.error is None
+    message = accumulate(outcome.stream)
+    parts = [p for e in events for p in e["candidates"][0]["content"]["parts"]]
+    for kind, field, thought in (("text", "text", False), ("thinking", "thinking", True)):  # nothing lost
+        assert "".join(b[field] for b in message["content"] if b["type"] == kind) == "".join(
+            p.get("text", "") for p in parts if p.get("thought", False) is thought)
+    calls = [b for b in message["content"] if b["type"] == "tool_use"]
+    history: list[dict[str, Any]] = [{"role": "user", "content": "hi"}, {"role": "assistant",
+                                                                         "content": message["content"]}]
+    if calls:
+        history.append({"role": "user", "content": [{"type": "tool_result", "tool_use_id": c["id"], "content": "ok"}
+                                                    for c in calls]})
+    else:
+        history.append({"role": "user", "content": "go on"})
+    request, _ = translate_request({"max_tokens": 100, "messages": history}, model, GeminiOptions(
+        generation=int(model[7]), family="pro" if "pro" in model else "flash"))
+    api = GeminiAPI(lambda call: None)  # type: ignore[arg-type,return-value]
+    api.issued.update(ISSUED)
+    api.validate(request, model)
+    sent = [p for e in events for p in e["candidates"][0]["content"]["parts"] if "functionCall" in p]
+    back = [p for p in request["contents"][1]["parts"] if "functionCall" in p] if sent else []
+    assert [p["functionCall"]["name"] for p in back] == [names.short(p["functionCall"]["name"]) for p in sent]
+    for i, (original, replayed) in enumerate(zip(sent, back, strict=True)):
+        expected = original.get("thoughtSignature")
+        if expected is None and i == 0 and model.startswith("gemini-3"):
+            expected = signatures.SKIP
+        assert replayed.get("thoughtSignature") == expected, (original, replayed)
