@@ -14,6 +14,8 @@ from typing import Any
 
 import orjson
 
+from router.translate.values import encode_arguments
+
 _FENCE = re.compile(r"^\s*```[a-zA-Z]*\s*\n?(.*?)\n?\s*```\s*$", re.S)
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _BARE_KEY = re.compile(r"([{,]\s*)([A-Za-z_$][A-Za-z0-9_$-]*)(\s*:)")
@@ -87,7 +89,8 @@ def _close(text: str) -> str:
 
 
 def repair_arguments(raw: str) -> str:
-    """Tool arguments as a JSON object's text: `raw` itself when it already is one."""
+    """Tool arguments as a JSON object's text: `raw` itself when it already is one. An object found nested
+    deeper than orjson writes (it reads deeper) is the upstream's error (UpstreamUnavailable)."""
     try:
         if isinstance(orjson.loads(raw), dict):
             return raw
@@ -99,7 +102,7 @@ def repair_arguments(raw: str) -> str:
         text = fenced.group(1).strip()
     found = _object(text)  # encoded twice
     if found is not None:
-        return orjson.dumps(found).decode()
+        return encode_arguments(found).decode()
     start = text.find("{")
     if start > 0:
         text = text[start:]
@@ -109,11 +112,11 @@ def repair_arguments(raw: str) -> str:
         for attempt in (candidate, _TRAILING_COMMA.sub(r"\1", candidate)):
             found = _object(attempt) or _python(attempt)
             if found is not None:
-                return orjson.dumps(found).decode()
+                return encode_arguments(found).decode()
     unquoted = _BARE_KEY.sub(r'\1"\2"\3', text)  # last: it could touch a string's text
     for attempt in (text, unquoted):
         fixed = _close(_TRAILING_COMMA.sub(r"\1", attempt))
         found = _object(fixed) or _object(_TRAILING_COMMA.sub(r"\1", fixed)) or _python(fixed)
         if found is not None:
-            return orjson.dumps(found).decode()
+            return encode_arguments(found).decode()
     return "{}"

@@ -22,6 +22,19 @@ def as_str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def shown(value: Any, limit: int = 500) -> str:
+    """An upstream's value quoted in an error message: a string as it is, anything else as JSON (at most `limit`
+    characters). Never str(): of a list or object nested as deep as orjson reads (1024 levels) it exceeds
+    Python's recursion limit, and the client would see ccr's internal error instead of the upstream's."""
+    if isinstance(value, str):
+        return value
+    try:
+        text = orjson.dumps(value).decode()
+    except orjson.JSONEncodeError:  # orjson writes ~254 levels, without recursing in Python
+        return "(a value nested too deeply to show)"
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
 def count(value: Any) -> int:
     """A token count as providers send it (an int, a float, now and then a string of digits); anything else,
     or a count no tokenizer produces (negative, or beyond what JSON writers take), is 0."""

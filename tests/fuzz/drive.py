@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import sys
+import traceback
 from collections.abc import AsyncIterator, Awaitable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -92,6 +93,11 @@ def production_recursion_limit() -> Iterator[None]:
     sys.setrecursionlimit(1000)
     try:
         yield
+    except RecursionError as exc:
+        # raised again as a plain failure, with where it happened: left as it is, hypothesis let it pass now and
+        # then (its report of the failing example walks the stack again, and fails in turn)
+        where = "".join(traceback.format_exception(exc)[-6:])
+        raise AssertionError(f"RecursionError under Python's default recursion limit:\n{where}") from None
     finally:
         sys.setrecursionlimit(before)
 
@@ -130,15 +136,17 @@ def _relayed(reads: list[bytes], translation: StreamTranslation) -> Outcome:
     return outcome
 
 
-def openai_stream(reads: list[bytes], names: ToolNames | None = None) -> Outcome:
+def openai_stream(reads: list[bytes], names: ToolNames | None = None, options: ChatOptions | None = None) -> Outcome:
     """The OpenAI adapter's stream through the relay. A non-ccr exception escapes as itself."""
-    with fixed_ids():
-        return _relayed(reads, OpenAIStream("up,m", _State(names or ToolNames(), 100, ChatOptions()), "up"))
+    with fixed_ids(), production_recursion_limit():
+        return _relayed(reads, OpenAIStream("up,m", _State(names or ToolNames(), 100, options or ChatOptions()),
+                                            "up"))
 
 
 def passthrough_stream(reads: list[bytes]) -> Outcome:
     """The Anthropic adapter's stream through the relay."""
-    return _relayed(reads, PassStream("up"))
+    with production_recursion_limit():
+        return _relayed(reads, PassStream("up"))
 
 
 def gemini_stream(reads: list[bytes], names: GeminiToolNames | None = None) -> Outcome:

@@ -49,6 +49,9 @@ WRONG = st.one_of(st.none(), st.booleans(), NUMBERS, st.lists(JSON, max_size=3),
 # under that limit either)
 _DEEP_MARK = re.compile(rb'"@(deep|lists)(\d+)@"')
 DEEPEST = st.integers(985, 1016).map(lambda n: f"@deep{n}@")
+# a client's request may nest 250 levels in all (router/wire/anthropic.py refuses more): a marker for a value
+# nested almost that deep, wherever it sits, so that some requests holding one are refused and most are not
+CLIENT_DEEP = st.integers(225, 246).map(lambda n: f"@deep{n}@")
 
 
 def deep_text(depth: int) -> bytes:
@@ -66,19 +69,56 @@ def encode(value: Any) -> bytes:
     return _DEEP_MARK.sub(deep, dumps(value))
 
 
+def places(value: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    """The path of every value inside `value` (itself included): object members and list items, at any depth."""
+    out = [path]
+    if isinstance(value, dict):
+        for k, v in value.items():
+            out += places(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            out += places(v, (*path, i))
+    return out
+
+
+def put(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    head, rest = path[0], path[1:]
+    if isinstance(value, dict):
+        return {**value, head: put(value[head], rest, new)}
+    return [put(v, rest, new) if i == head else v for i, v in enumerate(value)]
+
+
+def deepened(values: st.SearchStrategy[Any], marker: st.SearchStrategy[str] | None = None) -> st.SearchStrategy[Any]:
+    """A value of `values` with one of the values inside it, any one, replaced by a deep-nesting marker (for
+    `encode`): every field position a provider or client controls gets its turn, which the odd chance of
+    `maybe` in each field reaches too rarely."""
+    marker = marker if marker is not None else DEEPEST
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Any:
+        value = draw(values)
+        where = places(value)[1:] or [()]  # not the whole value: a list of chunks stays a list
+        return put(value, draw(st.sampled_from(where)), draw(marker))
+    return build()
+
+
 def now_and_then(usual: st.SearchStrategy[Any], rare: st.SearchStrategy[Any], odds: int) -> st.SearchStrategy[Any]:
     """`rare` one time in `odds`, else `usual` (towards which a failure shrinks)."""
     return st.integers(1, odds).flatmap(lambda n: rare if n == odds else usual)
 
 
 def maybe(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """The expected kind of value, now and then a value of any other shape."""
-    return now_and_then(good, WRONG, 8)
+    """For upstream answers: the expected kind of value, now and then a value of any other shape (nested as deep
+    as orjson reads when written by `encode`)."""
+    return now_and_then(good, st.one_of(WRONG, DEEPEST), 8)
 
 
 def rarely(good: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    """For requests, where one odd field is refused at once: rarer, so that most reach the deep code."""
-    return now_and_then(good, WRONG, 12)
+    """For requests, where one odd field is refused at once: rarer, so that most reach the deep code (nested as
+    deep as a request may be when written by `encode`)."""
+    return now_and_then(good, st.one_of(WRONG, CLIENT_DEEP), 12)
 
 
 def optional_fields(required: dict[str, Any], optional: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
@@ -128,16 +168,20 @@ ARG_PIECES = st.one_of(
     st.builds(lambda v: json.dumps(v, allow_nan=False), st.dictionaries(TEXT, SCALARS, max_size=3)),
     st.dictionaries(TEXT, JSON, max_size=3),
     TEXT,
+    # deeper than orjson writes (and than Python can repr): whole, fenced, after prose, cut short
+    st.builds(lambda n, wrap: wrap(deep_text(n).decode()), st.integers(250, 1010), st.sampled_from([
+        lambda t: t, lambda t: '{"a": ' + t + "}", lambda t: "```json\n" + t + "\n```", lambda t: "Here: " + t,
+        lambda t: t[:-3], lambda t: t.replace('"', "'")])),
 )
 TOOL_CALL = optional_fields({}, {
     "index": maybe(st.integers(0, 3)),
     "id": maybe(st.sampled_from(["call_a", "call_b", "functions.Bash:0", "", "c/1"])),
     "type": st.just("function"),
-    "function": maybe(optional_fields({}, {"name": maybe(st.sampled_from(["Bash", "Read", "mcp__x", ""])),
+    "function": maybe(optional_fields({}, {"name": maybe(st.sampled_from(["Bash", "Read", "mcp__x", "", "ExitTool"])),
                                            "arguments": maybe(ARG_PIECES)})),
 })
-REASONING_DETAIL = maybe(optional_fields({"type": st.sampled_from(["reasoning.text", "reasoning.summary",
-                                                                    "reasoning.encrypted"])},
+REASONING_DETAIL = maybe(optional_fields({"type": maybe(st.sampled_from(["reasoning.text", "reasoning.summary",
+                                                                          "reasoning.encrypted"]))},
                                          {"text": maybe(TEXT), "summary": maybe(TEXT), "index": maybe(st.integers(0, 2)),
                                           "signature": maybe(TEXT), "data": TEXT}))
 DELTA = maybe(optional_fields({}, {
@@ -178,9 +222,10 @@ CHUNK = st.one_of(
     optional_fields({"choices": st.just([])}, {"usage": USAGE, "x_groq": maybe(optional_fields({}, {"usage": USAGE}))}),
     st.builds(lambda e: {"error": e}, ERROR),
     WRONG,
+    DEEPEST,
 )
 # an SSE data payload: a chunk, or what a broken upstream sends instead
-PAYLOAD = now_and_then(CHUNK.map(dumps), st.sampled_from(
+PAYLOAD = now_and_then(CHUNK.map(encode), st.sampled_from(
     [b"[DONE]", b"{not json", b"", b'{"choices": [{"delta": {"content": "\xff\xfe"}}]}',
      b'{"choices": [{"delta": {"content": "\\ud800"}}]}', b"1e999", b"\xef\xbb\xbf{}"]), 30)
 
@@ -202,7 +247,7 @@ def openai_sse(draw: st.DrawFn) -> bytes:
 
 TOOL_CALL_WHOLE = maybe(optional_fields({}, {
     "id": maybe(st.sampled_from(["call_a", "functions.Read:1", ""])), "type": st.just("function"),
-    "function": maybe(optional_fields({}, {"name": maybe(st.sampled_from(["Bash", "x"])),
+    "function": maybe(optional_fields({}, {"name": maybe(st.sampled_from(["Bash", "x", "ExitTool"])),
                                            "arguments": maybe(ARG_PIECES)})),
 }))
 MESSAGE = maybe(optional_fields({}, {
@@ -258,7 +303,8 @@ TOOL_RESULT = st.fixed_dictionaries(
 )
 SIGNATURES = rarely(st.sampled_from(["", "EqQBCkYIARgC", "ccr1.reasoning_content", "ccr1.reasoning_details.W3t9XQ",
                                     "ccr1.reasoning_details.!!", "ccr1.reasoning_details.MQ", "ccr1.", "ccr1.x.y.z"]))
-TOOL_INPUT = now_and_then(st.dictionaries(TEXT, JSON, max_size=4), st.one_of(DEEP.map(lambda v: {"deep": v}), WRONG), 6)
+TOOL_INPUT = now_and_then(st.dictionaries(TEXT, JSON, max_size=4), st.one_of(
+    DEEP.map(lambda v: {"deep": v}), WRONG, CLIENT_DEEP.map(lambda m: {"deep": m}), CLIENT_DEEP), 6)
 TOOL_USE = st.fixed_dictionaries({"type": st.just("tool_use"), "id": rarely(TOOL_IDS),
                                   "name": rarely(st.sampled_from(["Bash", "mcp__" + "long_name_" * 8]))},
                                  optional={"input": TOOL_INPUT})
@@ -273,7 +319,7 @@ MESSAGE_IN = rarely(st.fixed_dictionaries({"role": rarely(st.sampled_from(["user
 TOOL_DEF = rarely(st.fixed_dictionaries(
     {"name": rarely(st.sampled_from(["Bash", "Read", "Lazy", "mcp__" + "server__" * 10 + "tool"]))},
     optional={"input_schema": rarely(now_and_then(st.just({"type": "object", "properties": {}}),
-                                                  DEEP.map(lambda v: {"type": "object", "properties": {"d": v}}), 6)),
+                                                  st.one_of(DEEP, CLIENT_DEEP).map(lambda v: {"type": "object", "properties": {"d": v}}), 6)),
               "description": rarely(TEXT), "type": rarely(st.sampled_from(["custom", "web_search_20250305"])),
               "defer_loading": rarely(st.booleans())}))
 TOOL_CHOICE = rarely(st.fixed_dictionaries(

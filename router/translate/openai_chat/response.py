@@ -18,7 +18,7 @@ from router.translate.openai_chat.maps import (
 from router.translate.openai_chat.request import EXIT_TOOL
 from router.translate.reading import ToolNames
 from router.translate.repair import repair_arguments
-from router.translate.values import as_dict, as_list, as_str, parse_arguments
+from router.translate.values import as_dict, as_list, as_str, parse_arguments, shown
 from router.wire.errors import UpstreamError, UpstreamUnavailable, type_for_status
 
 
@@ -45,10 +45,11 @@ def reasoning_of(message: dict[str, Any]) -> tuple[str, str | None, list[Any] | 
 def upstream_error(err: Any) -> UpstreamError:
     """An error object sent with status 200: as a stream chunk ({"error": {...}}) or as the whole body."""
     if not isinstance(err, dict):
-        return UpstreamError(f"upstream error: {err}", status=502)
+        return UpstreamError(f"upstream error: {shown(err)}", status=502)
     code = err.get("code")
     status = code if isinstance(code, int) and 400 <= code < 600 else 502
-    message = err.get("message") or "upstream reported an error"
+    message = err.get("message")
+    message = shown(message) if message else "upstream reported an error"
     return UpstreamError(f"upstream error: {message}", status=status, error_type=type_for_status(status))
 
 

@@ -276,8 +276,11 @@ class StreamTranslator:
             if not isinstance(d, dict):
                 continue
             last = self.thinking_details[-1] if self.thinking_details else None
-            if (last is not None and last.get("type") == d.get("type") == "reasoning.text"
-                    and last.get("index") == d.get("index")):
+            # compared with a scalar first: == between two lists or objects nested as deep as orjson reads
+            # exceeds Python's recursion limit
+            index = d.get("index")
+            if (last is not None and d.get("type") == "reasoning.text" and last.get("type") == "reasoning.text"
+                    and (index is None or isinstance(index, int)) and last.get("index") == index):
                 last["text"] = as_str(last.get("text")) + as_str(d.get("text"))
                 if d.get("signature"):
                     last["signature"] = d["signature"]
