@@ -14,13 +14,14 @@ from typing import Any
 
 import orjson
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from router.translate.openai_chat import ToolNames
 from router.translate.openai_responses import ResponsesStream
 from tests.fuzz.anthropic_order import check_stream
-from tests.fuzz.drive import Outcome, _relayed, fixed_ids, split
+from tests.fuzz.drive import Outcome, _relayed, fixed_ids, production_recursion_limit, split
+from tests.fuzz.strategies import deepened, encode, places, put
 
 FIXTURES = sorted((Path(__file__).parent.parent / "fixtures" / "openai_responses").glob("*.sse"))
 CUTS = st.lists(st.integers(0, 2**16), max_size=10)
@@ -30,7 +31,7 @@ KIND = st.sampled_from(["reasoning", "message", "function_call", "web_search_cal
 
 
 def responses_stream(reads: list[bytes]) -> Outcome:
-    with fixed_ids():
+    with fixed_ids(), production_recursion_limit():
         return _relayed(reads, ResponsesStream("oai,m", ToolNames(), "oai", "m", 100))
 
 
@@ -114,3 +115,87 @@ def test_fixtures_any_cut(path: Path, cuts: list[int]) -> None:
     seen = check_stream(whole.stream, json_inputs=True)
     assert seen.error is None and seen.blocks
     assert responses_stream(split(raw, cuts)).same_as() == whole.same_as()
+
+
+# ---- values nested as deep as orjson reads -------------------------------------------------------------------
+
+_USAGE = {"input_tokens": 50, "output_tokens": 5, "input_tokens_details": {"cached_tokens": 10, "cache_write_tokens": 1}}
+_REASONING = {"id": "rs_1", "type": "reasoning", "encrypted_content": "E", "summary": [
+    {"type": "summary_text", "text": "a"}, {"type": "summary_text", "text": "b"}], "content": [
+    {"type": "reasoning_text", "text": "r"}]}
+_MESSAGE = {"id": "msg_1", "type": "message", "role": "assistant", "content": [
+    {"type": "output_text", "text": "hi"}, {"type": "refusal", "refusal": "no"}]}
+_CALL = {"id": "fc_1", "type": "function_call", "call_id": "call_1", "name": "Bash", "arguments": '{"c": 1}'}
+# event sequences with every field a Responses upstream fills, each tried with a value nested deep in each place
+RICH: dict[str, list[dict[str, Any]]] = {
+    "streamed": [
+        {"type": "response.created", "response": {"id": "resp_1", "status": "in_progress"}},
+        {"type": "response.output_item.added", "output_index": 0, "item": _REASONING},
+        {"type": "response.reasoning_summary_text.delta", "output_index": 0, "summary_index": 0, "delta": "a"},
+        {"type": "response.reasoning_summary_text.delta", "output_index": 0, "summary_index": 1, "delta": "b"},
+        {"type": "response.output_item.done", "output_index": 0, "item": _REASONING},
+        {"type": "response.output_item.added", "output_index": 1, "item": _MESSAGE},
+        {"type": "response.output_text.delta", "output_index": 1, "delta": "hi"},
+        {"type": "response.refusal.delta", "output_index": 1, "delta": "no"},
+        {"type": "response.output_item.done", "output_index": 1, "item": _MESSAGE},
+        {"type": "response.output_item.added", "output_index": 2, "item": _CALL},
+        {"type": "response.function_call_arguments.delta", "output_index": 2, "delta": '{"c": 1}'},
+        {"type": "response.function_call_arguments.done", "output_index": 2, "arguments": '{"c": 1}'},
+        {"type": "response.output_item.done", "output_index": 2, "item": _CALL},
+        {"type": "response.completed", "response": {"status": "completed", "usage": _USAGE,
+                                                    "output": [_REASONING, _MESSAGE, _CALL]}}],
+    "only the final response": [{"type": "response.output_item.added", "output_index": 7, "item": _MESSAGE},
+                                {"type": "response.incomplete", "response": {
+                                    "status": "incomplete", "incomplete_details": {"reason": "max_output_tokens"},
+                                    "usage": _USAGE, "output": [_REASONING, _MESSAGE, _CALL]}}],
+    "failed": [{"type": "response.failed", "response": {"status": "failed", "error": {
+        "code": "server_error", "message": "boom", "type": "server_error"}}}],
+    "error after output": [{"type": "response.output_item.added", "output_index": 0, "item": _MESSAGE},
+                           {"type": "response.output_text.delta", "output_index": 0, "delta": "hi"},
+                           {"type": "error", "code": "rate_limit_exceeded", "message": "slow down", "param": None}],
+}
+DEEP_PLACES = [(name, path) for name, events in RICH.items() for path in places(events)[1:]]
+
+
+def _sse(events: list[Any]) -> bytes:
+    return b"".join(b"data: " + encode(e) + b"\n\n" for e in events)
+
+
+@pytest.mark.parametrize(("name", "path"), DEEP_PLACES, ids=[f"{n}:{'.'.join(map(str, p))}" for n, p in DEEP_PLACES])
+def test_a_deep_value_in_each_place(name: str, path: tuple[Any, ...]) -> None:
+    raw = _sse(put(RICH[name], path, "@deep1000@"))
+    whole = responses_stream([raw])
+    check(whole)
+    assert responses_stream(split(raw, [len(raw) // 3, len(raw) // 2])).same_as() == whole.same_as()
+
+
+@settings(max_examples=200)
+@given(deepened(st.lists(st.sampled_from([e for events in RICH.values() for e in events]), min_size=1, max_size=8)),
+       CUTS)
+def test_a_deep_value_anywhere(events: list[Any], cuts: list[int]) -> None:
+    raw = _sse(events)
+    whole = responses_stream([raw])
+    check(whole)
+    assert responses_stream(split(raw, cuts)).same_as() == whole.same_as()
+
+
+DEEP = "@deep1000@"
+# each raised a RecursionError (== between two values nested as deep as orjson reads): ccr's internal error
+ODD: list[tuple[str, list[Any]]] = [
+    ("summary indices nested deep", [
+        {"type": "response.output_item.added", "output_index": 0, "item": {"type": "reasoning", "id": "r"}},
+        {"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "a", "summary_index": DEEP},
+        {"type": "response.reasoning_summary_text.delta", "output_index": 0, "delta": "b", "summary_index": DEEP},
+        {"type": "response.completed", "response": {"status": "completed"}}]),
+    ("item ids nested deep, the final response's and a streamed one's", [
+        {"type": "response.output_item.added", "output_index": 5, "item": {"type": "message", "id": DEEP}},
+        {"type": "response.completed", "response": {"status": "completed", "output": [
+            {"type": "message", "id": DEEP, "content": [{"type": "output_text", "text": "a"}]}]}}]),
+]
+
+
+@pytest.mark.parametrize(("label", "events"), ODD, ids=[o[0] for o in ODD])
+def test_pinned_odd_streams(label: str, events: list[Any]) -> None:
+    outcome = responses_stream([_sse(events)])
+    check(outcome)
+    assert outcome.status == 200 and b"event: error" not in outcome.stream

@@ -185,6 +185,9 @@ class ResponsesStream:
         elif piece == "summary":
             # a new summary part after text of an earlier one: a blank line between them, as in the whole answer
             part = ev.get("summary_index")
+            # an index only: compared below, and == between two lists nested as deep as orjson reads exceeds
+            # Python's recursion limit
+            part = part if isinstance(part, int) else None
             if item.summary_index is not None and part != item.summary_index and item.sent:
                 text = "\n\n" + text
             item.summary_index = part
@@ -260,7 +263,7 @@ class ResponsesStream:
 
     def _seen(self, data: dict[str, Any]) -> bool:
         """Whether an item of the final response already came under another output_index."""
-        ident = data.get("id") or data.get("call_id")
+        ident = as_str(data.get("id")) or as_str(data.get("call_id"))  # a string: == on deep values recurses
         return bool(ident) and any(i.final.get("id") == ident or (i.call_id and i.call_id == ident)
                                    for i in self.items.values())
 
