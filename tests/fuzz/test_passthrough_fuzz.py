@@ -13,15 +13,27 @@ from hypothesis import strategies as st
 
 from tests.fuzz.anthropic_order import check_stream
 from tests.fuzz.drive import Outcome, passthrough_stream, split
-from tests.fuzz.strategies import JSON, NUMBERS, TEXT, WRONG, dumps, maybe, now_and_then
+from tests.fuzz.strategies import (
+    DEEPEST,
+    JSON,
+    NUMBERS,
+    TEXT,
+    WRONG,
+    encode,
+    maybe,
+    now_and_then,
+    places,
+    put,
+)
 
 USAGE = st.dictionaries(st.sampled_from(["input_tokens", "output_tokens", "cache_read_input_tokens"]),
                         st.integers(0, 10**6), max_size=3)
 
 
 def event(name: str, data: Any) -> bytes:
-    """Written by the standard library's encoder: the odd events nest deeper than orjson writes."""
-    return b"event: " + name.encode() + b"\ndata: " + dumps(data) + b"\n\n"
+    """Written by the standard library's encoder: the odd events nest deeper than orjson writes (and deep-nesting
+    markers as deep as orjson reads)."""
+    return b"event: " + name.encode() + b"\ndata: " + encode(data) + b"\n\n"
 
 
 @st.composite
@@ -45,9 +57,10 @@ def anthropic_events(draw: st.DrawFn) -> list[bytes]:
 
 
 ODD_EVENTS = st.one_of(
-    st.builds(lambda n, v: b"event: " + n + b"\ndata: " + dumps(v) + b"\n\n",
-              st.sampled_from([b"message_start", b"message_delta", b"error", b"ping", b"message_stop"]),
-              st.one_of(WRONG, st.fixed_dictionaries({"type": st.just("error")},
+    st.builds(lambda n, v: b"event: " + n + b"\ndata: " + encode(v) + b"\n\n",
+              st.sampled_from([b"message_start", b"message_delta", b"error", b"ping", b"message_stop",
+                               b"content_block_start", b"content_block_delta"]),
+              st.one_of(WRONG, DEEPEST, st.fixed_dictionaries({"type": st.just("error")},
                                                      optional={"error": maybe(st.fixed_dictionaries(
                                                          {"type": maybe(st.just("overloaded_error")),
                                                           "message": maybe(TEXT)}))}),
@@ -144,3 +157,48 @@ def test_usage_of_odd_fields_is_only_counts() -> None:
     raw = (event("message_start", {"type": "message_start", "message": {"usage": usage}})
            + b'event: message_stop\ndata: {"type": "message_stop"}\n\n')
     assert passthrough_stream([raw]).usage == {"input_tokens": 3}
+
+
+# ---- values nested as deep as orjson reads -------------------------------------------------------------------
+
+_RICH = [
+    ("message_start", {"type": "message_start", "message": {
+        "id": "msg_1", "type": "message", "role": "assistant", "model": "m", "content": [], "stop_reason": None,
+        "usage": {"input_tokens": 5, "cache_read_input_tokens": 1, "server_tool_use": {"web_search_requests": 1}}}}),
+    ("content_block_start", {"type": "content_block_start", "index": 0, "content_block": {
+        "type": "thinking", "thinking": "", "signature": ""}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 0, "delta": {
+        "type": "signature_delta", "signature": "sig"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+    ("content_block_start", {"type": "content_block_start", "index": 1, "content_block": {
+        "type": "redacted_thinking", "data": "opaque"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 1}),
+    ("content_block_start", {"type": "content_block_start", "index": 2, "content_block": {
+        "type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}}}),
+    ("content_block_delta", {"type": "content_block_delta", "index": 2, "delta": {
+        "type": "input_json_delta", "partial_json": "{}"}}),
+    ("content_block_stop", {"type": "content_block_stop", "index": 2}),
+    ("message_delta", {"type": "message_delta", "delta": {"stop_reason": "tool_use"}, "usage": {"output_tokens": 3}}),
+    ("message_stop", {"type": "message_stop"}),
+]
+RICH = {"answer": _RICH, "error first": [("error", {"type": "error", "error": {"type": "overloaded_error",
+                                                                             "message": "Overloaded"}})],
+        "error after output": [*_RICH[:3], ("error", {"type": "error", "error": {"type": "api_error", "message": "x"}})]}
+DEEP_PLACES = [(name, path) for name, events in RICH.items() for path in places([e for _, e in events])[1:]]
+
+
+@pytest.mark.parametrize(("name", "path"), DEEP_PLACES, ids=[f"{n}:{'.'.join(map(str, p))}" for n, p in DEEP_PLACES])
+def test_a_deep_value_in_each_place(name: str, path: tuple[Any, ...]) -> None:
+    names = [n for n, _ in RICH[name]]
+    datas = put([e for _, e in RICH[name]], path, "@deep1000@")
+    raw = b"".join(event(n, d) for n, d in zip(names, datas, strict=True))
+    whole = passthrough_stream([raw])
+    check(whole, raw)
+    assert passthrough_stream(split(raw, [len(raw) // 3, len(raw) // 2])).same_as() == whole.same_as()
+
+
+def test_an_opening_error_message_nested_deep() -> None:
+    """str() of it raised a RecursionError: ccr's internal error instead of the upstream's 529."""
+    raw = event("error", {"type": "error", "error": {"type": "overloaded_error", "message": "@deep1000@"}})
+    outcome = passthrough_stream([raw])
+    assert outcome.status == 529 and b"nested too deeply" in outcome.error_body

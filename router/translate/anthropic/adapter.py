@@ -14,7 +14,7 @@ import orjson
 from router.translate.adapter import Outgoing, Partial, WireAdapter, per_model
 from router.translate.anthropic import rewrite_body
 from router.translate.anthropic.signatures import SIGNERS
-from router.translate.values import json_answer
+from router.translate.values import json_answer, shown
 from router.wire.errors import TYPE_TO_STATUS, ProxyError, UpstreamError, UpstreamUnavailable
 from router.wire.results import Whole
 from router.wire.sse import SSEDecoder, has_event
@@ -67,7 +67,7 @@ def _opening_error(provider: str, segment: bytes) -> UpstreamError:
     if isinstance(err, dict):
         kind = err.get("type")
         kind = kind if isinstance(kind, str) and kind else "api_error"
-        return UpstreamError(f"provider '{provider}' failed: {err.get('message', '')}",
+        return UpstreamError(f"provider '{provider}' failed: {shown(err.get('message', ''))}",
                              status=TYPE_TO_STATUS.get(kind, 502), error_type=kind)
     return UpstreamUnavailable(f"provider '{provider}' failed: {block[:300].decode('utf-8', 'replace')}")
 
