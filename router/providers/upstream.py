@@ -8,6 +8,7 @@ import aiohttp
 import orjson
 
 from router.providers.provider import Provider
+from router.translate.values import shown
 from router.wire.errors import (
     ProxyError,
     UpstreamError,
@@ -40,18 +41,21 @@ async def post(provider: Provider, url: str, body: bytes, headers: dict[str, str
 
 
 def _upstream_message(data: Any, raw: bytes) -> str:
+    """What the upstream said went wrong. Its values are quoted with `shown`, never str(): str() of one nested as
+    deep as orjson reads exceeds Python's recursion limit."""
     if isinstance(data, dict):
         err = data.get("error")
         if isinstance(err, dict) and err.get("message"):
             # Google APIs name the kind of failure (RESOURCE_EXHAUSTED, PERMISSION_DENIED) beside the message
             kind = err.get("status")
-            return f"{err['message']} ({kind})" if isinstance(kind, str) and kind else str(err["message"])
+            message = shown(err["message"])
+            return f"{message} ({kind})" if isinstance(kind, str) and kind else message
         if isinstance(err, str):
             return err
         if data.get("message"):
-            return str(data["message"])
+            return shown(data["message"])
         if data.get("detail"):
-            return str(data["detail"])
+            return shown(data["detail"])
     text = raw.decode("utf-8", "replace").strip()
     return text[:500] if text else "(empty body)"
 
@@ -78,7 +82,8 @@ async def error_from(resp: aiohttp.ClientResponse, provider: Provider, model: st
         headers["retry-after"] = resp.headers["retry-after"]
     upstream_type = None
     if isinstance(data, dict) and data.get("type") == "error" and isinstance(data.get("error"), dict):
-        upstream_type = data["error"].get("type")
+        kind = data["error"].get("type")  # the client's error body holds it: a string, or the status's type
+        upstream_type = kind if isinstance(kind, str) and kind else None
     message = f"provider '{provider.name}' (model {model}) answered HTTP {resp.status}: {_upstream_message(data, raw)}"
     if resp.status == 401:
         message += " — check the provider's api_key in the ccr config"
