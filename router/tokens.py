@@ -46,6 +46,18 @@ def count_text(text: str) -> int:
     return count
 
 
+# Counts run on any request that passed the top-level checks (routing reads them before a translator names what is
+# wrong): a field of the wrong type counts as empty, and nothing is str()'d (of a value nested 250 deep, as a request
+# may be, str() is slow and close to Python's recursion limit) or used as a key unless it is a scalar.
+
+def _str(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def _scalar(value: Any) -> Hashable:
+    return value if isinstance(value, str | int | float) else None
+
+
 def _count_block(block: Any) -> int:
     if isinstance(block, str):
         return count_text(block)
@@ -53,22 +65,22 @@ def _count_block(block: Any) -> int:
         return 0
     kind = block.get("type")
     if kind == "text":
-        return count_text(block.get("text", ""))
+        return count_text(_str(block.get("text")))
     if kind == "thinking":
-        return count_text(block.get("thinking", ""))
+        return count_text(_str(block.get("thinking")))
     if kind == "redacted_thinking":
-        return len(block.get("data", "")) // 4
+        return len(_str(block.get("data"))) // 4
     if kind == "tool_use":
-        return count_text(block.get("name", "")) + count_text(orjson.dumps(block.get("input", {})).decode())
+        return count_text(_str(block.get("name"))) + count_text(orjson.dumps(block.get("input", {})).decode())
     if kind == "tool_result":
         content = block.get("content", "")
         if isinstance(content, list):
             return sum(_count_block(b) for b in content)
-        return count_text(str(content))
+        return count_text(content if isinstance(content, str) else orjson.dumps(content).decode())
     if kind in ("image", "document"):
-        source = block.get("source") or {}
-        if source.get("type") == "text":
-            return count_text(source.get("data", ""))
+        source = block.get("source")
+        if isinstance(source, dict) and source.get("type") == "text":
+            return count_text(_str(source.get("data")))
         return IMAGE_TOKENS
     return count_text(orjson.dumps(block).decode())
 
@@ -112,17 +124,17 @@ def _block_print(block: Any) -> Hashable:
         return _text_print(block)
     if not isinstance(block, dict):
         return None
-    kind = block.get("type")
+    kind = _scalar(block.get("type"))
     if kind == "text" and isinstance(block.get("text"), str):
         return _text_print(block["text"])
     if kind == "tool_use":
-        return kind, block.get("id")
+        return kind, _scalar(block.get("id"))
     if kind == "tool_result":
         content = block.get("content")
-        return kind, block.get("tool_use_id"), _text_print(content) if isinstance(content, str) else (
+        return kind, _scalar(block.get("tool_use_id")), _text_print(content) if isinstance(content, str) else (
             tuple(_block_print(b) for b in content) if isinstance(content, list) else None)
     if kind == "thinking" and isinstance(block.get("thinking"), str):
-        return kind, _text_print(block["thinking"]), str(block.get("signature", ""))[-_EDGE:]
+        return kind, _text_print(block["thinking"]), _str(block.get("signature"))[-_EDGE:]
     source = block.get("source")
     data = source.get("data") if isinstance(source, dict) else None
     return kind, len(data) if isinstance(data, str) else None
@@ -136,8 +148,8 @@ def message_print(msg: Any) -> Hashable:
         return None
     content = msg.get("content")
     if isinstance(content, list):
-        return msg.get("role"), tuple(_block_print(b) for b in content)
-    return msg.get("role"), _block_print(content)
+        return _scalar(msg.get("role")), tuple(_block_print(b) for b in content)
+    return _scalar(msg.get("role")), _block_print(content)
 
 
 def _head_print(body: dict[str, Any]) -> Hashable:
@@ -145,8 +157,12 @@ def _head_print(body: dict[str, Any]) -> Hashable:
     blocks = system if isinstance(system, list) else [system or ""]
     tools = body.get("tools") or ()
     return (tuple(_block_print(b) for b in blocks),
-            tuple((t.get("name"), len(t.get("description") or ""), len(t.get("input_schema") or ()))
+            tuple((_scalar(t.get("name")), len(_str(t.get("description"))), _size(t.get("input_schema")))
                   if isinstance(t, dict) else None for t in tools))
+
+
+def _size(schema: Any) -> int:
+    return len(schema) if isinstance(schema, dict) else 0
 
 
 class _Seen:
@@ -264,7 +280,7 @@ def _chars(msg: Any) -> int:
                 elif isinstance(value, list):
                     out += _chars({"content": value})
             if block.get("type") == "tool_use":
-                out += 64 + len(str(block.get("input")))
+                out += 64 + len(orjson.dumps(block.get("input")))
     return out
 
 
