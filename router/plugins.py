@@ -125,8 +125,14 @@ class Plugins:
         for plugin in self.on_response:
             changed = await self._observe(plugin, "on_response", message, ctx)
             if isinstance(changed, dict):
-                message = changed
-                result.body = orjson.dumps(message)
+                try:
+                    body = orjson.dumps(changed)
+                except orjson.JSONEncodeError:  # not JSON, or nested deeper than orjson writes (it reads deeper:
+                    # an Anthropic upstream's answer, passed on as it came, can be)
+                    log.warning("plugin %s returned an answer that cannot be written as JSON; the answer goes on "
+                                "without its change", plugin.name)
+                    continue
+                message, result.body = changed, body
         return result
 
     async def _watch(self, chunks: AsyncIterator[bytes], ctx: dict[str, Any]) -> AsyncIterator[bytes]:
