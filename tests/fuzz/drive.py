@@ -94,8 +94,8 @@ def production_recursion_limit() -> Iterator[None]:
     try:
         yield
     except RecursionError as exc:
-        # raised again as a plain failure, with where it happened: left as it is, hypothesis let it pass now and
-        # then (its report of the failing example walks the stack again, and fails in turn)
+        # raised again as a plain failure, with where it happened: pytest's and hypothesis's reports of a
+        # RecursionError walk the stack looking for the recursion, and can hit the limit themselves
         where = "".join(traceback.format_exception(exc)[-6:])
         raise AssertionError(f"RecursionError under Python's default recursion limit:\n{where}") from None
     finally:
