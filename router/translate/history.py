@@ -32,13 +32,13 @@ def _results(msg: Any) -> list[str]:
 
 
 def _as_text(block: dict[str, Any]) -> dict[str, Any]:
-    content = block.get("content")
-    if isinstance(content, list) and not all(isinstance(p, dict) and isinstance(p.get("text", ""), str)
-                                             for p in content):
+    content = block.get("content", "")
+    if not isinstance(content, str | list) or (isinstance(content, list) and not all(
+            isinstance(p, dict) and isinstance(p.get("text", ""), str) for p in content)):
         return block  # malformed: left for the translator to name the field
     if isinstance(content, list):
-        content = "\n".join(p.get("text", "") if p.get("type") == "text" else f"[{p.get('type')} omitted]"
-                            for p in content)
+        content = "\n".join(p.get("text", "") if p.get("type") == "text" else
+                            f"[{p['type'] if isinstance(p.get('type'), str) else 'part'} omitted]" for p in content)
     label = "error" if block.get("is_error") else "result"
     return {"type": "text", "text": f"[tool {label} for call {block.get('tool_use_id')}]\n{content or ''}"}
 
