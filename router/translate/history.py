@@ -88,7 +88,10 @@ def _repair(messages: list[Any]) -> list[Any]:
         out.extend(held)
         held = []
         pending = _calls(msg)
-    return out + held  # calls left pending by the last message are the model's turn in progress: left as they are
+    if held:  # calls, then a system note, then nothing: the calls were not answered before the conversation went on
+        out.append({"role": "user", "content": [_interrupted(i) for i in pending]})
+    # calls left pending by the last message are the model's turn in progress: left as they are
+    return out + held
 
 
 def _answered(content: Any, pending: list[str]) -> list[Any]:

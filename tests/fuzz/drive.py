@@ -20,11 +20,11 @@ from unittest import mock
 from router.server import relay
 from router.translate.adapter import StreamTranslation
 from router.translate.anthropic.adapter import PassStream
-from router.translate.gemini.adapter import GeminiStream
 from router.translate.gemini.adapter import _State as _GeminiState
+from router.translate.gemini.adapter import stream_for as gemini_stream_for
 from router.translate.gemini.request import ToolNames as GeminiToolNames
 from router.translate.openai_chat import ToolNames
-from router.translate.openai_chat.adapter import OpenAIStream, _State
+from router.translate.openai_chat.adapter import _State, stream_for
 from router.translate.openai_chat.options import ChatOptions
 from router.wire.errors import INTERNAL_MESSAGE, ProxyError
 
@@ -139,7 +139,7 @@ def _relayed(reads: list[bytes], translation: StreamTranslation) -> Outcome:
 def openai_stream(reads: list[bytes], names: ToolNames | None = None, options: ChatOptions | None = None) -> Outcome:
     """The OpenAI adapter's stream through the relay. A non-ccr exception escapes as itself."""
     with fixed_ids(), production_recursion_limit():
-        return _relayed(reads, OpenAIStream("up,m", _State(names or ToolNames(), 100, options or ChatOptions()),
+        return _relayed(reads, stream_for("up,m", _State(names or ToolNames(), 100, options or ChatOptions()),
                                             "up"))
 
 
@@ -152,7 +152,7 @@ def passthrough_stream(reads: list[bytes]) -> Outcome:
 def gemini_stream(reads: list[bytes], names: GeminiToolNames | None = None) -> Outcome:
     """The Gemini adapter's stream (streamGenerateContent?alt=sse) through the relay."""
     with fixed_ids(), production_recursion_limit():
-        return _relayed(reads, GeminiStream("up,gemini-test", _GeminiState(names or GeminiToolNames(), 100), "up"))
+        return _relayed(reads, gemini_stream_for("up,gemini-test", _GeminiState(names or GeminiToolNames(), 100), "up"))
 
 
 def split(data: bytes, cuts: list[int]) -> list[bytes]:

@@ -1,4 +1,4 @@
-"""The Gemini stream path of the relay (SSE reader → JSON → GeminiStream → Anthropic events) on
+"""The Gemini stream path of the relay (SSE reader → JSON → JsonEvents and the Gemini translator → Anthropic events) on
 plausible-but-adversarial streamGenerateContent streams: text, thoughts and function calls with and without
 thought signatures, signatures on empty parts, finish reasons of every kind (unknown ones too), usage and
 grounding of the wrong types, blocked prompts, error objects, events that are not JSON, CRLF or LF separators,

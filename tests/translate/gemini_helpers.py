@@ -6,7 +6,7 @@ import re
 from typing import Any
 
 from router.translate.adapter import Partial
-from router.translate.gemini.adapter import GeminiStream, _State
+from router.translate.gemini.adapter import _State, stream_for
 from router.translate.gemini.request import ToolNames
 from router.wire.errors import ProxyError
 from tests.translate.stream_helpers import message_of
@@ -17,7 +17,7 @@ _MADE_UP = re.compile(rb"toolu_ccr[0-9a-f]+")
 def translate(reads: list[bytes], names: ToolNames | None = None) -> bytes:
     """The Anthropic stream for these reads; a failure after output began ends it with its error event, as the
     relay sends it. Ids ccr makes up (random per process) are numbered in order, so runs compare equal."""
-    stream = GeminiStream("up,gemini-test", _State(names or ToolNames(), 100), "up")
+    stream = stream_for("up,gemini-test", _State(names or ToolNames(), 100), "up")
     stream.translator.message_id = "msg_fixed"
     out: list[bytes] = []
     try:
@@ -37,7 +37,7 @@ def message(reads: list[bytes], names: ToolNames | None = None) -> dict[str, Any
 
 def fails(reads: list[bytes]) -> ProxyError:
     """The error of a stream that fails before its first event (an HTTP error at the relay)."""
-    stream = GeminiStream("up,gemini-test", _State(ToolNames(), 100), "up")
+    stream = stream_for("up,gemini-test", _State(ToolNames(), 100), "up")
     try:
         for read in reads:
             stream.feed(read)

@@ -76,8 +76,11 @@ def _summary(history: list[Any]) -> list[tuple[str, list[str]]]:
     ([ASK, call("a"), {"role": "user", "content": [{"type": "text", "text": "also"}, *result("a")["content"]]}, DONE],
      [("user", ["text:go"]), ("assistant", ["call:a"]), ("user", ["result:a:out-a", "text:also"]),
       ("assistant", ["text:done"])]),
+    ([ASK, call("a"), NOTE],
+     [("user", ["text:go"]), ("assistant", ["call:a"]), ("user", ["result:a:interrupted"]),
+      ("system", ["text:a mid-conversation note"])]),
 ], ids=["one-interrupted", "never-answered", "orphan-result", "duplicate-result", "system-between",
-        "system-between-unanswered", "reordered", "text-first"])
+        "system-between-unanswered", "reordered", "text-first", "system-last"])
 def test_broken_history_is_repaired(history: list[Any], expected: list[Any]) -> None:
     repaired = paired(history)
     assert _summary(repaired) == expected

@@ -12,7 +12,8 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from router.tokens import estimate_from_size
-from router.translate.adapter import Outgoing, Partial, WireAdapter, output_limit, per_model
+from router.translate.adapter import Outgoing, WireAdapter, output_limit, per_model
+from router.translate.events import JsonEvents
 from router.translate.gemini import count
 from router.translate.gemini.options import GeminiOptions, traits
 from router.translate.gemini.request import ToolNames, translate_request
@@ -20,9 +21,8 @@ from router.translate.gemini.response import translate_response
 from router.translate.gemini.stream import StreamTranslator
 from router.translate.gemini.vertex import ServiceAccountToken, VertexSettings, vertex_settings
 from router.translate.values import json_answer
-from router.wire.errors import MissingCredential, ProxyError, UpstreamUnavailable
+from router.wire.errors import MissingCredential
 from router.wire.results import Whole
-from router.wire.sse import SSEDecoder
 
 if TYPE_CHECKING:
     from router.providers.provider import Provider
@@ -60,51 +60,9 @@ class _State:
     input_estimate: int
 
 
-class GeminiStream:
-    """SSE events in, each a whole GenerateContentResponse handed to the translator; what arrived in one read
-    leaves in one write."""
-
-    def __init__(self, label: str, state: _State, provider: str) -> None:
-        self.translator = StreamTranslator(label, state.names, provider, state.input_estimate)
-        self.decoder = SSEDecoder()
-        self.provider = provider
-        self.started = False
-        self.usage: dict[str, int] = {}
-
-    def feed(self, data: bytes) -> bytes:
-        return self._events(self.decoder.feed(data))
-
-    def close(self) -> bytes:
-        out = self._events(self.decoder.close())
-        truncated = UpstreamUnavailable(f"provider '{self.provider}' ended the stream before the answer was "
-                                        "complete (no finishReason)")
-        if not self.started:
-            raise truncated
-        if not self.translator.complete:
-            raise Partial(out, truncated)
-        out += self.translator.finish()
-        self.usage.update(self.translator.final_usage)
-        return out
-
-    def _events(self, events: list[tuple[bytes | None, bytes]]) -> bytes:
-        out: list[bytes] = []
-        try:
-            for _name, data in events:
-                try:
-                    chunk = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    raise UpstreamUnavailable(f"provider '{self.provider}' sent a stream event that is not JSON: "
-                                              f"{data[:120].decode('utf-8', 'replace')!r}") from None
-                head = b"" if self.started else self.translator.start(chunk)
-                piece = self.translator.feed(chunk)  # an error or a blocked prompt first is still an HTTP error
-                self.started = True
-                if head or piece:
-                    out.append(head + piece)
-        except ProxyError as exc:
-            if self.started:
-                raise Partial(b"".join(out), exc) from None
-            raise
-        return b"".join(out)
+def stream_for(label: str, state: _State, provider: str) -> JsonEvents:
+    translator = StreamTranslator(label, state.names, provider, state.input_estimate)
+    return JsonEvents(translator, provider, " (no finishReason)")
 
 
 class Gemini(WireAdapter):
@@ -169,8 +127,8 @@ class Gemini(WireAdapter):
     def count_answer(self, data: bytes, provider: str) -> bytes:
         return count.count_answer(data, provider)
 
-    def stream(self, out: Outgoing, provider: str) -> GeminiStream:
-        return GeminiStream(out.label, out.state, provider)
+    def stream(self, out: Outgoing, provider: str) -> JsonEvents:
+        return stream_for(out.label, out.state, provider)
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:

@@ -10,16 +10,15 @@ from urllib.parse import urlsplit, urlunsplit
 import orjson
 
 from router.tokens import estimate_from_size
-from router.translate.adapter import Outgoing, Partial, WireAdapter, output_limit, per_model
+from router.translate.adapter import Outgoing, WireAdapter, output_limit, per_model
+from router.translate.events import JsonEvents
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
 from router.translate.openai_chat.request import translate_request
 from router.translate.openai_chat.response import translate_response
 from router.translate.openai_chat.stream import StreamTranslator
 from router.translate.reading import ToolNames
 from router.translate.values import json_answer
-from router.wire.errors import ProxyError, UpstreamUnavailable
 from router.wire.results import Whole
-from router.wire.sse import DONE, SSEDecoder
 
 if TYPE_CHECKING:
     from router.providers.provider import Provider
@@ -93,57 +92,10 @@ class _State:
     options: ChatOptions
 
 
-class OpenAIStream:
-    """SSE events in, each parsed and handed to the StreamTranslator; events that arrived in one read leave in
-    one write, never later than they came."""
-
-    def __init__(self, label: str, state: _State, provider: str) -> None:
-        self.translator = StreamTranslator(label, state.names, state.input_estimate,
-                                           repair_tools=state.options.repair_tools, exit_tool=state.options.exit_tool)
-        self.decoder = SSEDecoder()
-        self.provider = provider
-        self.started = False
-        self.done = False  # [DONE] seen: what follows is ignored
-        self.usage: dict[str, int] = {}
-
-    def feed(self, data: bytes) -> bytes:
-        return self._events(self.decoder.feed(data))
-
-    def close(self) -> bytes:
-        out = self._events(self.decoder.close())
-        truncated = UpstreamUnavailable(f"provider '{self.provider}' ended the stream before the answer was complete")
-        if not self.started:
-            raise truncated
-        if not (self.done or self.translator.complete):
-            raise Partial(out, truncated)
-        out += self.translator.finish()
-        self.usage.update(self.translator.final_usage)
-        return out
-
-    def _events(self, events: list[tuple[bytes | None, bytes]]) -> bytes:
-        out: list[bytes] = []
-        try:
-            for _name, data in events:
-                if self.done:
-                    break
-                if data == DONE:
-                    self.done = True
-                    break
-                try:
-                    chunk = orjson.loads(data)
-                except orjson.JSONDecodeError:
-                    raise UpstreamUnavailable(f"provider '{self.provider}' sent a stream event that is not JSON: "
-                                              f"{data[:120].decode('utf-8', 'replace')!r}") from None
-                head = b"" if self.started else self.translator.start()
-                piece = self.translator.feed(chunk)  # an error chunk first is still an HTTP error
-                self.started = True
-                if head or piece:  # an empty write would count as activity and hold back the keep-alive pings
-                    out.append(head + piece)
-        except ProxyError as exc:
-            if self.started:
-                raise Partial(b"".join(out), exc) from None
-            raise
-        return b"".join(out)
+def stream_for(label: str, state: _State, provider: str) -> JsonEvents:
+    translator = StreamTranslator(label, state.names, state.input_estimate, repair_tools=state.options.repair_tools,
+                                  exit_tool=state.options.exit_tool)
+    return JsonEvents(translator, provider)
 
 
 class OpenAIChat(WireAdapter):
@@ -173,8 +125,8 @@ class OpenAIChat(WireAdapter):
         return Outgoing(provider.url, orjson.dumps(request), {"content-type": "application/json"},
                         bool(body.get("stream")), model, label, _State(names, estimate_from_size(size), opts))
 
-    def stream(self, out: Outgoing, provider: str) -> OpenAIStream:
-        return OpenAIStream(out.label, out.state, provider)
+    def stream(self, out: Outgoing, provider: str) -> JsonEvents:
+        return stream_for(out.label, out.state, provider)
 
     def whole(self, data: bytes, out: Outgoing, provider: str, status: int,
               headers: Mapping[str, str]) -> tuple[Whole, dict[str, Any] | None]:

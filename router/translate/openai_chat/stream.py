@@ -92,7 +92,7 @@ class StreamTranslator:
 
     # ---- lifecycle -------------------------------------------------------------------------------------
 
-    def start(self) -> bytes:
+    def start(self, first: Any = None) -> bytes:
         message: dict[str, Any] = {
             "id": self.message_id, "type": "message", "role": "assistant", "model": self.model, "content": [],
             "stop_reason": None, "stop_sequence": None,

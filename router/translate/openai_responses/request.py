@@ -47,11 +47,6 @@ def call_id(anthropic_id: str) -> str:
     return "call_ccr_" + hashlib.sha256(raw.encode()).hexdigest()[:_MAX_CALL_ID - 9]
 
 
-def _text(block: dict[str, Any], path: str) -> str:
-    text = block.get("text", "")
-    if not isinstance(text, str):
-        raise InvalidRequest(f"{path}.text: must be a string")
-    return text
 
 
 def _source(block: dict[str, Any], path: str, what: str) -> dict[str, Any]:
@@ -111,7 +106,7 @@ def _output(block: dict[str, Any], path: str, blind: bool) -> str | list[dict[st
         ppath = f"{path}.content.{i}"
         kind = part.get("type") if isinstance(part, dict) else None
         if kind == "text":
-            parts.append({"type": "input_text", "text": _text(part, ppath)})
+            parts.append({"type": "input_text", "text": reading.text(part, ppath)})
         elif kind == "image":
             parts.append(_image(part, ppath, blind))
         elif kind == "document":
@@ -147,7 +142,7 @@ def _user(content: Any, path: str, items: list[dict[str, Any]], blind: bool) -> 
             raise InvalidRequest(f"{bpath}: must be a content block object")
         kind = block.get("type")
         if kind == "text":
-            if _text(block, bpath):
+            if reading.text(block, bpath):
                 parts.append({"type": "input_text", "text": block["text"]})
         elif kind == "image":
             parts.append(_image(block, bpath, blind))
@@ -215,7 +210,7 @@ def _assistant(content: Any, path: str, items: list[dict[str, Any]], names: Tool
             raise InvalidRequest(f"{bpath}: must be a content block object")
         kind = block.get("type")
         if kind == "text":
-            if _text(block, bpath):
+            if reading.text(block, bpath):
                 texts.append({"type": "output_text", "text": block["text"]})
                 phase_at = i
         elif kind == "tool_use":
