@@ -75,5 +75,10 @@ def parse_reasoning_signature(signature: str | None) -> tuple[str | None, list[A
     return source, details if isinstance(details, list) else None
 
 
+def is_azure(host: str) -> bool:
+    """Azure OpenAI's hosts (Chat and Responses): keys go in an `api-key` header there."""
+    return host.endswith((".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com"))
+
+
 def new_message_id() -> str:
     return unique("msg_ccr")

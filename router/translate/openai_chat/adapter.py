@@ -11,6 +11,7 @@ import orjson
 
 from router.tokens import estimate_from_size
 from router.translate.adapter import Outgoing, WireAdapter, output_limit, per_model
+from router.translate.common import is_azure
 from router.translate.events import JsonEvents
 from router.translate.openai_chat.options import ChatOptions, ReasoningStyle
 from router.translate.openai_chat.request import translate_request
@@ -57,7 +58,7 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
     openai = "openai" in uses or host == "api.openai.com"
     if reasons and openai:
         drop.update(("temperature", "top_p"))
-    azure = "azure" in uses or _is_azure(host)
+    azure = "azure" in uses or is_azure(host)
     replays = style == "deepseek" or "reasoning" in uses or (reasons and ("moonshot" in uses or
                                                                           host.endswith("moonshot.ai")))
     return ChatOptions(
@@ -81,8 +82,6 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
     )
 
 
-def _is_azure(host: str) -> bool:
-    return host.endswith((".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com"))
 
 
 @dataclass(slots=True)
@@ -111,7 +110,7 @@ class OpenAIChat(WireAdapter):
         return urlunsplit(parts._replace(path=parts.path.removesuffix("/chat/completions") + "/models"))
 
     def auth_headers(self, key: str, host: str) -> dict[str, str]:
-        if _is_azure(host):  # Azure OpenAI's keys go in their own header
+        if is_azure(host):  # Azure OpenAI's keys go in their own header
             return {"api-key": key}
         return {"authorization": f"Bearer {key}"}
 

@@ -12,6 +12,7 @@ import orjson
 
 from router.tokens import estimate_from_size
 from router.translate.adapter import Outgoing, WireAdapter, output_limit, per_model
+from router.translate.common import is_azure
 from router.translate.openai_responses.options import (
     EFFORT_RANK,
     ResponsesOptions,
@@ -30,12 +31,9 @@ if TYPE_CHECKING:
     from router.providers.provider import Provider
 
 # Azure OpenAI takes its key in `api-key` and has no /responses/input_tokens
-_AZURE_HOSTS = (".openai.azure.com", ".cognitiveservices.azure.com", ".services.ai.azure.com")
 _NAMES = ("openai-responses", "openai-response")
 
 
-def _azure(host: str) -> bool:
-    return host.endswith(_AZURE_HOSTS)
 
 
 def options(provider: Provider, model: str) -> ResponsesOptions:
@@ -82,7 +80,7 @@ class OpenAIResponses(WireAdapter):
         return _with_path(url, path)
 
     def count_tokens_url(self, endpoint: str) -> str | None:
-        if _azure(urlsplit(endpoint).hostname or ""):
+        if is_azure(urlsplit(endpoint).hostname or ""):
             return None
         return _with_path(endpoint, urlsplit(endpoint).path + "/input_tokens")
 
@@ -90,7 +88,7 @@ class OpenAIResponses(WireAdapter):
         return _with_path(endpoint, urlsplit(endpoint).path.removesuffix("/responses") + "/models")
 
     def auth_headers(self, key: str, host: str) -> dict[str, str]:
-        return {"api-key": key} if _azure(host) else {"authorization": f"Bearer {key}"}
+        return {"api-key": key} if is_azure(host) else {"authorization": f"Bearer {key}"}
 
     def accepts(self, status: int) -> bool:
         return status == 200
