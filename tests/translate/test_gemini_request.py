@@ -19,6 +19,7 @@ G3 = GeminiOptions(generation=3, family="pro")
 G3_FLASH = GeminiOptions(generation=3, family="flash")
 G25_PRO = GeminiOptions(generation=2, family="pro")
 G25_FLASH = GeminiOptions(generation=2, family="flash")
+G25_LITE = GeminiOptions(generation=2, family="flash-lite")
 PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
 
 
@@ -264,6 +265,10 @@ THINKING = [
      {"thinkingBudget": 5000, "includeThoughts": True}),
     ("budget 2.5 clamped", {"thinking": {"type": "enabled", "budget_tokens": 60000}}, G25_FLASH,
      {"thinkingBudget": 24576, "includeThoughts": True}),
+    ("budget 2.5 pro floor", {"thinking": {"type": "enabled", "budget_tokens": 10}}, G25_PRO,
+     {"thinkingBudget": 128, "includeThoughts": True}),
+    ("budget 2.5 flash-lite floor", {"thinking": {"type": "enabled", "budget_tokens": 100}}, G25_LITE,
+     {"thinkingBudget": 512, "includeThoughts": True}),
     ("effort low 2.5", {"thinking": {"type": "adaptive"}, "output_config": {"effort": "low"}}, G25_FLASH,
      {"thinkingBudget": 1024, "includeThoughts": True}),
     ("xhigh 2.5", {"output_config": {"effort": "xhigh"}}, G25_PRO, {"thinkingBudget": 24576, "includeThoughts": True}),
@@ -277,7 +282,7 @@ THINKING = [
 def test_thinking_and_effort(case: str, fields: dict[str, Any], opts: GeminiOptions,
                              config: dict[str, Any] | None) -> None:
     model = {G3: "gemini-3-pro-preview", G3_FLASH: "gemini-3-flash-preview", G25_PRO: "gemini-2.5-pro",
-             G25_FLASH: "gemini-2.5-flash"}[opts]
+             G25_FLASH: "gemini-2.5-flash", G25_LITE: "gemini-2.5-flash-lite"}[opts]
     out = translate({"messages": [user("hi")], **fields}, model, opts)
     assert out["generationConfig"].get("thinkingConfig") == config
 

@@ -287,6 +287,7 @@ def _tool_config(choice: Any, names: ToolNames) -> dict[str, Any]:
 
 
 _LEVELS = {"low": "low", "medium": "medium", "high": "high", "xhigh": "high", "max": "high"}
+_LEAST_BUDGET = {"pro": 128, "flash-lite": 512}
 _BUDGETS = {"low": 1024, "medium": 8192, "high": -1, "xhigh": 24576, "max": 32768}  # -1: Gemini decides
 
 
@@ -318,8 +319,9 @@ def _thinking_config(body: dict[str, Any], opts: GeminiOptions) -> dict[str, Any
     if budget is None:
         budget = _BUDGETS.get(effort or "high", -1)
     if budget > 0:
+        # the documented ranges: Pro 128–32768, Flash 1–24576, Flash-Lite 512–24576 (below: a 400)
         budget = min(budget, 32768 if opts.family == "pro" else 24576)
-        budget = max(budget, 128) if opts.family == "pro" else budget
+        budget = max(budget, _LEAST_BUDGET.get(opts.family, 1))
     return {"thinkingBudget": budget, "includeThoughts": True}
 
 
