@@ -3,6 +3,7 @@ tool names within an upstream's limits, deferred tools a history has loaded, and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from router.translate.common import short_tool_name
@@ -34,6 +35,18 @@ class ToolNames:
 
     def restore(self, name: str) -> str:
         return self.original.get(name, name)
+
+
+def blocks(content: Any, path: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """A message's content blocks, each with its index and path (`path` is the content's own); the content must
+    be a list (a string is the caller's case) and each block an object."""
+    if not isinstance(content, list):
+        raise InvalidRequest(f"{path}: must be a string or a list of content blocks")
+    for i, block in enumerate(content):
+        where = f"{path}.{i}"
+        if not isinstance(block, dict):
+            raise InvalidRequest(f"{where}: must be a content block object")
+        yield i, where, block
 
 
 def text(block: dict[str, Any], path: str) -> str:

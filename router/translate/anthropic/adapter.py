@@ -106,19 +106,19 @@ def _first_event(segment: bytes) -> tuple[bytes, int] | None:
     return None
 
 
-def _signed(name: bytes, data: bytes, event: dict[str, Any], host: str) -> None:
+def _signed(name: bytes, data: bytes, event: dict[str, Any], signer: str) -> None:
     """Note who signed a thinking block (a signature delta, or a redacted block's data)."""
     if name == b"content_block_delta" and b'"signature_delta"' in data:
         delta = event.get("delta")
         if isinstance(delta, dict):
-            SIGNERS.note(delta.get("signature"), host)
+            SIGNERS.note(delta.get("signature"), signer)
     elif name == b"content_block_start" and b'"redacted_thinking"' in data:
         block = event.get("content_block")
         if isinstance(block, dict):
-            SIGNERS.note(block.get("data"), host)
+            SIGNERS.note(block.get("data"), signer)
 
 
-def _scan(segment: bytes, usage: dict[str, int], provider: str, host: str) -> tuple[int, ProxyError | None]:
+def _scan(segment: bytes, usage: dict[str, int], provider: str, signer: str) -> tuple[int, ProxyError | None]:
     """Whole events, before they go out: each one a client reads (named, not a ping) must hold a JSON object,
     else the stream fails there, with an HTTP error before the first byte or an error event after it, instead
     of breaking the client's parser. Notes the token counts of message_start and message_delta (cumulative).
@@ -141,7 +141,7 @@ def _scan(segment: bytes, usage: dict[str, int], provider: str, host: str) -> tu
             elif name == b"message_delta":
                 usage.update(_ints(event.get("usage")))
             elif name in (b"content_block_delta", b"content_block_start"):
-                _signed(name, data, event, host)
+                _signed(name, data, event, signer)
         good = end
     return len(segment), None
 
@@ -151,9 +151,9 @@ class PassStream:
     may come before it), so that an error or garbage there is still an HTTP error; what follows goes out as it
     came, up to an event that is not JSON. The outcome never depends on how the upstream's bytes were cut."""
 
-    def __init__(self, provider: str, host: str = "") -> None:
+    def __init__(self, provider: str, signer: str = "") -> None:
         self.provider = provider
-        self.host = host  # who signs the thinking this stream carries: the upstream's URL
+        self.signer = signer  # who signs the thinking this stream carries: the upstream's URL
         self.cutter = _Cutter()
         self.started = False
         self.pending = b""
@@ -181,13 +181,13 @@ class PassStream:
             segment, self.pending = self.pending, b""
             if name == b"error":
                 raise _opening_error(self.provider, segment[offset:])
-            good, failure = _scan(segment, self.usage, self.provider, self.host)
+            good, failure = _scan(segment, self.usage, self.provider, self.signer)
             if failure is not None and good <= offset:  # the first event itself is garbage
                 raise failure
             self.started = True
         else:
             segment = complete
-            good, failure = _scan(segment, self.usage, self.provider, self.host)
+            good, failure = _scan(segment, self.usage, self.provider, self.signer)
         if failure is not None:
             raise Partial(segment[:good], failure)
         return segment

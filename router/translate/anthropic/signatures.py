@@ -20,31 +20,31 @@ class Signers:
     def __init__(self, kept: int = KEPT) -> None:
         self.kept = kept
         self.by_signature: OrderedDict[bytes, str] = OrderedDict()
-        self.hosts: set[str] = set()
+        self.signers: set[str] = set()
 
     @staticmethod
     def _key(signature: str) -> bytes:
         return hashlib.blake2b(signature.encode(), digest_size=16).digest()
 
-    def note(self, signature: object, host: str) -> None:
+    def note(self, signature: object, signer: str) -> None:
         if not isinstance(signature, str) or not signature:
             return
         key = self._key(signature)
-        self.by_signature[key] = host
+        self.by_signature[key] = signer
         self.by_signature.move_to_end(key)
-        self.hosts.add(host)
+        self.signers.add(signer)
         if len(self.by_signature) > self.kept:
             self.by_signature.popitem(last=False)
 
-    def others_seen(self, host: str) -> bool:
+    def others_seen(self, signer: str) -> bool:
         """Has any other upstream signed thinking? (Else nothing can be foreign: the common case, checked first.)"""
-        return bool(self.hosts) and self.hosts != {host}
+        return bool(self.signers) and self.signers != {signer}
 
-    def foreign(self, signature: object, host: str) -> bool:
+    def foreign(self, signature: object, signer: str) -> bool:
         if not isinstance(signature, str) or not signature:
             return False
-        signer = self.by_signature.get(self._key(signature))
-        return signer is not None and signer != host
+        known = self.by_signature.get(self._key(signature))
+        return known is not None and known != signer
 
 
 SIGNERS = Signers()

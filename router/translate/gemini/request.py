@@ -94,14 +94,9 @@ def _tool_result(block: dict[str, Any], path: str, opts: GeminiOptions) -> tuple
     content = block.get("content", "")
     if isinstance(content, str):
         return content, []
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     texts: list[str] = []
     attachments: list[dict[str, Any]] = []
-    for i, part in enumerate(content):
-        ppath = f"{path}.content.{i}"
-        if not isinstance(part, dict):
-            raise InvalidRequest(f"{ppath}: must be a content block object")
+    for _, ppath, part in reading.blocks(content, f"{path}.content"):
         kind = part.get("type")
         if kind == "text":
             texts.append(_str(part.get("text", ""), f"{ppath}.text"))
@@ -155,15 +150,10 @@ class _Translator:
             if content:
                 self.out.add("user", [{"text": content}])
             return
-        if not isinstance(content, list):
-            raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
         responses: list[dict[str, Any]] = []
         attachments: list[dict[str, Any]] = []
         parts: list[dict[str, Any]] = []
-        for i, block in enumerate(content):
-            bpath = f"{path}.content.{i}"
-            if not isinstance(block, dict):
-                raise InvalidRequest(f"{bpath}: must be a content block object")
+        for _, bpath, block in reading.blocks(content, f"{path}.content"):
             kind = block.get("type")
             if kind == "text":
                 if _str(block.get("text", ""), f"{bpath}.text"):
@@ -201,15 +191,10 @@ class _Translator:
             if content:
                 self.out.add("model", [{"text": content}])
             return
-        if not isinstance(content, list):
-            raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
         parts: list[dict[str, Any]] = []
         calls: set[str] = set()
         pending: str | None = None  # a signature for the part the next block becomes
-        for i, block in enumerate(content):
-            bpath = f"{path}.content.{i}"
-            if not isinstance(block, dict):
-                raise InvalidRequest(f"{bpath}: must be a content block object")
+        for _, bpath, block in reading.blocks(content, f"{path}.content"):
             kind = block.get("type")
             part: dict[str, Any] | None = None
             if kind == "text":

@@ -82,8 +82,6 @@ def _build_options(provider: Provider, model: str) -> ChatOptions:
     )
 
 
-
-
 @dataclass(slots=True)
 class _State:
     names: ToolNames

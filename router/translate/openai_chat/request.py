@@ -138,14 +138,9 @@ def _user(content: Any, path: str, out: list[dict[str, Any]], opts: ChatOptions)
     if isinstance(content, str):
         out.append({"role": "user", "content": content})
         return
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     parts: list[dict[str, Any]] = []
     attachments: list[dict[str, Any]] = []
-    for i, block in enumerate(content):
-        bpath = f"{path}.content.{i}"
-        if not isinstance(block, dict):
-            raise InvalidRequest(f"{bpath}: must be a content block object")
+    for _, bpath, block in reading.blocks(content, f"{path}.content"):
         kind = block.get("type")
         if kind == "text":
             if reading.text(block, bpath):
@@ -180,16 +175,11 @@ def _assistant(content: Any, path: str, out: list[dict[str, Any]], names: ToolNa
     if isinstance(content, str):
         out.append({"role": "assistant", "content": content})
         return
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     texts: list[str] = []
     calls: list[dict[str, Any]] = []
     reasoning: dict[str, list[str]] = {}
     details: list[Any] = []
-    for i, block in enumerate(content):
-        bpath = f"{path}.content.{i}"
-        if not isinstance(block, dict):
-            raise InvalidRequest(f"{bpath}: must be a content block object")
+    for _, bpath, block in reading.blocks(content, f"{path}.content"):
         kind = block.get("type")
         if kind == "text":
             texts.append(reading.text(block, bpath))

@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 _NAMES = ("openai-responses", "openai-response")
 
 
-
-
 def options(provider: Provider, model: str) -> ResponsesOptions:
     """The provider's settings for one model, computed once."""
     return per_model(provider, "openai_responses", model, _build_options)

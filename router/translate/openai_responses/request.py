@@ -47,8 +47,6 @@ def call_id(anthropic_id: str) -> str:
     return "call_ccr_" + hashlib.sha256(raw.encode()).hexdigest()[:_MAX_CALL_ID - 9]
 
 
-
-
 def _source(block: dict[str, Any], path: str, what: str) -> dict[str, Any]:
     source = block.get("source")
     if not isinstance(source, dict):
@@ -132,14 +130,9 @@ def _user(content: Any, path: str, items: list[dict[str, Any]], blind: bool) -> 
         if content:
             items.append(_message("user", [{"type": "input_text", "text": content}]))
         return
-    if not isinstance(content, list):
-        raise InvalidRequest(f"{path}.content: must be a string or a list of content blocks")
     parts: list[dict[str, Any]] = []
     outputs: list[dict[str, Any]] = []
-    for i, block in enumerate(content):
-        bpath = f"{path}.content.{i}"
-        if not isinstance(block, dict):
-            raise InvalidRequest(f"{bpath}: must be a content block object")
+    for _, bpath, block in reading.blocks(content, f"{path}.content"):
         kind = block.get("type")
         if kind == "text":
             if reading.text(block, bpath):
@@ -204,10 +197,7 @@ def _assistant(content: Any, path: str, items: list[dict[str, Any]], names: Tool
             items.append(msg)
             texts.clear()
 
-    for i, block in enumerate(content):
-        bpath = f"{path}.content.{i}"
-        if not isinstance(block, dict):
-            raise InvalidRequest(f"{bpath}: must be a content block object")
+    for i, bpath, block in reading.blocks(content, f"{path}.content"):
         kind = block.get("type")
         if kind == "text":
             if reading.text(block, bpath):
