@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.model import Prediction, predictions
+from classifier.model import Prediction, predictions, with_expert
 
 ARRAYS_FILE = "heads.npz"
 
@@ -77,6 +77,12 @@ class LinearHeads:
         arrays["difficulty_w"], arrays["difficulty_b"] = np.asarray(folds_w), np.asarray(folds_b)
         arrays["difficulty_ab"] = np.asarray(calibration)
         arrays["difficulty_positive"] = np.asarray(positive)
+        if getattr(heads, "reasoning", None) is not None:  # the maths expert and its gate
+            arrays["reasoning_w"], arrays["reasoning_b"] = _affine(heads.reasoning)
+            gate_w, gate_b = _affine(heads.maths_gate)
+            if not heads.maths_gate.classes_[-1]:  # the affine map scores the last class
+                gate_w, gate_b = -gate_w, -gate_b
+            arrays["gate_w"], arrays["gate_b"] = gate_w, gate_b
         return cls(arrays)
 
     def predict(self, X: np.ndarray) -> list[Prediction]:
@@ -95,6 +101,9 @@ class LinearHeads:
         strong_p = calibrated.mean(axis=1)
         if int(a["difficulty_positive"]) == 0:
             strong_p = 1.0 - strong_p
+        if "reasoning_w" in a:
+            gate = _sigmoid(X @ a["gate_w"][0] + a["gate_b"][0])
+            strong_p = with_expert(strong_p, gate, X @ a["reasoning_w"][0] + a["reasoning_b"][0])
         return task_p, self.tasks, level_p, self.levels, strong_p
 
     @staticmethod

@@ -9,12 +9,15 @@
   judgements the sources publish, 14 to 55 a source), which train the difficulty head ("the strong model wins
   where the weak one fails", estimated over many models); a fifth of the prompts, by hash, is held out to report
   APGR, per source.
+- data/outcomes/reasoning.npz: maths word problems with the number of steps of their worked solution
+  (data/outcomes/extract_reasoning.py: GSM8K's train split, AQuA), a proxy for where weak models fail *within*
+  maths, which the judged outcomes cannot teach; trained on and reported like an outcome source.
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), which is all training and evaluation need.
 
     python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl --outcomes outcomes.jsonl \
-        --items items.jsonl
+        --items items.jsonl --reasoning reasoning.jsonl
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from classifier.features import embedding_text, structural
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
 REAL_EVAL_SHARE = 2  # one in two real prompts is evaluation only
 OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
+OUTCOMES_FILE = "embeddings.npz"  # judged outcomes of strong and weak models
+REASONING_FILE = "reasoning.npz"  # maths problems ranked by the steps of their solution
 
 
 def _bucket(key: str, share: int) -> bool:
@@ -121,8 +126,10 @@ def load_real(evaluation: bool, sources: tuple[str, ...] = ("real", TARGETED)) -
     return Rows(np.vstack(parts), examples)
 
 
-def load_outcomes(evaluation: bool) -> Outcomes:
-    path = outcomes_dir() / "embeddings.npz"
+def load_outcomes(evaluation: bool, file: str = OUTCOMES_FILE) -> Outcomes:
+    """One side of the split (evaluation, or training) of the judged outcomes, or of another file of the same
+    shape (REASONING_FILE)."""
+    path = outcomes_dir() / file
     if not path.exists():
         return Outcomes(np.zeros((0, 0), np.float32), [], np.zeros(0), np.zeros(0), np.zeros(0))
     ids, X = _rows(path)
@@ -140,14 +147,14 @@ def load_outcomes(evaluation: bool) -> Outcomes:
     return out
 
 
-def outcome_examples(outcomes: Outcomes) -> Rows:
+def outcome_examples(outcomes: Outcomes, source: str = "outcomes") -> Rows:
     """Training rows for the difficulty head: "strong needed" where the strong models' lead over weak ones is
     above its median (`target`: ranked per source, over many models; else the fixed pairs' gap). The weak models
     lose most prompts outright, so what the head can learn is which prompts they lose by most; the median split
     keeps the two classes even."""
     gap = outcomes.target if outcomes.target is not None else outcomes.strong_score - outcomes.weak_score
     cut = float(np.median(gap)) if len(gap) else 0.0
-    examples = [Example(id_, "", None, None, bool(g > cut), source="outcomes") for id_, g in zip(outcomes.ids, gap, strict=True)]
+    examples = [Example(id_, "", None, None, bool(g > cut), source=source) for id_, g in zip(outcomes.ids, gap, strict=True)]
     return Rows(outcomes.X, examples)
 
 
@@ -228,8 +235,23 @@ def outcome_arrays(ids: list[str], rows: list[dict[str, object]], items: list[di
             "source_strong": S.astype(np.float32), "source_weak": W.astype(np.float32)}
 
 
+def reasoning_arrays(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
+    """Per source, each problem's rank by its solution's steps is its target (the gap a strong model closes);
+    for APGR the strong side solves everything and the weak side 1 − that rank."""
+    names = sorted({str(r["source"]) for r in rows})
+    target = np.full(len(rows), np.nan)
+    S, W = np.full((len(rows), len(names)), np.nan), np.full((len(rows), len(names)), np.nan)
+    for j, name in enumerate(names):
+        at = np.asarray([k for k, r in enumerate(rows) if r["source"] == name])
+        ranks = _rank(np.asarray([float(str(rows[k]["steps"])) for k in at]))
+        target[at], S[at, j], W[at, j] = ranks, 1.0, 1.0 - ranks
+    return {"strong_score": np.ones(len(rows), np.float32), "weak_score": (1.0 - target).astype(np.float32),
+            "strong_needed": (target > 0.5).astype(np.float32), "target": target.astype(np.float32),
+            "sources": np.asarray(names), "source_strong": S.astype(np.float32), "source_weak": W.astype(np.float32)}
+
+
 def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None,
-          items: Path | None = None) -> None:
+          items: Path | None = None, reasoning: Path | None = None) -> None:
     from classifier.embed import shared
 
     embedder = shared()
@@ -253,10 +275,16 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
         def mean(key: str) -> np.ndarray:
             return np.asarray([np.mean([float(str(r[key])) for r in by_prompt[i]]) for i in ids], np.float32)
         outcomes_dir().mkdir(parents=True, exist_ok=True)
-        _write(outcomes_dir() / "embeddings.npz", ids, [text[i] for i in ids], embedder,
+        _write(outcomes_dir() / OUTCOMES_FILE, ids, [text[i] for i in ids], embedder,
                strong_score=mean("strong_score"), weak_score=mean("weak_score"), strong_needed=mean("strong_needed"),
                **outcome_arrays(ids, all_rows, many))
-        print(f"ccr: {len(ids)} outcome prompts embedded into {outcomes_dir() / 'embeddings.npz'}", file=sys.stderr)
+        print(f"ccr: {len(ids)} outcome prompts embedded into {outcomes_dir() / OUTCOMES_FILE}", file=sys.stderr)
+    if reasoning is not None:
+        problems = [json.loads(line) for line in reasoning.read_text(encoding="utf-8").splitlines() if line]
+        outcomes_dir().mkdir(parents=True, exist_ok=True)
+        _write(outcomes_dir() / REASONING_FILE, [r["id"] for r in problems], [r["prompt"] for r in problems],
+               embedder, **reasoning_arrays(problems))
+        print(f"ccr: {len(problems)} maths problems embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
 
 
 def main() -> None:
@@ -267,8 +295,10 @@ def main() -> None:
     parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows (data/outcomes/extract.py)")
     parser.add_argument("--items", type=Path, help="JSONL of many models' per-prompt results "
                         "(data/outcomes/extract_many.py)")
+    parser.add_argument("--reasoning", type=Path, help="JSONL of maths problems with their solutions' steps "
+                        "(data/outcomes/extract_reasoning.py)")
     args = parser.parse_args()
-    build(args.real, args.outcomes, args.targeted, args.items)
+    build(args.real, args.outcomes, args.targeted, args.items, args.reasoning)
 
 
 if __name__ == "__main__":

@@ -67,9 +67,11 @@ REAL_SOURCES = ("real", "real-targeted")  # data/real: prompts written outside t
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
     """Feature rows for `train` (text) and the public training data (numbers: data/real, data/outcomes)."""
-    from classifier.public import load_outcomes, load_real, outcome_examples
+    from classifier.model import REASONING
+    from classifier.public import REASONING_FILE, load_outcomes, load_real, outcome_examples
 
     real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
+    maths = outcome_examples(load_outcomes(evaluation=False, file=REASONING_FILE), source=REASONING)
     # difficulty is learned from outcomes (public ones, and the log's: overrides, escalations, retries, labels),
     # not from the guesses written beside the seed and real prompts: those scored below random on outcomes (a
     # data directory without outcomes keeps the guesses, the only difficulty labels it has)
@@ -83,6 +85,9 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
     if outcomes.examples:
         parts.append(outcomes.X)
         examples += outcomes.examples
+    if maths.examples:  # the maths expert's rows (Heads.fit keeps them out of the other heads)
+        parts.append(maths.X)
+        examples += maths.examples
     return np.vstack(parts), examples
 
 
@@ -191,10 +196,12 @@ def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict
 
 def public_report(heads: Predictor) -> dict[str, Any]:
     """The evaluation sides of the public data, which no head trained on: task type and complexity on real
-    prompts (data/real: all of them, and `real_traffic`, those taken as their sources had them), and APGR on strong/weak outcomes (data/outcomes) beside prompt length's."""
+    prompts (data/real: all of them, and `real_traffic`, those taken as their sources had them), and APGR on strong/weak
+    outcomes (data/outcomes) and on maths problems ranked by their solutions' steps (`reasoning`), beside prompt
+    length's."""
     from classifier.evaluate import apgr
     from classifier.features import STRUCTURAL_NAMES
-    from classifier.public import load_outcomes, load_real
+    from classifier.public import REASONING_FILE, load_outcomes, load_real
 
     out: dict[str, Any] = {}
     real = load_real(evaluation=True)
@@ -211,6 +218,10 @@ def public_report(heads: Predictor) -> dict[str, Any]:
                            "apgr": apgr(difficulty, outcomes.strong_score, outcomes.weak_score),
                            "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score),
                            "sources": outcome_sources(outcomes, difficulty, length)}
+    maths = load_outcomes(evaluation=True, file=REASONING_FILE)
+    if maths.ids:
+        difficulty = np.asarray([p.difficulty for p in heads.predict(maths.X)])
+        out["reasoning"] = outcome_sources(maths, difficulty, maths.X[:, -len(STRUCTURAL_NAMES)])
     return out
 
 

@@ -139,6 +139,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for source, r in o.get("sources", {}).items():
             print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
         print()
+    if public.get("reasoning"):
+        print("difficulty within maths (held-out problems ranked by their solutions' steps; a proxy, not outcomes):")
+        for source, r in public["reasoning"].items():
+            print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
+        print()
     print(render(report, title))
     if not args.data and meta.get("heldout"):
         h = meta["heldout"]

@@ -115,6 +115,27 @@ def test_the_routers_array_heads_give_scikit_learns_probabilities(default_model:
     assert [(p.task_type, p.complexity) for p in ours] == [(p.task_type, p.complexity) for p in theirs]
 
 
+def test_the_routers_array_heads_give_the_maths_experts_probabilities(default_model: Any) -> None:
+    from classifier.linear import LinearHeads
+    from classifier.model import REASONING
+    from classifier.public import REASONING_FILE, load_outcomes, outcome_examples
+    from classifier.train import matrix
+
+    embedder, _, _ = default_model
+    train, val = split(load_seed())
+    maths = outcome_examples(load_outcomes(evaluation=False, file=REASONING_FILE), source=REASONING)
+    X = np.vstack([matrix(train[:600], embedder), maths.X[:600]])
+    heads = Heads().fit(X, train[:600] + maths.examples[:600])
+    assert heads.reasoning is not None and heads.maths_gate is not None
+    held = load_outcomes(evaluation=True, file=REASONING_FILE)
+    Xv = np.vstack([matrix(val[:200], embedder), held.X[:200]])
+    strong_p = LinearHeads.from_sklearn(heads).probabilities(Xv)[4]
+    assert np.abs(strong_p - heads.strong_probability(Xv)).max() < 1e-6
+    # the gate tells word problems from the seed prompts
+    gate = heads.maths_gate.predict_proba(Xv)[:, 1]
+    assert gate[200:].mean() > 0.8 and gate[:200].mean() < 0.2
+
+
 def test_the_embedding_model_loads_offline(tmp_path: Path) -> None:
     """No hub, no network: every address a download could use points at a closed port."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "TRANSFORMERS_"))}
@@ -315,6 +336,46 @@ def test_difficulty_beats_prompt_length_on_public_outcomes(default_model: Any) -
                             "ae1_many", "ae2_many", "arena_many"}
     for name in ("arenabench_v1", "arena_many"):
         assert sources[name]["apgr"] >= 0.555 and sources[name]["apgr"] > sources[name]["apgr_length"] + 0.05
+
+
+def test_difficulty_orders_maths_problems_better_than_length(default_model: Any) -> None:
+    """Within maths the judged-outcome head was blind (its order of word problems by steps: chance); the maths
+    expert orders held-out problems by how many steps they need better than prompt length does on GSM8K's train
+    problems, and ties it on AQuA's (103 problems: within noise)."""
+    from classifier.evaluate import apgr
+    from classifier.public import REASONING_FILE, load_outcomes
+
+    _, heads, meta = default_model
+    held = load_outcomes(evaluation=True, file=REASONING_FILE)
+    assert len(held.ids) >= 500
+    sources = meta["public"]["reasoning"]
+    assert set(sources) == {"gsm8k_train_steps", "aqua_rationale_steps"}
+    gsm_rows = ~np.isnan(held.source_strong[:, list(held.sources).index("gsm8k_train_steps")])  # type: ignore[index]
+    difficulty = np.asarray([p.difficulty for p in heads.predict(held.X[gsm_rows])])
+    assert apgr(difficulty, held.strong_score[gsm_rows], held.weak_score[gsm_rows]) == \
+        sources["gsm8k_train_steps"]["apgr"]  # what training recorded
+    gsm = sources["gsm8k_train_steps"]
+    assert gsm["apgr"] >= 0.56 and gsm["apgr"] > gsm["apgr_length"] + 0.01
+    assert sources["aqua_rationale_steps"]["apgr"] >= 0.52
+    # the expert raises, never lowers: a word problem is at least as hard as the judged head alone says
+    from classifier.model import with_expert
+    p = np.array([0.2, 0.5, 0.9])
+    assert np.allclose(with_expert(p, np.zeros(3), np.array([-5.0, 0.0, 5.0])), p)
+    lifted = with_expert(p, np.ones(3), np.array([-5.0, 0.0, 5.0]))
+    assert (lifted > p).all() and lifted[2] > 0.99
+    assert np.all(np.diff(with_expert(np.full(5, 0.5), np.ones(5), np.linspace(-3, 3, 5))) > 0)
+
+
+def test_maths_problems_are_ranked_by_steps_per_source() -> None:
+    from classifier.public import reasoning_arrays
+
+    rows = [{"id": "a", "source": "gsm", "steps": 2}, {"id": "b", "source": "gsm", "steps": 5},
+            {"id": "c", "source": "aqua", "steps": 1}, {"id": "d", "source": "aqua", "steps": 1}]
+    arrays = reasoning_arrays(rows)
+    assert list(arrays["sources"]) == ["aqua", "gsm"]
+    assert arrays["target"].tolist() == [0.25, 0.75, 0.5, 0.5]  # ties share their rank
+    assert arrays["strong_needed"].tolist() == [0.0, 1.0, 0.0, 0.0]
+    assert np.isnan(arrays["source_strong"][0, 0]) and arrays["source_weak"][1, 1] == 0.25
 
 
 def test_outcome_target_ranks_each_source_and_averages() -> None:
