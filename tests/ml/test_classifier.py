@@ -350,7 +350,7 @@ def test_difficulty_orders_maths_problems_better_than_length(default_model: Any)
     assert len(held.ids) >= 500
     sources = meta["public"]["reasoning"]
     assert set(sources) == {"gsm8k_train_steps", "aqua_rationale_steps"}
-    gsm_rows = ~np.isnan(held.source_strong[:, list(held.sources).index("gsm8k_train_steps")])  # type: ignore[index]
+    gsm_rows = ~np.isnan(held.source_strong[:, list(held.sources).index("gsm8k_train_steps")])
     difficulty = np.asarray([p.difficulty for p in heads.predict(held.X[gsm_rows])])
     assert apgr(difficulty, held.strong_score[gsm_rows], held.weak_score[gsm_rows]) == \
         sources["gsm8k_train_steps"]["apgr"]  # what training recorded
