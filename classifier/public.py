@@ -1,6 +1,6 @@
 """Public data the shipped classifier learns from and is measured on, kept as numbers only.
 
-- data/real/: developer prompts written by people outside this project (an agent's chat history, Chatbot Arena
+- data/real/: developer prompts written by people outside this project (agents' chat histories, Chatbot Arena
   questions, Stack Overflow questions, issue trackers; data/real/extract_*.py name each source, its commit and
   licence and extract them from a fetched snapshot), labelled here by data/LABELLING.md (labels.jsonl). Half
   of them, by a hash of the id, train the heads; the other half is the evaluation nobody trained on.
@@ -16,8 +16,8 @@
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), which is all training and evaluation need.
 
-    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl --outcomes outcomes.jsonl \
-        --items items.jsonl --reasoning reasoning.jsonl
+    python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl \
+        --sessions sessions.jsonl --outcomes outcomes.jsonl --items items.jsonl --reasoning reasoning.jsonl
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from classifier.embed import Encoder
 from classifier.features import embedding_text, structural
 
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
+SESSIONS = "real-sessions"  # developers' instructions to coding agents, from committed chat logs (labels_sessions.jsonl)
 REAL_EVAL_SHARE = 2  # one in two real prompts is evaluation only
 OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
 OUTCOMES_FILE = "embeddings.npz"  # judged outcomes of strong and weak models
@@ -99,12 +100,16 @@ def _rows(path: Path) -> tuple[list[str], np.ndarray]:
 # as their sources had them (agent histories, chat questions, issue trackers): its mix of task types is the one
 # real traffic is estimated from. The second was chosen for the classes real traffic has few of (review,
 # document, plan requests: agent commands, Copilot prompt files) and chat prompts of every kind; it teaches those
-# classes and is evaluated like the first, but its mix says nothing about traffic.
+# classes and is evaluated like the first, but its mix says nothing about traffic. The third holds what
+# developers typed to coding agents (Cursor, Claude Code, Gemini CLI, Aider sessions saved in their repositories),
+# the same number from each repository rather than chosen by class.
 REAL_SETS = (("embeddings.npz", "labels.jsonl", "real"),
-             ("embeddings_targeted.npz", "labels_targeted.jsonl", TARGETED))
+             ("embeddings_targeted.npz", "labels_targeted.jsonl", TARGETED),
+             ("embeddings_sessions.npz", "labels_sessions.jsonl", SESSIONS))
+REAL_SOURCES = tuple(source for _, _, source in REAL_SETS)
 
 
-def load_real(evaluation: bool, sources: tuple[str, ...] = ("real", TARGETED)) -> Rows:
+def load_real(evaluation: bool, sources: tuple[str, ...] = REAL_SOURCES) -> Rows:
     """The labelled real prompts of one side of the split (evaluation, or training), of the given sets."""
     parts, examples = [], []
     for npz, labels_file, source in REAL_SETS:
@@ -251,11 +256,12 @@ def reasoning_arrays(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
 
 
 def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None,
-          items: Path | None = None, reasoning: Path | None = None) -> None:
+          items: Path | None = None, reasoning: Path | None = None, sessions: list[Path] | None = None) -> None:
     from classifier.embed import shared
 
     embedder = shared()
-    for files, name in ((real, "embeddings.npz"), (targeted or [], "embeddings_targeted.npz")):
+    for files, name in ((real, "embeddings.npz"), (targeted or [], "embeddings_targeted.npz"),
+                        (sessions or [], "embeddings_sessions.npz")):
         if not files:
             continue
         rows = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines() if line]
@@ -292,13 +298,15 @@ def main() -> None:
     parser.add_argument("--real", nargs="*", type=Path, default=[], help="JSONL of extracted real prompts")
     parser.add_argument("--targeted", nargs="*", type=Path, default=[],
                         help="JSONL of extracted real prompts chosen for their classes (data/real/extract_targeted.py)")
+    parser.add_argument("--sessions", nargs="*", type=Path, default=[],
+                        help="JSONL of prompts from coding-agent chat logs (data/real/extract_sessions.py)")
     parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows (data/outcomes/extract.py)")
     parser.add_argument("--items", type=Path, help="JSONL of many models' per-prompt results "
                         "(data/outcomes/extract_many.py)")
     parser.add_argument("--reasoning", type=Path, help="JSONL of maths problems with their solutions' steps "
                         "(data/outcomes/extract_reasoning.py)")
     args = parser.parse_args()
-    build(args.real, args.outcomes, args.targeted, args.items, args.reasoning)
+    build(args.real, args.outcomes, args.targeted, args.items, args.reasoning, args.sessions)
 
 
 if __name__ == "__main__":

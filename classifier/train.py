@@ -30,6 +30,7 @@ from classifier.model import (
     load_inference,
     save,
 )
+from classifier.public import REAL_SOURCES
 from classifier.taxonomy import TASK_NAMES
 
 Say = Callable[[str], None]
@@ -61,8 +62,7 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
 
 
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
-GUESSED = ("seed", "heldout", "real", "real-targeted")  # sources whose `strong` is a labeller's guess, not an outcome
-REAL_SOURCES = ("real", "real-targeted")  # data/real: prompts written outside this project, labelled here
+GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
 
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
@@ -201,7 +201,7 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     length's."""
     from classifier.evaluate import apgr
     from classifier.features import STRUCTURAL_NAMES
-    from classifier.public import REASONING_FILE, load_outcomes, load_real
+    from classifier.public import REASONING_FILE, SESSIONS, load_outcomes, load_real
 
     out: dict[str, Any] = {}
     real = load_real(evaluation=True)
@@ -210,6 +210,9 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     traffic = load_real(evaluation=True, sources=("real",))  # without the targeted set: the mix of real traffic
     if traffic.examples:
         out["real_traffic"] = score(traffic.examples, heads.predict(traffic.X))
+    sessions = load_real(evaluation=True, sources=(SESSIONS,))
+    if sessions.examples:
+        out["real_sessions"] = score(sessions.examples, heads.predict(sessions.X))
     outcomes = load_outcomes(evaluation=True)
     if outcomes.ids:
         difficulty = np.asarray([p.difficulty for p in heads.predict(outcomes.X)])

@@ -132,6 +132,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "real_traffic" in public:  # the half of the prompts taken as their sources had them (no class picked)
         print(render(public["real_traffic"], "the same, only the prompts taken as real traffic had them"))
         print()
+    if "real_sessions" in public:  # what developers typed to coding agents, from their committed chat logs
+        print(render(public["real_sessions"], "the same, only developers' instructions to coding agents"))
+        print()
     if "outcomes" in public:
         o = public["outcomes"]
         print(f"difficulty on public strong/weak outcomes ({o['prompts']} held-out prompts): APGR {o['apgr']:.3f} "

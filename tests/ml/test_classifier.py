@@ -296,13 +296,16 @@ def test_the_shipped_model_matches_a_fresh_training_run(default_model: Any, tmp_
 
 # what the shipped model scores on the evaluation halves of the public data (README, "The classifier"): floors a
 # little under the figures, so that a change that makes them worse fails here
-REAL_FLOORS = {"accuracy": 0.63, "macro_f1": 0.55, "calibration_error_max": 0.08}
+REAL_FLOORS = {"accuracy": 0.62, "macro_f1": 0.54, "calibration_error_max": 0.06}
 # the same on the prompts taken as their sources had them (the evaluation half before the targeted set existed)
-TRAFFIC_FLOORS = {"accuracy": 0.64, "macro_f1": 0.49, "calibration_error_max": 0.10}
+TRAFFIC_FLOORS = {"accuracy": 0.66, "macro_f1": 0.51, "calibration_error_max": 0.06}
+# and on developers' instructions to coding agents (data/real/extract_sessions.py): follow-ups without their
+# session, the hardest set (the model before them scored 0.44 / 0.33 here)
+SESSIONS_FLOORS = {"accuracy": 0.56, "macro_f1": 0.45, "calibration_error_max": 0.09}
 
 
 def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
-    from classifier.public import load_real
+    from classifier.public import SESSIONS, load_real
 
     _, heads, _ = default_model
     real = load_real(evaluation=True)
@@ -313,11 +316,12 @@ def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
     assert report["calibration_error"] <= REAL_FLOORS["calibration_error_max"]
     # the flag means something: the prompts it leaves alone are labelled better than the rest
     assert report["accuracy_when_certain"] > report["accuracy"] + 0.03 and 0.05 < report["uncertain_share"] < 0.5
-    traffic = load_real(evaluation=True, sources=("real",))
-    assert len(traffic.examples) == 737
-    report = score(traffic.examples, heads.predict(traffic.X))["task_type"]
-    assert report["accuracy"] >= TRAFFIC_FLOORS["accuracy"] and report["macro_f1"] >= TRAFFIC_FLOORS["macro_f1"]
-    assert report["calibration_error"] <= TRAFFIC_FLOORS["calibration_error_max"]
+    for sources, count, floors in ((("real",), 737, TRAFFIC_FLOORS), ((SESSIONS,), None, SESSIONS_FLOORS)):
+        part = load_real(evaluation=True, sources=sources)
+        assert len(part.examples) == count if count else len(part.examples) >= 600
+        report = score(part.examples, heads.predict(part.X))["task_type"]
+        assert report["accuracy"] >= floors["accuracy"] and report["macro_f1"] >= floors["macro_f1"], sources
+        assert report["calibration_error"] <= floors["calibration_error_max"], sources
 
 
 def test_difficulty_beats_prompt_length_on_public_outcomes(default_model: Any) -> None:

@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Extract developers' own instructions to coding agents from chat logs committed to public repositories.
+
+Stdlib only. Reads bare git mirrors (fetched with the search tool's `fetch`; ``git --git-dir=... show
+COMMIT:path``), never a work tree, never runs anything from the snapshots. Two log formats:
+
+  * Aider's ``.aider.chat.history.md``: a user message is a run of lines starting with ``#### ``; slash
+    commands are dropped, except ``/ask``, ``/architect`` and ``/code``, whose text is the request.
+  * SpecStory's ``.specstory/history/*.md`` (Cursor, Claude Code, Gemini CLI sessions saved by the SpecStory
+    extension): a user turn is the text under a ``_**User...**_`` header, up to the next ``---`` rule or the
+    next speaker's header.
+
+Per repository: prompts are whitespace-normalised and deduplicated (sessions are often saved twice), those under
+MIN_CHARS dropped, and the first TAKE in the order of sha256(repo + prompt) kept, so that no one repository
+dominates. Ids are ``sess-<first 10 hex of that sha256>``; prompts are capped at 4,000 characters.
+Every repository below has a permissive licence file (checked by reading it); ``licence_at`` says whether
+it was read at the commit used or at the snapshot's head.
+
+Usage:
+    python3 extract_sessions.py [--mirrors DIR] [--out prompts.jsonl]
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import subprocess
+
+MAX_CHARS = 4000
+MIN_CHARS = 12
+TAKE = 90
+
+# repo, commit, log format, licence (file; read at)
+SOURCES = [
+    ("AmbidextrousCoatie/league_analyzer", "aad233ccb6d72a72bfec9fb916c06ea691d5225d", "specstory", "MIT (LICENSE)"),
+    ("daviswhitehead/chef-chopsky", "505bcbb3962ffc0fbcf853befaffc90132d98d0f", "specstory", "CC0-1.0 (LICENSE)"),
+    ("edobry/minsky", "2d0f5d07ebe40b8b2245be819c49558147c3cad8", "specstory", "MIT (LICENSE, at head)"),
+    ("ThatHunky/gryag", "27dc8ac4dbf20b5598f933fb9fdb7864726de2b3", "specstory", "MIT (LICENSE)"),
+    ("JobiJoba/SchaerbeekMunicipality", "0b3d5105d57e9606d4c53c57ffcb97731d18fc84", "specstory", "MIT (LICENSE)"),
+    ("AFI-Protocol/afi-core", "59f264996752251a16788fce2715c2cec7252970", "aider", "MIT (LICENSE)"),
+    ("AlexShchuka/mozgoslav", "1f66bc9d44c5950cada7054a9581d7058caaac66", "aider", "MIT (LICENSE)"),
+    ("DanCard/cal-date-widget", "2ea03cb47cbb104368ad79943a8a3127c5467ffd", "specstory", "MIT (LICENSE)"),
+    ("Hornsyld/economic-bc-connector", "eee4ddfd923bb27bd1dee262e85efa52161cd96d", "specstory", "MIT (LICENSE)"),
+    ("closup/process-xbrl", "8eda6aa26fb04117f93bfb402fcfd35fcb159f48", "specstory", "MIT (License.txt, at head)"),
+    ("iDorgham/DocGen", "fdcb8c53a4ee6a32db0f8644c6f2d71a6e11b471", "specstory", "MIT (LICENSE)"),
+    ("IngoS11/EmailBuddy", "3b5e142aebc11f95491ae13ef931eaf02d76bed5", "specstory", "MIT (LICENSE)"),
+    ("iterative/dvc", "be005a44b5edd06d730c1bab5fbd29c10f7db8ec", "specstory", "Apache-2.0 (LICENSE)"),
+    ("Firedogs2x/Houdoku-2", "b1e5116d870347918160f27fc48e25a2478fa134", "specstory", "MIT (LICENSE)"),
+    ("Aquaticat/Monochromatic", "56372c6db0d4f2431d99bfdbe2142702ed891101", "aider", "Apache-2.0 (LICENSE)"),
+    ("Bucur21/PaperBites", "7a7c53c5a6880fed5597aeb499e57a3e5d2d8363", "specstory", "MIT (LICENSE)"),
+    ("BillWan-zzzyyy/alpamayo", "5c6341c180a0cc5cafb058ee9479873e761dad76", "specstory", "Apache-2.0 (LICENSE)"),
+    ("HypeRankCode/hyperank", "12e60d427bbd1cea15ca5540887aae1ddbcb1d2d", "specstory", "MIT (LICENSE)"),
+    ("Asphyksia/OpenCoder", "b4e1e3e322c9f8ef10a0ac4913e1443f06f926c8", "aider", "MIT (LICENSE)"),
+    ("destyler/destyler", "558faf91c6a180723eabe6a3799eab9431ce70cb", "specstory", "MIT (LICENSE)"),
+    ("ivi374forivi/cognitive-archaelogy-tribunal", "a598e62b5b8dd7736df4b4888eb9430fcafe48f1", "specstory", "MIT (LICENSE)"),
+    ("BenjaminScholtens/Afterburn", "a4b57412fa25c5572d18e1637a610948aa5baebf", "specstory", "MIT (LICENSE)"),
+    ("Itsme23476/App-interface", "dfa16525bf9f603d8c17ea64e6e3dfd67ab8d52c", "specstory", "MIT (LICENSE)"),
+    ("design4pro/mcp-rag-server", "7798379c2c452452e2b173cc8b0e55c83e39c287", "specstory", "MIT (LICENSE)"),
+    ("robin-collins/Roo-Cline", "b21edece2756bc8e3e8ddf1c3f845b278d73bc82", "specstory", "Apache-2.0 (LICENSE)"),
+    ("ChrisGVE/MunsellSpace", "3e2479bec91a4b7e4d9b988275118e6ede268492", "specstory", "MIT (LICENSE)"),
+    ("Excellencedev/yin-minecraft-mod", "563b436641a0ab8e9e0d288bf4965e34e4a5fe85", "specstory", "CC0-1.0 (LICENSE)"),
+    ("0-auth/zero-auth", "e56fdb18e48e00a1c7c3cc304233fd919c2c14ff", "specstory", "MIT (LICENSE)"),
+    ("Singingkettle/ChangShuoRadioRecognition", "3b11de1def818bce40603347f25ca9c950441217", "specstory", "Apache-2.0 (LICENSE)"),
+]
+
+_USER = re.compile(r"^_\*\*User\b.*\*\*_\s*$")
+_SPEAKER = re.compile(r"^_\*\*(?:User|Assistant|Agent)\b.*\*\*_\s*$")
+_KEEP_COMMANDS = re.compile(r"^/(?:ask|architect|code)\s+", re.I)
+
+
+def git(gitdir, *args):
+    return subprocess.run(["git", "--git-dir", gitdir, *args], capture_output=True, check=True).stdout.decode(
+        "utf-8", "replace")
+
+
+def aider_prompts(text):
+    block = []
+    for line in [*text.splitlines(), ""]:
+        if line.startswith("#### ") or line == "####":
+            block.append(line[5:])
+            continue
+        if block:
+            prompt = "\n".join(block).strip()
+            block = []
+            if prompt.startswith("/"):
+                if not _KEEP_COMMANDS.match(prompt):
+                    continue
+                prompt = _KEEP_COMMANDS.sub("", prompt, count=1)
+            yield prompt
+
+
+def specstory_prompts(text):
+    block = None
+    for line in [*text.splitlines(), "---"]:
+        if _USER.match(line):
+            block = []
+            continue
+        if block is not None and (line.strip() == "---" or _SPEAKER.match(line)):
+            yield "\n".join(block).strip()
+            block = None
+            continue
+        if block is not None:
+            block.append(line)
+
+
+def repo_prompts(mirrors, repo, commit, kind):
+    gitdir = os.path.join(mirrors, repo.replace("/", "+"), "repo")
+    if kind == "aider":
+        yield from aider_prompts(git(gitdir, "show", f"{commit}:.aider.chat.history.md"))
+        return
+    names = git(gitdir, "ls-tree", "-r", "--name-only", commit, "--", ".specstory/history/").splitlines()
+    for name in sorted(names):
+        if not name.endswith(".md"):
+            continue
+        try:
+            text = git(gitdir, "show", f"{commit}:{name}")
+        except subprocess.CalledProcessError:  # files of 4 MiB and more are missing from the snapshots
+            continue
+        yield from specstory_prompts(text)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mirrors", default="/work/.mirror")
+    parser.add_argument("--out", default="sessions.jsonl")
+    args = parser.parse_args()
+    rows = []
+    for repo, commit, kind, licence in SOURCES:
+        seen = {}
+        for prompt in repo_prompts(args.mirrors, repo, commit, kind):
+            key = " ".join(prompt.split())
+            if len(key) >= MIN_CHARS and key not in seen:
+                seen[key] = prompt[:MAX_CHARS]
+        ranked = sorted(seen.items(), key=lambda kv: hashlib.sha256((repo + "\n" + kv[0]).encode()).hexdigest())
+        for key, prompt in ranked[:TAKE]:
+            digest = hashlib.sha256((repo + "\n" + key).encode()).hexdigest()
+            rows.append({"id": f"sess-{digest[:10]}", "prompt": prompt, "source": repo, "commit": commit,
+                         "format": kind, "licence": licence})
+    with open(args.out, "w", encoding="utf-8") as handle:
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+    print(f"{len(rows)} prompts from {len(SOURCES)} repositories written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()
