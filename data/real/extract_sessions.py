@@ -11,8 +11,9 @@ COMMIT:path``), never a work tree, never runs anything from the snapshots. Two l
     next speaker's header.
 
 Per repository: prompts are whitespace-normalised and deduplicated (sessions are often saved twice), those under
-MIN_CHARS dropped, and the first TAKE in the order of sha256(repo + prompt) kept, so that no one repository
-dominates. Ids are ``sess-<first 10 hex of that sha256>``; prompts are capped at 4,000 characters.
+MIN_CHARS dropped, and the first TAKE in the order of sha256(repo + prompt) kept; then per owner the first
+OWNER_TAKE of those in the same order, and a prompt already taken from another repository is not taken again, so
+that no one repository or author dominates. Ids are ``sess-<first 10 hex of that sha256>``; prompts are capped at 4,000 characters.
 Every repository below has a permissive licence file (checked by reading it); ``licence_at`` says whether
 it was read at the commit used or at the snapshot's head.
 
@@ -29,7 +30,8 @@ import subprocess
 
 MAX_CHARS = 4000
 MIN_CHARS = 12
-TAKE = 90
+TAKE = 90  # at most from one repository
+OWNER_TAKE = 120  # and from one owner's repositories together (one author has 21 of them)
 
 # repo, commit, log format, licence (file; read at)
 SOURCES = [
@@ -62,11 +64,40 @@ SOURCES = [
     ("Excellencedev/yin-minecraft-mod", "563b436641a0ab8e9e0d288bf4965e34e4a5fe85", "specstory", "CC0-1.0 (LICENSE)"),
     ("0-auth/zero-auth", "e56fdb18e48e00a1c7c3cc304233fd919c2c14ff", "specstory", "MIT (LICENSE)"),
     ("Singingkettle/ChangShuoRadioRecognition", "3b11de1def818bce40603347f25ca9c950441217", "specstory", "Apache-2.0 (LICENSE)"),
+    ("twardoch/nyord-vpn", "d38172558d41eafee6a0d1b93ea9ba42b29b7729", "specstory", "MIT (LICENSE)"),
+    ("robin-collins/next-ppdb", "3cdbd1788a7a3bece9656ba8397c67cded3218aa", "specstory", "MIT (LICENSE)"),
+    ("twardoch/twat-search", "29e37e26f554ccc5d0f3077088d3c53bc2dadb60", "specstory", "MIT (LICENSE)"),
+    ("robin-collins/gpt-crawler", "9fc8ae15139dc9958bf705c5d63a06f6d8fbf45d", "specstory", "ISC (License)"),
+    ("BillWan-zzzyyy/BillWan-zzzyyy.github.io", "b38cb179a03e03c21bcbdec0587fc2601c374c9c", "specstory", "MIT (LICENSE)"),
+    ("twardoch/qlith", "6cf873c7468ff596c15fc1ae687caf2c72e64d38", "specstory", "Apache-2.0 (LICENSE)"),
+    ("twardoch/imgcolorshine", "af491d04a5e4310e1573ca5de103353fc5c7af22", "specstory", "MIT (LICENSE)"),
+    ("twardoch/volante_lokalnie", "b4f2f7117d348bbaa227f708612ad4547a87a319", "specstory", "MIT (LICENSE)"),
+    ("twardoch/lmstrix", "d585baee6f3abdd3d1e30720822431953d56c69c", "specstory", "MIT (LICENSE)"),
+    ("twardoch/twat-cache", "78d738c5edccc89355260f42d58eb51bd1fc924e", "specstory", "MIT (LICENSE)"),
+    ("twardoch/twat-coding", "a76ce40a3a667fa6f8a87956432a4f67d2836253", "specstory", "MIT (LICENSE)"),
+    ("twardoch/boabro", "0b39c79790209cd12118edbf9eaf73647c865498", "specstory", "MIT (LICENSE)"),
+    ("twardoch/d361", "ee4d77173ea87b0a8df2284717bc6147912e3810", "specstory", "MIT (LICENSE)"),
+    ("twardoch/phiton", "cc77aa1ddc14cdbedb1528d11ebd0db159c9876a", "specstory", "MIT (LICENSE)"),
+    ("twardoch/vidkompy", "2eaf6a52b29b92c16dfa1cfae2bbe7b171157004", "specstory", "MIT (LICENSE)"),
+    ("twardoch/opero", "fea4c8a6b99c9cfc37679f366212676793f1c1bf", "specstory", "MIT (LICENSE)"),
+    ("twardoch/MimeArchiveFS-py", "012fdd8f3d1d10ef2b517d5ae6c7d3d102d983ec", "specstory", "Apache-2.0 (LICENSE)"),
+    ("twardoch/topyaz", "a366b31aed5853b22bcf249509f9705fdea89eee", "specstory", "MIT (LICENSE)"),
+    ("twardoch/e11ocutionist", "8aeea7d6b20b799fdbab18e508b4e618007130d5", "specstory", "MIT (LICENSE)"),
+    ("twardoch/brosh", "183c3c9a9342a957251b68136bd5cb18faac9ae7", "specstory", "MIT (LICENSE)"),
+    ("twardoch/twat-mp", "54201bb6b8925aaedc97e1994ca2d708ee76bdce", "specstory", "MIT (LICENSE)"),
+    ("twardoch/twat-fs", "92e3ed522b935677946b2db84b00c1a9df75909c", "specstory", "MIT (LICENSE)"),
+    ("twardoch/geminpy", "ffba55968ccff856bed8abb5d431a627238bfb9b", "specstory", "MIT (LICENSE)"),
+    ("concord-consortium/codap", "0ddb0365d5e630c2bda57b939e19d8570389e892", "specstory", "MIT (LICENSE.md)"),
+    ("twardoch/pdf22png", "936c7e9477587308b5677684de16d3028ed1683a", "specstory", "MIT (LICENSE)"),
 ]
 
 _USER = re.compile(r"^_\*\*User\b.*\*\*_\s*$")
 _SPEAKER = re.compile(r"^_\*\*(?:User|Assistant|Agent)\b.*\*\*_\s*$")
 _KEEP_COMMANDS = re.compile(r"^/(?:ask|architect|code)\s+", re.I)
+
+
+def digest(repo, key):
+    return hashlib.sha256((repo + "\n" + key).encode()).hexdigest()
 
 
 def git(gitdir, *args):
@@ -125,22 +156,27 @@ def main():
     parser.add_argument("--mirrors", default="/work/.mirror")
     parser.add_argument("--out", default="sessions.jsonl")
     args = parser.parse_args()
-    rows = []
+    by_owner = {}
     for repo, commit, kind, licence in SOURCES:
         seen = {}
         for prompt in repo_prompts(args.mirrors, repo, commit, kind):
             key = " ".join(prompt.split())
             if len(key) >= MIN_CHARS and key not in seen:
                 seen[key] = prompt[:MAX_CHARS]
-        ranked = sorted(seen.items(), key=lambda kv: hashlib.sha256((repo + "\n" + kv[0]).encode()).hexdigest())
-        for key, prompt in ranked[:TAKE]:
-            digest = hashlib.sha256((repo + "\n" + key).encode()).hexdigest()
-            rows.append({"id": f"sess-{digest[:10]}", "prompt": prompt, "source": repo, "commit": commit,
-                         "format": kind, "licence": licence})
+        for key, prompt in sorted(seen.items(), key=lambda kv: digest(repo, kv[0]))[:TAKE]:
+            by_owner.setdefault(repo.split("/")[0], []).append(
+                {"id": f"sess-{digest(repo, key)[:10]}", "prompt": prompt, "source": repo, "commit": commit,
+                 "format": kind, "licence": licence, "key": key})
+    rows, taken = [], set()
+    for owner_rows in by_owner.values():
+        owner_rows.sort(key=lambda r: digest(r["source"], r["key"]))
+        kept = [r for r in owner_rows if r["key"] not in taken][:OWNER_TAKE]
+        taken.update(r.pop("key") for r in kept)
+        rows += kept
     with open(args.out, "w", encoding="utf-8") as handle:
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-    print(f"{len(rows)} prompts from {len(SOURCES)} repositories written to {args.out}")
+    print(f"{len(rows)} prompts from {len(SOURCES)} repositories ({len(by_owner)} owners) written to {args.out}")
 
 
 if __name__ == "__main__":
