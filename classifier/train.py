@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
+import hashlib
 import importlib.metadata
 import platform
 from collections.abc import Callable, Iterator
@@ -63,6 +64,31 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
 
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
 GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
+MANUAL = "manual"  # labels a user gave their own logged prompts (`ccr label`)
+# one in five of a user's own labels judges a new model and never trains it, once there are enough of them to
+# judge by: they, not this project's seed style, say whether `ccr train` made routing better for that user
+OWN_VALIDATION_SHARE = 5
+OWN_VALIDATION_MIN = 20
+# ...and it may lose at most this much on the seed validation split: labels given carelessly (every prompt
+# "other") must not activate a model that forgot the task types (real labels of agent sessions moved the seed
+# split by -0.04 to +0.01)
+SEED_SLACK = 0.05
+
+
+def is_own_validation(example_id: str) -> bool:
+    return int(hashlib.blake2b(("own:" + example_id).encode(), digest_size=4).hexdigest(), 16) % OWN_VALIDATION_SHARE == 0
+
+
+def own_validation(extra: list[Example]) -> list[Example]:
+    """The user's labelled prompts that judge rather than train (none until OWN_VALIDATION_MIN of them would)."""
+    held = [ex for ex in extra if ex.source == MANUAL and ex.task_type is not None and is_own_validation(ex.id)]
+    return held if len(held) >= OWN_VALIDATION_MIN else []
+
+
+def own_score(report: dict[str, Any]) -> float:
+    """A model on a user's own held-out labels: the mean of task-type accuracy and macro-F1 (a few dozen prompts
+    rarely have every class, so accuracy steadies the comparison; complexity labels are often left out)."""
+    return round((float(report["task_type"]["accuracy"]) + float(report["task_type"]["macro_f1"])) / 2, 4)
 
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
@@ -79,6 +105,13 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
         train = [replace(ex, strong=None) if ex.source in GUESSED else ex for ex in train]
         real.examples = [replace(ex, strong=None) for ex in real.examples]
     parts, examples = [matrix(train, embedder, say)], list(train)
+    # a user's own labels are real prompts of their traffic: counted like data/real's for task type and
+    # complexity (250 of them: agent-session accuracy 0.53 counted once, 0.55 four times, from 0.44), once for
+    # difficulty, like every label from the log
+    own = [replace(ex, strong=None) for ex in train if ex.source == MANUAL]
+    if own:
+        parts += [matrix(own, embedder)] * (REAL_WEIGHT - 1)
+        examples += own * (REAL_WEIGHT - 1)
     if real.examples:
         parts += [real.X] * REAL_WEIGHT
         examples += real.examples * REAL_WEIGHT
@@ -282,11 +315,15 @@ def load_active(embedder: Encoder | None = None, say: Say = _quiet) -> tuple[Pre
 
 def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _quiet,
             force: bool = False) -> dict[str, Any]:
-    """Seed train split + derived labels; compared with the active model on the seed validation split.
-    Activated only when it scores at least as well, unless forced. The candidate is kept either way."""
+    """Seed train split + derived labels; compared with the active model on a fifth of the user's own labelled
+    prompts (kept out of training) once there are OWN_VALIDATION_MIN of them, and then allowed to lose SEED_SLACK
+    on the seed validation split, else on that split alone. Activated only when it scores at least as well,
+    unless forced. The candidate is kept either way."""
     encoder: Encoder = embedder or shared()
     train, val = split(load_seed())
-    train = train + extra
+    judges = own_validation(extra)
+    held_ids = {ex.id for ex in judges}
+    train = train + [ex for ex in extra if ex.id not in held_ids]
     current, _, current_name = load_active(encoder, say)
     say("scoring the active model on the validation split")
     before = evaluate(current, val, encoder, say)
@@ -296,10 +333,20 @@ def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _q
     heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), encoder, say) if heldout_file().exists() else None
     meta = _meta(train, after, heldout, "seed+log")
     meta["parent"] = current_name
+    own: dict[str, Any] | None = None
+    if judges:
+        say(f"scoring both models on {len(judges)} of your labelled prompts kept out of training")
+        own = {"examples": len(judges), "before": evaluate(current, judges, encoder, say),
+               "after": evaluate(heads, judges, encoder, say)}
+        meta["own_validation"] = {"examples": len(judges), "score": own_score(own["after"])}
     directory = versions.next_dir()
     save(heads, meta, directory)
-    better = headline(after) >= headline(before)
+    if own:  # the user's own prompts decide; the seed split is this project's style, not theirs
+        better = (own_score(own["after"]) >= own_score(own["before"])
+                  and headline(after) >= headline(before) - SEED_SLACK)
+    else:
+        better = headline(after) >= headline(before)
     if better or force:
         versions.activate(directory.name, "trained" if better else "trained, forced")
     return {"version": directory.name, "activated": better or force, "before": before, "after": after,
-            "heldout": heldout, "previous": current_name, "derived": len(extra)}
+            "heldout": heldout, "previous": current_name, "derived": len(extra), "own": own}

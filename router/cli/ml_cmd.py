@@ -215,6 +215,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if "difficulty" in before and "difficulty" in after:
         print(f"{'difficulty Brier':<24}{before['difficulty']['brier']:>8.3f}{after['difficulty']['brier']:>8.3f}")
     print(f"{'score':<24}{headline(before):>8.3f}{headline(after):>8.3f}")
+    if result["own"]:  # the user's own held-out labels decided
+        own, b, a = result["own"], result["own"]["before"]["task_type"], result["own"]["after"]["task_type"]
+        print(f"your labelled prompts kept out of training ({own['examples']}), task type:")
+        print(f"{'  accuracy':<24}{b['accuracy']:>8.3f}{a['accuracy']:>8.3f}")
+        print(f"{'  macro-F1':<24}{b['macro_f1']:>8.3f}{a['macro_f1']:>8.3f}")
     if result["heldout"]:
         h = result["heldout"]
         print(f"held-out: task_type macro-F1 {h['task_type']['macro_f1']:.3f}, complexity macro-F1 "
@@ -222,9 +227,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     if result["activated"]:
         print(f"activated {result['version']} (was {result['previous']}); restart the router to use it: ccr restart")
         return 0
-    print(f"kept {result['version']} but did not activate it: it scores worse than {result['previous']} on the "
-          f"validation split. `ccr train --force` activates it anyway; `ccr train --rollback {result['version']}` "
-          "too.", file=sys.stderr)
+    judged_on = ("your labelled prompts kept out of training, or more than 0.05 worse on the validation split"
+                 if result["own"] else "the validation split")
+    print(f"kept {result['version']} but did not activate it: it scores worse than {result['previous']} on "
+          f"{judged_on}. `ccr train --force` activates it anyway; `ccr train --rollback {result['version']}` too.",
+          file=sys.stderr)
     return 1
 
 

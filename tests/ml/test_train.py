@@ -13,7 +13,7 @@ import httpx
 
 from classifier import versions
 from classifier.dataset import load_seed, split
-from classifier.train import retrain
+from classifier.train import SEED_SLACK, own_score, own_validation, retrain
 from tests.ml.test_ml_routing import MODELS, answer, send
 from tests.support.router import RouterServer
 from tests.support.upstream import Received, Reply, ScriptedUpstream
@@ -91,9 +91,14 @@ def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(def
               for i in range(2) for ex in train]
     result = retrain(poison, embedder)
     assert not result["activated"] and result["version"] == "v0001"
-    assert result["after"]["task_type"]["macro_f1"] < result["before"]["task_type"]["macro_f1"]
+    assert result["after"]["task_type"]["macro_f1"] < result["before"]["task_type"]["macro_f1"] - SEED_SLACK
+    # a fifth of the labels judged rather than trained, and by them alone the poisoned model would have won: the
+    # seed split's slack is what refused it
+    judges = result["own"]["examples"]
+    assert judges == len(own_validation(poison)) and 0.15 < judges / len(poison) < 0.25
+    assert own_score(result["own"]["after"]) > own_score(result["own"]["before"])
     assert versions.active_name() == "default" and [v["name"] for v in versions.listing()] == ["v0001"]
-    assert versions.listing()[0]["train_sources"] == {"seed": len(train), "manual": 2 * len(train)}
+    assert versions.listing()[0]["train_sources"] == {"seed": len(train), "manual": 2 * len(train) - judges}
     forced = retrain(poison, embedder, force=True)
     assert forced["activated"] and versions.active_name() == "v0002"
     assert versions.history()[-1]["reason"] == "trained, forced"
@@ -107,6 +112,17 @@ def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(def
     done = subprocess.run([sys.executable, "-m", "router", "train", "--rollback", "v0009"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 1 and "no classifier version 'v0009' (kept: v0001, v0002; or 'default')" in done.stderr
+
+
+def test_a_users_own_labels_judge_once_there_are_enough() -> None:
+    from classifier.dataset import Example
+
+    labels = [Example(f"p_{i:04d}", "a prompt", "debug", None, None, source="manual") for i in range(200)]
+    judges = own_validation(labels)
+    assert 20 <= len(judges) <= 60 and own_validation(labels) == judges  # a fixed fifth, by a hash of the id
+    assert own_validation(labels[:60]) == []  # too few to judge by: the seed split decides
+    derived = [dataclasses.replace(ex, source="retry") for ex in labels]  # only manual labels judge
+    assert own_validation(derived) == []
 
 
 def test_a_good_retrain_is_activated_and_the_router_uses_it(upstream: ScriptedUpstream, make_router: MakeRouter,
