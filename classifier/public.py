@@ -44,16 +44,17 @@ OUTCOMES_FILE = "embeddings.npz"  # judged outcomes of strong and weak models
 REASONING_FILE = "reasoning.npz"  # maths problems ranked by the steps of their solution
 
 
-def _bucket(key: str, share: int) -> bool:
+def bucket(key: str, share: int) -> bool:
+    """Whether `key` falls in the one-in-`share` side of a split fixed by its hash (adding data never moves it)."""
     return int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) % share == 0
 
 
 def is_real_eval(example_id: str) -> bool:
-    return _bucket("real:" + example_id, REAL_EVAL_SHARE)
+    return bucket("real:" + example_id, REAL_EVAL_SHARE)
 
 
 def is_outcome_eval(example_id: str) -> bool:
-    return _bucket("outcome:" + example_id, OUTCOME_EVAL_SHARE)
+    return bucket("outcome:" + example_id, OUTCOME_EVAL_SHARE)
 
 
 def real_dir() -> Path:

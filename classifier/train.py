@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import fcntl
-import hashlib
 import importlib.metadata
 import platform
 from collections.abc import Callable, Iterator
@@ -31,7 +30,7 @@ from classifier.model import (
     load_inference,
     save,
 )
-from classifier.public import REAL_SOURCES
+from classifier.public import REAL_SOURCES, bucket
 from classifier.taxonomy import TASK_NAMES
 
 Say = Callable[[str], None]
@@ -76,7 +75,7 @@ SEED_SLACK = 0.05
 
 
 def is_own_validation(example_id: str) -> bool:
-    return int(hashlib.blake2b(("own:" + example_id).encode(), digest_size=4).hexdigest(), 16) % OWN_VALIDATION_SHARE == 0
+    return bucket("own:" + example_id, OWN_VALIDATION_SHARE)
 
 
 def own_validation(extra: list[Example]) -> list[Example]:

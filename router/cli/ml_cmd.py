@@ -130,7 +130,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print(render(public["real"], f"real prompts written outside this project, evaluation half (model {name})"))
         print()
     if "real_traffic" in public:  # the half of the prompts taken as their sources had them (no class picked)
-        print(render(public["real_traffic"], "the same, only the prompts taken as real traffic had them"))
+        print(render(public["real_traffic"], "the same, only the first set (chat questions, issues, an agent's history)"))
         print()
     if "real_sessions" in public:  # what developers typed to coding agents, from their committed chat logs
         print(render(public["real_sessions"], "the same, only developers' instructions to coding agents"))
@@ -139,20 +139,22 @@ def cmd_eval(args: argparse.Namespace) -> int:
         o = public["outcomes"]
         print(f"difficulty on public strong/weak outcomes ({o['prompts']} held-out prompts): APGR {o['apgr']:.3f} "
               f"(prompt length alone {o['apgr_length']:.3f}; 0.5 is random)")
-        for source, r in o.get("sources", {}).items():
-            print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
-        print()
+        _print_sources(o.get("sources", {}))
     if public.get("reasoning"):
         print("difficulty within maths (held-out problems ranked by their solutions' steps; a proxy, not outcomes):")
-        for source, r in public["reasoning"].items():
-            print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
-        print()
+        _print_sources(public["reasoning"])
     print(render(report, title))
     if not args.data and meta.get("heldout"):
         h = meta["heldout"]
         print(f"\nheld-out set at training time: task_type macro-F1 {h['task_type']['macro_f1']:.3f}, "
               f"complexity macro-F1 {h['complexity']['macro_f1']:.3f} (ccr eval --data data/heldout.jsonl)")
     return 0
+
+
+def _print_sources(sources: dict[str, dict[str, Any]]) -> None:
+    for source, r in sources.items():
+        print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
+    print()
 
 
 def _derived(args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -227,7 +227,9 @@ def test_ccr_eval_prints_per_class_scores_and_a_confusion_matrix(tmp_path: Path,
     assert done.returncode == 0, done.stderr
     assert "seed set, validation split (written here; model default)" in done.stdout
     assert "real prompts written outside this project, evaluation half" in done.stdout
-    assert "only the prompts taken as real traffic had them" in done.stdout
+    assert "only the first set (chat questions, issues, an agent's history)" in done.stdout
+    assert "only developers' instructions to coding agents" in done.stdout
+    assert "difficulty within maths" in done.stdout and "gsm8k_train_steps" in done.stdout
     assert "calibration error" in done.stdout and "APGR" in done.stdout
     assert "macro-F1" in done.stdout and "confusion (rows: truth, columns: predicted)" in done.stdout
     for task in TASK_NAMES:
