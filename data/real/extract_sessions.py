@@ -33,7 +33,8 @@ MIN_CHARS = 12
 TAKE = 90  # at most from one repository
 OWNER_TAKE = 120  # and from one owner's repositories together (one author has 21 of them)
 
-# repo, commit, log format, licence (file; read at)
+# repo, commit, log format, licence (file; read at). openbmc/bmcweb's history is in an unmerged change
+# (refs/changes/26/93326/5), one contributor's session.
 SOURCES = [
     ("AmbidextrousCoatie/league_analyzer", "aad233ccb6d72a72bfec9fb916c06ea691d5225d", "specstory", "MIT (LICENSE)"),
     ("daviswhitehead/chef-chopsky", "505bcbb3962ffc0fbcf853befaffc90132d98d0f", "specstory", "CC0-1.0 (LICENSE)"),
@@ -89,6 +90,12 @@ SOURCES = [
     ("twardoch/geminpy", "ffba55968ccff856bed8abb5d431a627238bfb9b", "specstory", "MIT (LICENSE)"),
     ("concord-consortium/codap", "0ddb0365d5e630c2bda57b939e19d8570389e892", "specstory", "MIT (LICENSE.md)"),
     ("twardoch/pdf22png", "936c7e9477587308b5677684de16d3028ed1683a", "specstory", "MIT (LICENSE)"),
+    ("DigitalKin-ai/aider_kinchercheur", "73e950a07e8ed01225a4b1ca6fe177541a33222a", "aider", "Apache-2.0 (LICENSE.txt)"),
+    ("openbmc/bmcweb", "875cc17e0931348ea730b6d06b021dd66722e2c1", "specstory", "Apache-2.0 (LICENSE)"),
+    ("DreamyChloe/MMM-Miku", "be4df9aec5d4da77b70caa465cb518cbed062397", "aider", "MIT (LICENSE.md)"),
+    ("Consistos/VigInt", "c3a8e89ac00626b9836c883660dc14c354f14f18", "aider", "MIT (LICENSE)"),
+    ("BitFinding/evm-proxy-tools", "0bae9e401cbba37647514b9a7a41c8734bdbf9a9", "aider", "MIT (LICENSE)"),
+    ("CakeCrusher/opengpts-monorepo", "cd1a59a25ae5479a3250b7c1671bb8433e20b31f", "aider", "MIT (LICENSE)"),
 ]
 
 _USER = re.compile(r"^_\*\*User\b.*\*\*_\s*$")

