@@ -303,7 +303,7 @@ REAL_FLOORS = {"accuracy": 0.62, "macro_f1": 0.54, "calibration_error_max": 0.05
 # the same on the prompts taken as their sources had them (the evaluation half before the targeted set existed)
 TRAFFIC_FLOORS = {"accuracy": 0.66, "macro_f1": 0.52, "calibration_error_max": 0.07}
 # and on developers' instructions to coding agents (data/real/extract_sessions.py): follow-ups without their
-# session, the hardest set (the model before them scored 0.44 / 0.33 here)
+# session, the hardest set (the model before them scored 0.44 / 0.32 here)
 SESSIONS_FLOORS = {"accuracy": 0.58, "macro_f1": 0.45, "calibration_error_max": 0.07}
 
 
@@ -350,6 +350,7 @@ def test_difficulty_orders_maths_problems_better_than_length(default_model: Any)
     expert orders held-out problems by how many steps they need better than prompt length does on GSM8K's train
     problems, and ties it on AQuA's (103 problems: within noise)."""
     from classifier.evaluate import apgr
+    from classifier.model import with_expert
     from classifier.public import REASONING_FILE, load_outcomes
 
     _, heads, meta = default_model
@@ -365,7 +366,6 @@ def test_difficulty_orders_maths_problems_better_than_length(default_model: Any)
     assert gsm["apgr"] >= 0.56 and gsm["apgr"] > gsm["apgr_length"] + 0.01
     assert sources["aqua_rationale_steps"]["apgr"] >= 0.52
     # the expert raises, never lowers: a word problem is at least as hard as the judged head alone says
-    from classifier.model import with_expert
     p = np.array([0.2, 0.5, 0.9])
     assert np.allclose(with_expert(p, np.zeros(3), np.array([-5.0, 0.0, 5.0])), p)
     lifted = with_expert(p, np.ones(3), np.array([-5.0, 0.0, 5.0]))
