@@ -43,6 +43,23 @@ def embedding_text(prompt: str) -> str:
     return text
 
 
+# words in Latin script, and words in any other: a Chinese, Japanese or Korean character counts as a word, a run
+# of other letters (Cyrillic, Greek, Arabic …) as one
+_LATIN = "a-zA-Z\u00c0-\u024f\u1e00-\u1eff"
+_CJK = "\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_LATIN_WORD = re.compile(f"[{_LATIN}]+")
+_OTHER_WORD = re.compile(f"[{_CJK}]|[^\\W\\d_{_LATIN}{_CJK}]+")
+
+
+def readable(prompt: str) -> bool:
+    """Whether the embedding model can read the prompt's prose. all-MiniLM-L6-v2 learned English: on prompts whose
+    letters are mostly in another script (Chinese, Japanese, Cyrillic …) its label is a guess (26% right on such
+    agent-session prompts, 62% on the rest), so the prediction is flagged uncertain rather than acted on."""
+    text = embedding_text(prompt)
+    other = len(_OTHER_WORD.findall(text))
+    return other < 0.3 * (other + len(_LATIN_WORD.findall(text))) or not other
+
+
 def structural(prompt: str, conversation: Conversation = Conversation()) -> list[float]:
     """Numbers of about unit scale, in STRUCTURAL_NAMES order."""
     lines = prompt.count("\n") + 1

@@ -19,7 +19,7 @@ from classifier import versions
 from classifier.dataset import Example, data_hash, data_root, heldout_file, load_jsonl, load_seed, split
 from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
-from classifier.features import Conversation, embedding_text, structural
+from classifier.features import Conversation, embedding_text, readable, structural
 from classifier.model import (
     META_FILE,
     PRIOR_STRENGTH,
@@ -58,7 +58,11 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
                   conversations: list[Conversation] | None = None) -> list[Prediction]:
     conversations = conversations or [Conversation()] * len(prompts)
     vectors = embedder.encode([embedding_text(p) for p in prompts])
-    return heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)]))
+    out = heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)]))
+    for prediction, prompt in zip(out, prompts, strict=True):
+        if not readable(prompt):  # the best guess stays, but rules and the policy must not act on it
+            prediction.uncertain = True
+    return out
 
 
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)

@@ -177,6 +177,34 @@ def test_structural_features() -> None:
     assert dict(zip(STRUCTURAL_NAMES, structural("hello there"), strict=True))["math"] == 0.0
 
 
+@pytest.mark.parametrize(("prompt", "readable"), [
+    ("fix the login test", True),
+    ("corrige la fonction de déconnexion, ça plante", True),  # accents are Latin script
+    ("rename 张伟 to zhang wei in the user table", True),  # a name in another script
+    ("```py\n# 中文注释\nx = 1\n```\nwhy does this fail?", True),  # only the code has it: the prose is read
+    ("12345 …", True),
+    ("还是一样的错误，请你对比一下application-dev.yml和application-test.yml", False),  # file names do not make it English
+    ("请帮我修复这个bug in the login module", False),
+    ("ログイン画面のバグを直してください", False),
+    ("Исправь ошибку в парсере", False),
+    ("Ελέγξτε τον κώδικα", False),
+])
+def test_what_the_embedding_model_can_read(prompt: str, readable: bool) -> None:
+    from classifier.features import readable as can_read
+
+    assert can_read(prompt) is readable
+
+
+def test_a_prompt_it_cannot_read_is_flagged_uncertain(default_model: Any) -> None:
+    from classifier.train import predict_texts
+
+    embedder, heads, _ = default_model
+    english, chinese = predict_texts(heads, embedder, ["write a python function that merges two sorted lists",
+                                                       "请帮我写一个合并两个有序列表的函数"])
+    assert chinese.uncertain and chinese.task_type in TASK_NAMES  # the best guess stays, flagged
+    assert not english.uncertain and english.task_type == "generate"
+
+
 @pytest.mark.parametrize(("line", "problem"), [
     ('{"id": "a", "prompt": "x", "task_type": "fix"}', "task_type: must be one of generate, debug"),
     ('{"id": "a", "prompt": "x", "complexity": "huge"}', "complexity: must be one of low, medium, high, got 'huge'"),
