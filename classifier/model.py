@@ -261,6 +261,9 @@ def load_inference(directory: Path) -> tuple[Predictor, dict[str, Any]]:
 
 
 def threshold_for_share(meta: dict[str, Any], share: float) -> float:
-    """The difficulty above which `share` of validation prompts fall: route that share to strong models."""
-    quantiles = meta["metrics"]["difficulty_quantiles"]  # 101 values, the 0th to the 100th percentile
+    """The difficulty above which `share` of real prompts fall (the evaluation halves of the prompts as their
+    sources sent them; a model trained before those were measured: of the seed validation split): route that
+    share to strong models."""
+    quantiles = (meta.get("public", {}).get("traffic_difficulty_quantiles")  # 101 values, 0th to 100th percentile
+                 or meta["metrics"]["difficulty_quantiles"])
     return float(quantiles[min(100, max(0, round(100 * (1 - share))))])

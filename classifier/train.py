@@ -249,6 +249,12 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     sessions = load_real(evaluation=True, sources=(SESSIONS,))
     if sessions.examples:
         out["real_sessions"] = score(sessions.examples, heads.predict(sessions.X))
+    # the difficulty quantiles of prompts as real traffic sends them (not chosen by class): what strongShare's
+    # threshold is read from, so that a quarter means a quarter of real turns, not of this project's seed prompts
+    as_sent = load_real(evaluation=True, sources=("real", SESSIONS))
+    if as_sent.examples:
+        difficulty = np.asarray([p.difficulty for p in heads.predict(as_sent.X)])
+        out["traffic_difficulty_quantiles"] = [round(float(q), 4) for q in np.quantile(difficulty, np.linspace(0, 1, 101))]
     outcomes = load_outcomes(evaluation=True)
     if outcomes.ids:
         difficulty = np.asarray([p.difficulty for p in heads.predict(outcomes.X)])
@@ -335,6 +341,7 @@ def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _q
     after = evaluate(heads, val, encoder, say)
     heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), encoder, say) if heldout_file().exists() else None
     meta = _meta(train, after, heldout, "seed+log")
+    meta["public"] = public_report(heads)
     meta["parent"] = current_name
     own: dict[str, Any] | None = None
     if judges:

@@ -401,6 +401,20 @@ def test_difficulty_orders_maths_problems_better_than_length(default_model: Any)
     assert np.all(np.diff(with_expert(np.full(5, 0.5), np.ones(5), np.linspace(-3, 3, 5))) > 0)
 
 
+def test_strong_share_is_read_from_real_traffic(default_model: Any) -> None:
+    """`Policy.strongShare` picks its threshold from the difficulty of real prompts as they were sent (the first
+    set and the agent sessions' evaluation halves); a model trained before that falls back to the seed split."""
+    from classifier.model import threshold_for_share
+    from classifier.public import SESSIONS, load_real
+
+    _, heads, meta = default_model
+    real = load_real(evaluation=True, sources=("real", SESSIONS))
+    difficulty = np.asarray([p.difficulty for p in heads.predict(real.X)])
+    assert abs(float((difficulty >= threshold_for_share(meta, 0.25)).mean()) - 0.25) < 0.01
+    seed_only = {"metrics": {"difficulty_quantiles": [i / 100 for i in range(101)]}}
+    assert threshold_for_share(seed_only, 0.25) == 0.75 and threshold_for_share(seed_only, 1.5) == 0.0
+
+
 def test_maths_problems_are_ranked_by_steps_per_source() -> None:
     from classifier.public import reasoning_arrays
 
