@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from router.translate.common import short_tool_name
+from router.translate.history import paired
 from router.wire.errors import InvalidRequest
 
 # Claude Code's first system block is billing metadata for Anthropic, not an instruction to the model
@@ -35,6 +36,21 @@ class ToolNames:
 
     def restore(self, name: str) -> str:
         return self.original.get(name, name)
+
+
+def messages(body: dict[str, Any]) -> Iterator[tuple[str, str, Any]]:
+    """The request's messages, their history repaired (`history.paired`), each as its path, role ('user',
+    'assistant' or 'system') and content (not None)."""
+    for i, msg in enumerate(paired(body["messages"])):
+        path = f"messages.{i}"
+        if not isinstance(msg, dict):
+            raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
+        role, content = msg.get("role"), msg.get("content")
+        if content is None:
+            raise InvalidRequest(f"{path}.content: required")
+        if role not in ("user", "assistant", "system"):
+            raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
+        yield path, role, content
 
 
 def blocks(content: Any, path: str) -> Iterator[tuple[int, str, dict[str, Any]]]:

@@ -18,7 +18,6 @@ from router.translate.common import short_tool_name, to_upstream_id
 from router.translate.gemini import signatures
 from router.translate.gemini.options import GeminiOptions
 from router.translate.gemini.schema import clean_parameters
-from router.translate.history import paired
 from router.translate.reading import IMAGE_OMITTED, text_of
 from router.wire.errors import InvalidRequest
 
@@ -319,23 +318,15 @@ def translate_request(body: dict[str, Any], model: str, opts: GeminiOptions) -> 
         text = text_of(system, "system")
         if text:
             out["systemInstruction"] = {"parts": [{"text": text}]}
-    for i, msg in enumerate(paired(body["messages"])):
-        path = f"messages.{i}"
-        if not isinstance(msg, dict):
-            raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
-        role, content = msg.get("role"), msg.get("content")
-        if content is None:
-            raise InvalidRequest(f"{path}.content: required")
+    for path, role, content in reading.messages(body):
         if role == "user":
             tr.user(content, path)
         elif role == "assistant":
             tr.assistant(content, path)
-        elif role == "system":
+        else:  # system
             text = text_of(content, f"{path}.content")
             if text:
                 tr.out.add("user", [{"text": SYSTEM_NOTE + text}])
-        else:
-            raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
     if not tr.out.contents:
         raise InvalidRequest("messages: no content to send (every message is empty)")
     out["contents"] = tr.out.contents

@@ -15,7 +15,6 @@ import orjson
 
 from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
-from router.translate.history import paired
 from router.translate.openai_chat.options import ChatOptions
 from router.translate.reading import IMAGE_OMITTED, ToolNames, text_of
 from router.wire.errors import InvalidRequest
@@ -297,21 +296,13 @@ def translate_request(body: dict[str, Any], model: str, opts: ChatOptions) -> tu
         text = text_of(system, "system")
         if text:
             messages.append({"role": "system", "content": text})
-    for i, msg in enumerate(paired(body["messages"])):
-        path = f"messages.{i}"
-        if not isinstance(msg, dict):
-            raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
-        role, content = msg.get("role"), msg.get("content")
-        if content is None:
-            raise InvalidRequest(f"{path}.content: required")
+    for path, role, content in reading.messages(body):
         if role == "user":
             _user(content, path, messages, opts)
         elif role == "assistant":
             _assistant(content, path, messages, names, opts)
-        elif role == "system":
+        else:  # system
             messages.append({"role": "system", "content": text_of(content, f"{path}.content")})
-        else:
-            raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
 
     out: dict[str, Any] = {"model": model, "messages": messages}
     max_tokens = body["max_tokens"]

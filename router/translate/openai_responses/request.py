@@ -20,7 +20,6 @@ import orjson
 
 from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
-from router.translate.history import paired
 from router.translate.openai_responses.options import EFFORT_RANK, ResponsesOptions
 from router.translate.reading import IMAGE_OMITTED, ToolNames, text_of
 from router.wire.errors import InvalidRequest
@@ -277,23 +276,15 @@ def translate_request(body: dict[str, Any], model: str, opts: ResponsesOptions) 
     """The body must already have passed `wire.anthropic.check_request` (messages is a list, …)."""
     names = ToolNames()
     items: list[dict[str, Any]] = []
-    for i, msg in enumerate(paired(body["messages"])):
-        path = f"messages.{i}"
-        if not isinstance(msg, dict):
-            raise InvalidRequest(f"{path}: must be an object with 'role' and 'content'")
-        role, content = msg.get("role"), msg.get("content")
-        if content is None:
-            raise InvalidRequest(f"{path}.content: required")
+    for path, role, content in reading.messages(body):
         if role == "user":
             _user(content, path, items, opts.blind)
         elif role == "assistant":
             _assistant(content, path, items, names, opts)
-        elif role == "system":
+        else:  # system
             text = text_of(content, f"{path}.content")
             if text:
                 items.append(_message("developer", [{"type": "input_text", "text": text}]))
-        else:
-            raise InvalidRequest(f"{path}.role: must be 'user', 'assistant' or 'system', got {role!r}")
 
     out: dict[str, Any] = {"model": model}
     system = body.get("system")
