@@ -58,7 +58,8 @@ def score(examples: list[Example], predictions: list[Prediction]) -> dict[str, A
     report: dict[str, Any] = {"examples": len(examples)}
     for name, attr, labels in (("task_type", "task_type", TASK_NAMES), ("complexity", "complexity", COMPLEXITY_NAMES)):
         kept = [(getattr(ex, attr), getattr(p, attr)) for ex, p in pairs if getattr(ex, attr) is not None]
-        report[name] = _head([t for t, _ in kept], [p for _, p in kept], labels)
+        if kept:  # a file may label task types only (`ccr label` leaves complexity out when not given)
+            report[name] = _head([t for t, _ in kept], [p for _, p in kept], labels)
     typed = [(ex, p) for ex, p in pairs if ex.task_type is not None]
     if typed:
         report["task_type"]["calibration_error"] = calibration_error(
@@ -91,6 +92,9 @@ def headline(report: dict[str, Any]) -> float:
 def render(report: dict[str, Any], title: str) -> str:
     lines = [f"{title}: {report['examples']} examples"]
     for name in ("task_type", "complexity"):
+        if name not in report:
+            lines.append(f"\n{name}: no labels")
+            continue
         head = report[name]
         lines.append(f"\n{name}: accuracy {head['accuracy']:.3f}, macro-F1 {head['macro_f1']:.3f}")
         if "calibration_error" in head:

@@ -29,6 +29,7 @@ import sys
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -256,6 +257,12 @@ def reasoning_arrays(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
             "sources": np.asarray(names), "source_strong": S.astype(np.float32), "source_weak": W.astype(np.float32)}
 
 
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    """One JSON object per line; split on newlines only: the text may hold U+2028 and other line separators,
+    which str.splitlines() would break a line at."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
+
+
 def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None,
           items: Path | None = None, reasoning: Path | None = None, sessions: list[Path] | None = None) -> None:
     from classifier.embed import shared
@@ -265,19 +272,19 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
                         (sessions or [], "embeddings_sessions.npz")):
         if not files:
             continue
-        rows = [json.loads(line) for path in files for line in path.read_text(encoding="utf-8").splitlines() if line]
+        rows = [row for path in files for row in _jsonl(path)]
         real_dir().mkdir(parents=True, exist_ok=True)
         _write(real_dir() / name, [r["id"] for r in rows], [r["prompt"] for r in rows], embedder)
         print(f"ccr: {len(rows)} real prompts embedded into {real_dir() / name}", file=sys.stderr)
     if outcomes is not None:
         by_prompt: dict[str, list[dict[str, object]]] = defaultdict(list)
         text: dict[str, str] = {}
-        all_rows = [json.loads(line) for line in outcomes.read_text(encoding="utf-8").splitlines() if line]
+        all_rows = _jsonl(outcomes)
         for row in all_rows:
             by_prompt[row["id"]].append(row)
             text[row["id"]] = row["prompt"]
         ids = sorted(by_prompt)
-        many = [json.loads(line) for line in items.read_text(encoding="utf-8").splitlines() if line] if items else []
+        many = _jsonl(items) if items else []
 
         def mean(key: str) -> np.ndarray:
             return np.asarray([np.mean([float(str(r[key])) for r in by_prompt[i]]) for i in ids], np.float32)
@@ -287,7 +294,7 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
                **outcome_arrays(ids, all_rows, many))
         print(f"ccr: {len(ids)} outcome prompts embedded into {outcomes_dir() / OUTCOMES_FILE}", file=sys.stderr)
     if reasoning is not None:
-        problems = [json.loads(line) for line in reasoning.read_text(encoding="utf-8").splitlines() if line]
+        problems = _jsonl(reasoning)
         outcomes_dir().mkdir(parents=True, exist_ok=True)
         _write(outcomes_dir() / REASONING_FILE, [r["id"] for r in problems], [r["prompt"] for r in problems],
                embedder, **reasoning_arrays(problems))

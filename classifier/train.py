@@ -23,6 +23,7 @@ from classifier.features import Conversation, embedding_text, readable, structur
 from classifier.model import (
     META_FILE,
     PRIOR_STRENGTH,
+    REASONING,
     Heads,
     Prediction,
     Predictor,
@@ -67,6 +68,7 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
 
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
 GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
+PUBLIC_OUTCOMES = ("outcomes", REASONING)  # data/outcomes' rows; every other `strong` is the user's log's
 MANUAL = "manual"  # labels a user gave their own logged prompts (`ccr label`)
 # one in five of a user's own labels judges a new model and never trains it, once there are enough of them to
 # judge by: they, not this project's seed style, say whether `ccr train` made routing better for that user
@@ -96,7 +98,6 @@ def own_score(report: dict[str, Any]) -> float:
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
     """Feature rows for `train` (text) and the public training data (numbers: data/real, data/outcomes)."""
-    from classifier.model import REASONING
     from classifier.public import REASONING_FILE, load_outcomes, load_real, outcome_examples
 
     real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
@@ -167,10 +168,19 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
 def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
     X, examples = base_rows(train, embedder, say)
     prior = real_prior(examples)
+    # the log's outcome labels (manual, overrides, escalations, retries) train the personal stage, not the public
+    # heads: among ~1,000 public rows they moved nothing measurable, and a head that had seen them would judge
+    # the personal stage on its own training labels
+    own = [i for i, ex in enumerate(examples) if ex.strong is not None and ex.source not in (*GUESSED, *PUBLIC_OUTCOMES)]
+    strong, own_rows = [bool(examples[i].strong) for i in own], set(own)
+    examples = [replace(ex, strong=None) if i in own_rows else ex for i, ex in enumerate(examples)]
     say(f"fitting the heads on {len(examples)} rows ({len(train)} labelled prompts, the rest public data)")
     heads = Heads().fit(X, examples, prior)
     say("calibrating the task head")
     heads.task_temperature = _temperature(X, examples, prior)
+    if own:
+        say(f"fitting the personal difficulty stage on {len(own)} outcome labels from your log (up to a minute)")
+        heads.personal_report = heads.fit_personal(X[own], strong)
     return heads
 
 
@@ -343,6 +353,8 @@ def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _q
     meta = _meta(train, after, heldout, "seed+log")
     meta["public"] = public_report(heads)
     meta["parent"] = current_name
+    if heads.personal_report is not None:
+        meta["personal"] = heads.personal_report
     own: dict[str, Any] | None = None
     if judges:
         say(f"scoring both models on {len(judges)} of your labelled prompts kept out of training")
@@ -359,4 +371,5 @@ def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _q
     if better or force:
         versions.activate(directory.name, "trained" if better else "trained, forced")
     return {"version": directory.name, "activated": better or force, "before": before, "after": after,
-            "heldout": heldout, "previous": current_name, "derived": len(extra), "own": own}
+            "heldout": heldout, "previous": current_name, "derived": len(extra), "own": own,
+            "personal": heads.personal_report}

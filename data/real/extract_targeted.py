@@ -16,6 +16,9 @@ are ``<source>-<first 10 hex of sha256(key)>``; prompts are capped at 4,000 char
   testing, performance and security commands among them).
 - ``oasst``: first prompts written by Open Assistant's volunteers (its manual-evaluation prompt sets): chat
   requests of every kind, software and not.
+- ``arena2``: Chatbot Arena users' prompts of Arena-Hard-Auto v2.0 (chosen by its authors for being hard, in three
+  categories): every coding prompt, and 60 each of its maths and creative-writing prompts (not software work:
+  they teach `other`); prompts already in v0.1 (extract_first.py's ``arenahard``) are left out.
 
 These are labelled by data/LABELLING.md in labels_targeted.jsonl. They were chosen for their classes, so their
 mix is not real traffic's: the training code keeps them out of the task prior (classifier/train.py).
@@ -152,6 +155,14 @@ SOURCES = {
         "licence": "Apache-2.0 (LICENSE)",
         "take": 200,
     },
+    "arena2": {
+        "repo": "lmarena/arena-hard-auto",
+        "commit": "196f6b826783b3da7310e361a805fa36f0be83f3",
+        "paths": ["data/arena-hard-v2.0/question.jsonl", "data/arena-hard-v0.1/question.jsonl"],
+        "licence": "Apache-2.0 (LICENSE)",
+        "take": None,  # per category, below
+        "per_category": {"coding": None, "math": 60, "creative_writing": 60},
+    },
 }
 
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.S)
@@ -190,7 +201,23 @@ def extract_oasst(src, gitdir):
     return items
 
 
-EXTRACTORS = {"cmds": extract_files, "copilot": extract_files, "cctpl": extract_files, "oasst": extract_oasst}
+def extract_arena2(src, gitdir):
+    """v2.0's prompts not already in v0.1, the first N of each subcategory by hash; key = uid."""
+    def rows(path):
+        return [json.loads(line) for line in git_show(gitdir, src["commit"], path).split("\n") if line.strip()]
+
+    known = {" ".join(r["prompt"].split()).lower() for r in rows(src["paths"][1])}
+    items = []
+    for category, take in src["per_category"].items():
+        fresh = sorted(((r["uid"], r["prompt"]) for r in rows(src["paths"][0])
+                        if r["subcategory"] == category and " ".join(r["prompt"].split()).lower() not in known),
+                       key=lambda kv: h(kv[0]))
+        items += fresh if take is None else fresh[:take]
+    return items
+
+
+EXTRACTORS = {"cmds": extract_files, "copilot": extract_files, "cctpl": extract_files, "oasst": extract_oasst,
+              "arena2": extract_arena2}
 
 
 def main(argv=None):

@@ -222,6 +222,15 @@ def cmd_train(args: argparse.Namespace) -> int:
         print(f"your labelled prompts kept out of training ({own['examples']}), task type:")
         print(f"{'  accuracy':<24}{b['accuracy']:>8.3f}{a['accuracy']:>8.3f}")
         print(f"{'  macro-F1':<24}{b['macro_f1']:>8.3f}{a['macro_f1']:>8.3f}")
+    personal = result.get("personal")
+    if personal:  # the user's outcome labels: refit the difficulty on top of the public heads, or why not
+        if personal["used"]:
+            print(f"difficulty from your {personal['labels']} outcome labels ({personal['strong']} strong needed): "
+                  f"cross-validated AUC {personal['auc_public']:.3f} public heads -> {personal['auc_personal']:.3f} "
+                  "with your personal stage")
+        else:
+            print(f"difficulty: your {personal['labels']} outcome labels ({personal['strong']} strong needed) left "
+                  f"the public heads as they are: {personal['why']}", file=sys.stderr)
     if result["heldout"]:
         h = result["heldout"]
         print(f"held-out: task_type macro-F1 {h['task_type']['macro_f1']:.3f}, complexity macro-F1 "

@@ -251,6 +251,21 @@ def test_ccr_classify_scores_a_file(tmp_path: Path, default_model: Any) -> None:
     assert done.returncode == 1 and 'bad.jsonl:1: each line needs "id" and a "prompt" string' in done.stderr
 
 
+def test_labels_without_complexity_are_scored_on_task_type_alone(default_model: Any) -> None:
+    """`ccr label` may give a task type only; `ccr eval --data` and `ccr train`'s own validation score such
+    files on what they label (they failed on an empty complexity head)."""
+    import dataclasses
+
+    from classifier.evaluate import render
+    from classifier.train import predict_texts
+
+    embedder, heads, _ = default_model
+    examples = [dataclasses.replace(ex, complexity=None) for ex in load_jsonl(heldout_file(), "heldout")[:60]]
+    report = score(examples, predict_texts(heads, embedder, [ex.prompt for ex in examples]))
+    assert "complexity" not in report and report["task_type"]["accuracy"] > 0.6
+    assert "complexity: no labels" in render(report, "labels")
+
+
 def test_ccr_eval_prints_per_class_scores_and_a_confusion_matrix(tmp_path: Path, default_model: Any) -> None:
     done = _ccr("eval")
     assert done.returncode == 0, done.stderr

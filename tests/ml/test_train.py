@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from classifier import versions
-from classifier.dataset import load_seed, split
+from classifier.dataset import heldout_file, load_jsonl, load_seed, split
 from classifier.train import SEED_SLACK, own_score, own_validation, retrain
 from tests.ml.test_ml_routing import MODELS, answer, send
 from tests.support.router import RouterServer
@@ -86,9 +86,9 @@ def test_labels_are_derived_from_overrides_escalations_retries_and_manual_labels
 def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(default_model: Any) -> None:
     embedder, _, _ = default_model
     train, _ = split(load_seed())
-    # poisoned history: every training prompt again, labelled "other"/"low", twice over
-    poison = [dataclasses.replace(ex, id=f"bad-{i}-{ex.id}", task_type="other", complexity="low", source="manual")
-              for i in range(2) for ex in train]
+    # poisoned history: half the training prompts again, labelled "other"/"low", twice over
+    poison = [dataclasses.replace(ex, id=f"bad-{i}-{ex.id}", task_type="other", complexity="low", strong=None,
+                                  source="manual") for i in range(2) for ex in train[::2]]
     result = retrain(poison, embedder)
     assert not result["activated"] and result["version"] == "v0001"
     assert result["after"]["task_type"]["macro_f1"] < result["before"]["task_type"]["macro_f1"] - SEED_SLACK
@@ -98,7 +98,7 @@ def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(def
     assert judges == len(own_validation(poison)) and 0.15 < judges / len(poison) < 0.25
     assert own_score(result["own"]["after"]) > own_score(result["own"]["before"])
     assert versions.active_name() == "default" and [v["name"] for v in versions.listing()] == ["v0001"]
-    assert versions.listing()[0]["train_sources"] == {"seed": len(train), "manual": 2 * len(train) - judges}
+    assert versions.listing()[0]["train_sources"] == {"seed": len(train), "manual": len(poison) - judges}
     forced = retrain(poison, embedder, force=True)
     assert forced["activated"] and versions.active_name() == "v0002"
     assert versions.history()[-1]["reason"] == "trained, forced"
@@ -128,8 +128,17 @@ def test_a_users_own_labels_judge_once_there_are_enough() -> None:
 def test_a_good_retrain_is_activated_and_the_router_uses_it(upstream: ScriptedUpstream, make_router: MakeRouter,
                                                            default_model: Any) -> None:
     embedder, _, _ = default_model
-    result = retrain([], embedder)  # the same data: scores the same, so it is activated
+    # a log whose only labels say whether a strong model was needed (the held-out set's, as `ccr label --strong`
+    # or `--no-strong` would give them): the task and complexity heads train on the same data and score the
+    # same, so it is activated, and those labels refit the difficulty for this user
+    outcomes = [dataclasses.replace(ex, id=f"log-{ex.id}", task_type=None, complexity=None, source="manual")
+                for ex in load_jsonl(heldout_file(), "heldout")]
+    result = retrain(outcomes, embedder)
     assert result["activated"] and versions.active_name() == "v0001"
+    personal = result["personal"]
+    assert personal["labels"] == len(outcomes) and personal["strong"] == sum(bool(ex.strong) for ex in outcomes)
+    assert personal["used"] and personal["auc_personal"] >= personal["auc_public"] + 0.02, personal
+    assert versions.listing()[0]["personal"] == personal
     upstream.script = answer
     from tests.support.router import wait_ready
 
@@ -173,7 +182,51 @@ def test_ccr_label_and_ccr_train_on_a_stopped_routers_log(upstream: ScriptedUpst
     trained = ccr("train")
     assert "labels from the log: 1 manual, 1 override" in trained.stderr
     assert "task_type macro-F1" in trained.stdout and "before" in trained.stdout
+    # two outcome labels, both "strong needed": too few to refit the difficulty, and it says so
+    assert ("your 2 outcome labels (2 strong needed) left the public heads as they are: fewer than 15 labels on "
+            "one side") in trained.stderr
     assert trained.returncode in (0, 1)  # activated, or kept and not activated: both say so
     assert ("activated v0001" in trained.stdout) or ("did not activate it" in trained.stderr)
     assert [v["name"] for v in versions.listing()] == ["v0001"]
     assert versions.listing()[0]["train_sources"]["manual"] == 1
+
+
+def test_the_personal_stage_learns_what_a_users_outcomes_say_and_not_noise(default_model: Any) -> None:
+    """Public heads blind to where a weak model fails within maths (trained without the word problems); a user's
+    log of 250 such problems labelled by outcome (the weak side failing the longer half, by steps) refits the
+    difficulty for that user, and problems of the same kind it never saw are ordered better; the same labels
+    shuffled are refused, and so are too few of them. The router's arrays give the same probabilities."""
+    import numpy as np
+
+    from classifier.evaluate import apgr
+    from classifier.linear import LinearHeads
+    from classifier.model import PERSONAL_MIN_EACH, Heads
+    from classifier.public import REASONING_FILE, bucket, load_outcomes, outcome_examples
+    from classifier.train import matrix
+
+    embedder, _, _ = default_model
+    train, _ = split(load_seed())
+    judged = outcome_examples(load_outcomes(evaluation=False))
+    heads = Heads().fit(np.vstack([matrix(train[:800], embedder), judged.X]), train[:800] + judged.examples)
+    maths = load_outcomes(evaluation=False, file=REASONING_FILE)
+    column = maths.sources.index("gsm8k_train_steps")
+    assert maths.source_weak is not None and maths.source_strong is not None
+    weak, strong = maths.source_weak[:, column], maths.source_strong[:, column]
+    gsm = np.flatnonzero(~np.isnan(weak))
+    log = [i for i in gsm if bucket("log:" + maths.ids[i], 2)][:250]
+    unseen = np.asarray([i for i in gsm if not bucket("log:" + maths.ids[i], 2)])
+    failed = list(weak[log] < np.median(weak[gsm]))
+
+    before = apgr(heads.strong_probability(maths.X[unseen]), strong[unseen], weak[unseen])
+    report = heads.fit_personal(maths.X[log], failed)
+    assert report["used"] and report["auc_personal"] > max(report["auc_public"], report["auc_chance"]), report
+    after = apgr(heads.strong_probability(maths.X[unseen]), strong[unseen], weak[unseen])
+    assert after >= before + 0.015, (before, after)
+    arrays = LinearHeads.from_sklearn(heads).probabilities(maths.X[unseen])[4]
+    assert np.abs(arrays - heads.strong_probability(maths.X[unseen])).max() < 1e-6
+
+    shuffled = list(np.random.default_rng(0).permutation(failed))
+    noise = heads.fit_personal(maths.X[log], shuffled)
+    assert not noise["used"] and heads.personal is None and ("AUC" in noise["why"] or "shufflings" in noise["why"])
+    few = heads.fit_personal(maths.X[log[:40]], [True] * 30 + [False] * 10)
+    assert not few["used"] and few["why"].startswith(f"fewer than {PERSONAL_MIN_EACH} labels on one side")
