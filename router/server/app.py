@@ -39,7 +39,7 @@ from router.server.messages import handle as handle_messages
 from router.server.messages import respond
 from router.server.streaming import run_until_disconnect
 from router.tokens import count_request
-from router.wire.anthropic import parse_body
+from router.wire.anthropic import check_tools, parse_body
 from router.wire.errors import (
     INTERNAL_MESSAGE,
     InvalidRequest,
@@ -239,6 +239,7 @@ def create_app(config: Config) -> App:
             raise InvalidRequest("model: field required (a string)")
         if not isinstance(body.get("messages"), list):
             raise InvalidRequest("messages: field required (a list of messages)")
+        check_tools(body)
         dep = state.first_deployment(body["model"])
         if dep.provider.count_tokens_url is not None:  # the upstream counts: its count is the one that matters
             counted = await run_until_disconnect(

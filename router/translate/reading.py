@@ -3,6 +3,8 @@ tool names within an upstream's limits, deferred tools a history has loaded, and
 
 from __future__ import annotations
 
+import binascii
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +16,49 @@ from router.wire.errors import InvalidRequest
 BILLING = "x-anthropic-billing-header:"
 # what a model known not to read images gets where an image was (providers answer 400 to the image itself)
 IMAGE_OMITTED = "[an image was here; this model does not read images]"
+
+# the image formats Anthropic takes, by their first bytes (WebP: RIFF....WEBP)
+_IMAGE_MAGIC = ((b"\x89PNG\r\n\x1a\n", "image/png"), (b"\xff\xd8\xff", "image/jpeg"), (b"GIF87a", "image/gif"),
+                (b"GIF89a", "image/gif"))
+IMAGE_TYPES = "'image/jpeg', 'image/png', 'image/gif' or 'image/webp'"
+# images checked already, by length and their first and last 64 characters: an image stays in the history and
+# comes back with every later request, and checking it whole costs ~2 ms a megabyte each time
+_CHECKED: OrderedDict[tuple[int, str, str], str] = OrderedDict()
+_CHECKED_MAX = 512
+
+
+def _sniff(head: bytes) -> str | None:
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    return next((media for magic, media in _IMAGE_MAGIC if head.startswith(magic)), None)
+
+
+def image_base64(source: dict[str, Any], path: str) -> tuple[str, str]:
+    """(media type, data) of a base64 image source, checked as Anthropic checks it: base64 of a JPEG, PNG, GIF or
+    WebP image. The media type sent on is the one the bytes are: Claude Code has labelled JPEG screenshots
+    image/png, which Anthropic refuses with a 400 that stays in the session's history; another provider gets the
+    image as what it is. InvalidRequest naming the field otherwise."""
+    data = source.get("data")
+    if not isinstance(data, str) or not data:
+        raise InvalidRequest(f"{path}.data: must be the image's bytes, base64-encoded (a non-empty string)")
+    key = (len(data), data[:64], data[-64:])
+    media = _CHECKED.get(key)
+    if media is None:
+        try:
+            head = binascii.a2b_base64(data[:24], strict_mode=True)
+            binascii.a2b_base64(data, strict_mode=True)
+        except ValueError as exc:  # binascii.Error, or a character outside ASCII
+            raise InvalidRequest(f"{path}.data: invalid base64 data ({exc}); send the file's bytes base64-encoded, "
+                                 "without a data: prefix or line breaks") from None
+        found = _sniff(head)
+        if found is None:
+            declared = source.get("media_type")
+            raise InvalidRequest(f"{path}.data: the image is not a JPEG, PNG, GIF or WebP image (declared "
+                                 f"{declared!r}); media_type must be one of {IMAGE_TYPES}") from None
+        media = _CHECKED[key] = found
+        if len(_CHECKED) > _CHECKED_MAX:
+            _CHECKED.popitem(last=False)
+    return media, data
 
 
 class ToolNames:

@@ -56,6 +56,20 @@ def check_messages_request(body: dict[str, Any]) -> None:
         value = body.get(key)
         if value is not None and (not isinstance(value, int | float) or isinstance(value, bool)):
             raise InvalidRequest(f"{key}: must be a number")
+    check_tools(body)
+
+
+def check_tools(body: dict[str, Any]) -> None:
+    """`tools`, when given, is a list of objects (what Messages and count_tokens both take; counting and every
+    translator walk it)."""
+    tools = body.get("tools")
+    if tools is None:
+        return
+    if not isinstance(tools, list):
+        raise InvalidRequest("tools: must be a list of tool definitions")
+    for i, tool in enumerate(tools):
+        if not isinstance(tool, dict):
+            raise InvalidRequest(f"tools.{i}: must be an object (a tool definition with a name)")
 
 
 def message_as_events(message: dict[str, Any]) -> bytes:

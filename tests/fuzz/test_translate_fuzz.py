@@ -115,7 +115,7 @@ RICH_REQUEST: dict[str, Any] = {
         {"role": "user", "content": [
             {"type": "tool_result", "tool_use_id": "toolu_1", "is_error": False, "content": [
                 {"type": "text", "text": "out"}, {"type": "tool_reference", "tool_name": "Lazy"},
-                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA=="}},
+                {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}},
                 {"type": "search_result", "title": "t", "source": "s", "content": [{"type": "text", "text": "c"}]},
                 {"type": "document", "title": "doc", "source": {"type": "text", "data": "d"}}]},
             {"type": "tool_result", "tool_use_id": "toolu_9", "content": [{"type": "text", "text": "orphan"},

@@ -139,6 +139,10 @@ def test_client_disconnect_cancels_a_non_streamed_request(upstream: ScriptedUpst
 @pytest.mark.parametrize(("body", "phrase"), [
     ({"messages": []}, "model: field required"),
     ({"model": "up,gpt-test"}, "messages: field required"),
+    ({"model": "up,gpt-test", "messages": [{"role": "user", "content": "hi"}], "tools": True},
+     "tools: must be a list of tool definitions"),  # was a 500: counting walked it
+    ({"model": "up,gpt-test", "messages": [{"role": "user", "content": "hi"}], "tools": [None]},
+     "tools.0: must be an object"),
 ])
 def test_count_tokens_bad_input(body: dict[str, Any], phrase: str, upstream: ScriptedUpstream,
                                 make_router: MakeRouter) -> None:

@@ -53,6 +53,11 @@ BAD_REQUESTS: list[tuple[str, bytes, int, str, str]] = [
     ("bad block", json.dumps({**OK, "messages": [{"role": "user", "content": [{"type": "image"}]}]}).encode(),
      400, "invalid_request_error", "messages.0.content.0.source"),
     ("stream wrong type", json.dumps({**OK, "stream": "yes"}).encode(), 400, "invalid_request_error", "stream"),
+    ("tools wrong type", json.dumps({**OK, "tools": True}).encode(), 400, "invalid_request_error",
+     "tools: must be a list of tool definitions"),
+    ("bad image data", json.dumps({**OK, "messages": [{"role": "user", "content": [{"type": "image", "source": {
+        "type": "base64", "media_type": "image/png", "data": "data:image/png;base64,iVBORw0KGgo="}}]}]}).encode(),
+     400, "invalid_request_error", "messages.0.content.0.source.data: invalid base64 data"),
     ("unknown provider", json.dumps({**OK, "model": "nope,x"}).encode(), 404, "not_found_error",
      "provider 'nope' is not configured; configured providers: up"),
     ("unknown model", json.dumps({**OK, "model": "up,gpt-9"}).encode(), 404, "not_found_error",

@@ -49,7 +49,7 @@ HISTORIES: dict[str, list[dict[str, Any]]] = {
                                           {"type": "tool_use", "id": "toolu_1", "name": "Bash", "input": {}},
                                           {"type": "tool_use", "id": "toolu_2", "name": "Read", "input": {}}]},
         {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_2", "content": [
-            {"type": "text", "text": "r2"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}]},
+            {"type": "text", "text": "r2"}, {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}]},
             {"type": "tool_result", "tool_use_id": "toolu_1", "content": "r1"}, {"type": "text", "text": "and"}]}],
     "interrupted call": [
         {"role": "user", "content": "go"},
@@ -77,7 +77,7 @@ def test_every_translated_request_passes(name: str) -> None:
 def test_images_left_in_the_history_reach_a_blind_model_as_a_note() -> None:
     """The turn with the screenshot went to a model with vision; later turns go to one without, which would
     answer 400 to the image still in the history."""
-    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "AA"}}
+    image = {"type": "image", "source": {"type": "base64", "media_type": "image/png", "data": "iVBORw0KGgo="}}
     body = {"model": "x", "max_tokens": 100, "messages": [
         {"role": "user", "content": [image, {"type": "text", "text": "what is this?"}]},
         {"role": "assistant", "content": [{"type": "tool_use", "id": "t1", "name": "Read", "input": {}}]},

@@ -18,7 +18,7 @@ from router.translate.common import short_tool_name, to_upstream_id
 from router.translate.gemini import signatures
 from router.translate.gemini.options import GeminiOptions
 from router.translate.gemini.schema import clean_parameters
-from router.translate.reading import IMAGE_OMITTED, text_of
+from router.translate.reading import IMAGE_OMITTED, image_base64, text_of
 from router.wire.errors import InvalidRequest
 
 _STARTS_WELL = re.compile(r"^[A-Za-z_]")
@@ -55,8 +55,8 @@ def _image(block: dict[str, Any], path: str, opts: GeminiOptions) -> dict[str, A
         return {"text": IMAGE_OMITTED}
     kind = source.get("type")
     if kind == "base64":
-        return {"inlineData": {"mimeType": _str(source.get("media_type", "image/png"), f"{path}.source.media_type"),
-                               "data": _str(source.get("data", ""), f"{path}.source.data")}}
+        media, data = image_base64(source, f"{path}.source")
+        return {"inlineData": {"mimeType": media, "data": data}}
     if kind == "url":
         return _file(_str(source.get("url", ""), f"{path}.source.url"), None)
     raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")

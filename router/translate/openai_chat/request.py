@@ -16,7 +16,7 @@ import orjson
 from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.openai_chat.options import ChatOptions
-from router.translate.reading import IMAGE_OMITTED, ToolNames, text_of
+from router.translate.reading import IMAGE_OMITTED, ToolNames, image_base64, text_of
 from router.wire.errors import InvalidRequest
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
@@ -33,15 +33,14 @@ def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[s
     source = block.get("source")
     if not isinstance(source, dict):
         raise InvalidRequest(f"{path}.source: required for an image block")
-    if source.get("type") == "base64":
-        url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
-    elif source.get("type") == "url":
-        url = source.get("url", "")
-    else:
+    if source.get("type") not in ("base64", "url"):
         raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
     if blind:
         return {"type": "text", "text": IMAGE_OMITTED}
-    return {"type": "image_url", "image_url": {"url": url}}
+    if source["type"] == "base64":
+        media, data = image_base64(source, f"{path}.source")
+        return {"type": "image_url", "image_url": {"url": f"data:{media};base64,{data}"}}
+    return {"type": "image_url", "image_url": {"url": source.get("url", "")}}
 
 
 def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import orjson
 from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.openai_responses.options import EFFORT_RANK, ResponsesOptions
-from router.translate.reading import IMAGE_OMITTED, ToolNames, text_of
+from router.translate.reading import IMAGE_OMITTED, ToolNames, image_base64, text_of
 from router.wire.errors import InvalidRequest
 
 # the source a thinking block's ccr signature names when it carries a Responses reasoning item
@@ -57,14 +57,15 @@ def _image(block: dict[str, Any], path: str, blind: bool) -> dict[str, Any]:
     """An input_image; for a model known not to read images, a note in its place (an image still in the
     history after the turn that held it went to a model with vision)."""
     source = _source(block, path, "an image")
-    if source.get("type") == "base64":
-        url = f"data:{source.get('media_type', 'image/png')};base64,{source.get('data', '')}"
-    elif source.get("type") == "url":
-        url = str(source.get("url", ""))
-    else:
+    if source.get("type") not in ("base64", "url"):
         raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
     if blind:
         return {"type": "input_text", "text": IMAGE_OMITTED}
+    if source["type"] == "base64":
+        media, data = image_base64(source, f"{path}.source")
+        url = f"data:{media};base64,{data}"
+    else:
+        url = str(source.get("url", ""))
     return {"type": "input_image", "image_url": url, "detail": "auto"}
 
 
