@@ -43,7 +43,9 @@ def image_base64(source: dict[str, Any], path: str) -> tuple[str, str]:
         raise InvalidRequest(f"{path}.data: must be the image's bytes, base64-encoded (a non-empty string)")
     key = (len(data), data[:64], data[-64:])
     media = _CHECKED.get(key)
-    if media is None:
+    if media is not None:
+        _CHECKED.move_to_end(key)  # still in the session's history: kept over images no longer sent
+    else:
         try:
             head = binascii.a2b_base64(data[:24], strict_mode=True)
             binascii.a2b_base64(data, strict_mode=True)
@@ -59,6 +61,12 @@ def image_base64(source: dict[str, Any], path: str) -> tuple[str, str]:
         if len(_CHECKED) > _CHECKED_MAX:
             _CHECKED.popitem(last=False)
     return media, data
+
+
+def image_data_url(source: dict[str, Any], path: str) -> str:
+    """A base64 image source as the data URL OpenAI's formats take, checked as image_base64 checks it."""
+    media, data = image_base64(source, path)
+    return f"data:{media};base64,{data}"
 
 
 class ToolNames:

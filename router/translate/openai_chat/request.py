@@ -16,7 +16,7 @@ import orjson
 from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.openai_chat.options import ChatOptions
-from router.translate.reading import IMAGE_OMITTED, ToolNames, image_base64, text_of
+from router.translate.reading import IMAGE_OMITTED, ToolNames, image_data_url, text_of
 from router.wire.errors import InvalidRequest
 
 _REASONING_FIELDS = ("reasoning_content", "reasoning", "reasoning_details")
@@ -37,10 +37,8 @@ def _image_part(block: dict[str, Any], path: str, blind: bool = False) -> dict[s
         raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
     if blind:
         return {"type": "text", "text": IMAGE_OMITTED}
-    if source["type"] == "base64":
-        media, data = image_base64(source, f"{path}.source")
-        return {"type": "image_url", "image_url": {"url": f"data:{media};base64,{data}"}}
-    return {"type": "image_url", "image_url": {"url": source.get("url", "")}}
+    url = image_data_url(source, f"{path}.source") if source["type"] == "base64" else source.get("url", "")
+    return {"type": "image_url", "image_url": {"url": url}}
 
 
 def _document_part(block: dict[str, Any], path: str) -> dict[str, Any]:

@@ -21,7 +21,7 @@ import orjson
 from router.translate import reading
 from router.translate.common import parse_reasoning_signature, to_upstream_id
 from router.translate.openai_responses.options import EFFORT_RANK, ResponsesOptions
-from router.translate.reading import IMAGE_OMITTED, ToolNames, image_base64, text_of
+from router.translate.reading import IMAGE_OMITTED, ToolNames, image_data_url, text_of
 from router.wire.errors import InvalidRequest
 
 # the source a thinking block's ccr signature names when it carries a Responses reasoning item
@@ -61,11 +61,7 @@ def _image(block: dict[str, Any], path: str, blind: bool) -> dict[str, Any]:
         raise InvalidRequest(f"{path}.source.type: must be 'base64' or 'url'")
     if blind:
         return {"type": "input_text", "text": IMAGE_OMITTED}
-    if source["type"] == "base64":
-        media, data = image_base64(source, f"{path}.source")
-        url = f"data:{media};base64,{data}"
-    else:
-        url = str(source.get("url", ""))
+    url = image_data_url(source, f"{path}.source") if source["type"] == "base64" else str(source.get("url", ""))
     return {"type": "input_image", "image_url": url, "detail": "auto"}
 
 
