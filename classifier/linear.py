@@ -77,7 +77,7 @@ class LinearHeads:
         arrays["difficulty_w"], arrays["difficulty_b"] = np.asarray(folds_w), np.asarray(folds_b)
         arrays["difficulty_ab"] = np.asarray(calibration)
         arrays["difficulty_positive"] = np.asarray(positive)
-        if getattr(heads, "reasoning", None) is not None:  # the maths expert and its gate
+        if getattr(heads, "reasoning", None) is not None:  # the exam expert and its gate
             arrays["reasoning_w"], arrays["reasoning_b"] = _affine(heads.reasoning)
             gate_w, gate_b = _affine(heads.maths_gate)
             if not heads.maths_gate.classes_[-1]:  # the affine map scores the last class

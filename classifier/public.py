@@ -9,9 +9,10 @@
   judgements the sources publish, 14 to 55 a source), which train the difficulty head ("the strong model wins
   where the weak one fails", estimated over many models); a fifth of the prompts, by hash, is held out to report
   APGR, per source.
-- data/outcomes/reasoning.npz: maths word problems with the number of steps of their worked solution
-  (data/outcomes/extract_reasoning.py: GSM8K's train split, AQuA), a proxy for where weak models fail *within*
-  maths, which the judged outcomes cannot teach; trained on and reported like an outcome source.
+- data/outcomes/reasoning.npz: exam questions with a proxy of where weak models fail on them
+  (data/outcomes/extract_reasoning.py): maths word problems by the number of steps of their worked solution
+  (GSM8K's train split, AQuA), science questions by ARC's set (Challenge: simple solvers fail them; Easy), which
+  the judged outcomes cannot teach; trained on and reported like an outcome source.
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), which is all training and evaluation need.
@@ -42,7 +43,7 @@ SESSIONS = "real-sessions"  # developers' instructions to coding agents, from co
 REAL_EVAL_SHARE = 2  # one in two real prompts is evaluation only
 OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
 OUTCOMES_FILE = "embeddings.npz"  # judged outcomes of strong and weak models
-REASONING_FILE = "reasoning.npz"  # maths problems ranked by the steps of their solution
+REASONING_FILE = "reasoning.npz"  # exam questions ranked by a proxy of difficulty (solution steps; ARC's sets)
 
 
 def bucket(key: str, share: int) -> bool:
@@ -243,14 +244,17 @@ def outcome_arrays(ids: list[str], rows: list[dict[str, object]], items: list[di
 
 
 def reasoning_arrays(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
-    """Per source, each problem's rank by its solution's steps is its target (the gap a strong model closes);
-    for APGR the strong side solves everything and the weak side 1 − that rank."""
+    """Per source, each question's rank by its steps is its target (the gap a strong model closes); for APGR the
+    strong side solves everything and the weak side 1 − that rank. A source whose steps are only 0 and 1 (ARC:
+    Easy or Challenge) is a split, not a scale: its target is the step itself (ranks would give the easy side a
+    third of a gap, and pull every order's APGR toward 0.5)."""
     names = sorted({str(r["source"]) for r in rows})
     target = np.full(len(rows), np.nan)
     S, W = np.full((len(rows), len(names)), np.nan), np.full((len(rows), len(names)), np.nan)
     for j, name in enumerate(names):
         at = np.asarray([k for k, r in enumerate(rows) if r["source"] == name])
-        ranks = _rank(np.asarray([float(str(rows[k]["steps"])) for k in at]))
+        steps = np.asarray([float(str(rows[k]["steps"])) for k in at])
+        ranks = steps if set(steps.tolist()) == {0.0, 1.0} else _rank(steps)
         target[at], S[at, j], W[at, j] = ranks, 1.0, 1.0 - ranks
     return {"strong_score": np.ones(len(rows), np.float32), "weak_score": (1.0 - target).astype(np.float32),
             "strong_needed": (target > 0.5).astype(np.float32), "target": target.astype(np.float32),
@@ -298,7 +302,7 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
         outcomes_dir().mkdir(parents=True, exist_ok=True)
         _write(outcomes_dir() / REASONING_FILE, [r["id"] for r in problems], [r["prompt"] for r in problems],
                embedder, **reasoning_arrays(problems))
-        print(f"ccr: {len(problems)} maths problems embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
+        print(f"ccr: {len(problems)} exam questions embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
 
 
 def main() -> None:
@@ -311,7 +315,7 @@ def main() -> None:
     parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows (data/outcomes/extract.py)")
     parser.add_argument("--items", type=Path, help="JSONL of many models' per-prompt results "
                         "(data/outcomes/extract_many.py)")
-    parser.add_argument("--reasoning", type=Path, help="JSONL of maths problems with their solutions' steps "
+    parser.add_argument("--reasoning", type=Path, help="JSONL of exam questions with their steps (maths) or ARC set "
                         "(data/outcomes/extract_reasoning.py)")
     args = parser.parse_args()
     build(args.real, args.outcomes, args.targeted, args.items, args.reasoning, args.sessions)

@@ -122,7 +122,7 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
     if outcomes.examples:
         parts.append(outcomes.X)
         examples += outcomes.examples
-    if maths.examples:  # the maths expert's rows (Heads.fit keeps them out of the other heads)
+    if maths.examples:  # the exam expert's rows (Heads.fit keeps them out of the other heads)
         parts.append(maths.X)
         examples += maths.examples
     return np.vstack(parts), examples
@@ -243,8 +243,8 @@ def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict
 def public_report(heads: Predictor) -> dict[str, Any]:
     """The evaluation sides of the public data, which no head trained on: task type and complexity on real
     prompts (data/real: all of them, and `real_traffic`, those taken as their sources had them), and APGR on strong/weak
-    outcomes (data/outcomes) and on maths problems ranked by their solutions' steps (`reasoning`), beside prompt
-    length's."""
+    outcomes (data/outcomes) and on exam questions ranked by a proxy of their difficulty (`reasoning`: maths
+    problems by their solutions' steps, ARC's Challenge against its Easy questions), beside prompt length's."""
     from classifier.evaluate import apgr
     from classifier.features import STRUCTURAL_NAMES
     from classifier.public import REASONING_FILE, SESSIONS, load_outcomes, load_real

@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""Maths word problems with the length of their worked solution: how many reasoning steps a prompt needs.
+"""Exam questions with a proxy of how hard they are for a weak model: maths word problems with the length of
+their worked solution (how many reasoning steps a prompt needs), and science exam questions split by whether
+simple solvers answer them (ARC's Challenge set against its Easy set).
 
 stdlib only. Reads bare git snapshots (fetched with the search tool's `fetch`, read with `git show`) and writes
 reasoning.jsonl, one row per problem:
@@ -19,6 +21,15 @@ Sources:
   * google-deepmind/AQuA @ 26b64ed1f22208c6742f47df547dfd65088ec30d, Apache-2.0, dev.json and test.json
       (multiple-choice algebra; the prompt is the question with its choices); steps = rationale lines, less a
       last line that only names the answer
+  * AI2's ARC (Clark et al. 2018, "Think you have solved question answering? Try ARC"), CC BY-SA 4.0, as
+      copied unchanged into pangr2/dataset_collection @ 52d6686c0aef1a55241f3fc8f42345b1af9ce544 (that repository
+      states no licence of its own; the data's is AI2's), ARC-V1-Feb2018/ARC-V1-Feb2018-2/ARC-{Challenge,Easy}/
+      *-{Train,Dev,Test}.jsonl: grade-school science questions with four (rarely three or five) choices. The
+      Challenge set is the questions that both a retrieval solver and a word co-occurrence solver got wrong;
+      weak language models lose far more on it than strong ones do (a 7B model: about 75% on Easy, 45-55% on
+      Challenge; the strongest: above 95% on both). steps = 1 for Challenge, 0 for Easy: a knowledge-exam
+      counterpart of the maths steps. The choices are written in one of a few common layouts (chosen by a
+      hash of the question) so that no one layout becomes what the model keys on.
 
     python data/outcomes/extract_reasoning.py [OUT]  # writes OUT (default reasoning.jsonl in the current directory)
 """
@@ -32,6 +43,7 @@ import sys
 MIRRORS = os.environ.get("CCR_MIRRORS", "/work/.mirror")
 GSM = ("openai+grade-school-math", "3101c7d5072418e28b9008a6636bde82a006892c", "grade_school_math/data/train.jsonl")
 AQUA = ("google-deepmind+AQuA", "26b64ed1f22208c6742f47df547dfd65088ec30d", ("dev.json", "test.json"))
+ARC = ("pangr2+dataset_collection", "52d6686c0aef1a55241f3fc8f42345b1af9ce544", "ARC-V1-Feb2018/ARC-V1-Feb2018-2")
 TAKE = 2500
 _ANSWER_LINE = re.compile(r"^\W*(?:the\s+)?(?:correct\s+)?(?:answer|ans|option)\b|^\W*[A-E]\W*$", re.I)
 _OPTION = re.compile(r"^\s*([A-E])\s*\)\s*")
@@ -77,11 +89,39 @@ def aqua_rows():
                    "steps": max(1, len(lines))}
 
 
+def _arc_prompt(stem, choices):
+    layout = int(hashlib.sha1(stem.encode()).hexdigest()[:8], 16) % 4
+    if layout == 0:
+        return stem + "\n" + "\n".join(f"{c['label']}. {c['text']}" for c in choices)
+    if layout == 1:
+        return stem + "\n" + "\n".join(f"({c['label']}) {c['text']}" for c in choices)
+    if layout == 2:
+        return stem + "\nAnswer Choices: " + " ".join(f"({c['label']}) {c['text']}" for c in choices)
+    return "Question: " + stem + "\n" + "\n".join(f"{c['label']}) {c['text']}" for c in choices) + "\nAnswer:"
+
+
+def arc_rows():
+    name, commit, root = ARC
+    seen = set()
+    for level, steps in (("Challenge", 1), ("Easy", 0)):
+        for split in ("Train", "Dev", "Test"):
+            for line in git_show(name, commit, f"{root}/ARC-{level}/ARC-{level}-{split}.jsonl").splitlines():
+                if not line.strip():
+                    continue
+                q = json.loads(line)["question"]
+                prompt = _arc_prompt(q["stem"].strip(), q["choices"])
+                if q["stem"] in seen:
+                    continue
+                seen.add(q["stem"])
+                yield {"id": pid("arc", q["stem"]), "source": "arc_challenge_vs_easy", "prompt": prompt,
+                       "steps": steps}
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "reasoning.jsonl"
     n = 0
     with open(out, "w", encoding="utf-8") as f:
-        for row in [*gsm_rows(), *aqua_rows()]:
+        for row in [*gsm_rows(), *aqua_rows(), *arc_rows()]:
             f.write(json.dumps(row) + "\n")
             n += 1
     print(f"{n} problems written to {out}")

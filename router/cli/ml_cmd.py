@@ -141,7 +141,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
               f"(prompt length alone {o['apgr_length']:.3f}; 0.5 is random)")
         _print_sources(o.get("sources", {}))
     if public.get("reasoning"):
-        print("difficulty within maths (held-out problems ranked by their solutions' steps; a proxy, not outcomes):")
+        print("difficulty within exam questions (held out; a proxy, not outcomes: maths problems ranked by their "
+              "solutions' steps, ARC's Challenge science questions against its Easy ones):")
         _print_sources(public["reasoning"])
     print(render(report, title))
     if not args.data and meta.get("heldout"):
