@@ -10,7 +10,8 @@ from typing import Any
 
 import numpy as np
 
-from classifier.model import Personal, Prediction, predictions, with_expert
+from classifier.model import Personal, Prediction, base, ngram_columns, predictions, with_expert
+from classifier.taxonomy import TASK_NAMES
 
 ARRAYS_FILE = "heads.npz"
 
@@ -66,6 +67,10 @@ class LinearHeads:
             arrays["task_b"] = arrays["task_b"] + heads.task_log_prior
         temperature = float(getattr(heads, "task_temperature", 1.0))
         arrays["task_w"], arrays["task_b"] = arrays["task_w"] / temperature, arrays["task_b"] / temperature
+        weight = float(getattr(heads, "ngram_weight", 0.0))
+        if weight:  # the n-gram term, weight × logits, in the head's class order and tempered alike
+            arrays["ngram_index"] = np.asarray([TASK_NAMES.index(str(c)) for c in heads.task.classes_])
+            arrays["ngram_scale"] = np.asarray(weight / temperature)
         positive = list(heads.difficulty.classes_).index(True)
         folds_w, folds_b, calibration = [], [], []
         for fold in heads.difficulty.calibrated_classifiers_:
@@ -95,8 +100,13 @@ class LinearHeads:
         """Task-type rows, their classes, complexity rows, their classes, and P(strong model needed)."""
         a = self.arrays
         X = np.asarray(X, dtype=np.float64)
+        grams = ngram_columns(X)
+        X = base(X)
         task_in = np.maximum(X @ a["task_w1"] + a["task_b1"], 0.0) if "task_w1" in a else X
-        task_p = self._probabilities(task_in @ a["task_w"].T + a["task_b"])
+        task_z = task_in @ a["task_w"].T + a["task_b"]
+        if "ngram_index" in a and grams is not None:
+            task_z = task_z + float(a["ngram_scale"]) * grams[:, a["ngram_index"].astype(np.int64)]
+        task_p = self._probabilities(task_z)
         level_p = self._probabilities(X @ a["complexity_w"].T + a["complexity_b"])
         # CalibratedClassifierCV's ensemble: each fold's sigmoid(-(a·f + b)) on its own decision value, averaged
         decision = X @ a["difficulty_w"].T + a["difficulty_b"]

@@ -15,7 +15,9 @@
   the judged outcomes cannot teach; trained on and reported like an outcome source.
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
-and structural features (embeddings.npz), which is all training and evaluation need.
+and structural features (embeddings.npz), and fits the n-gram map on the real prompts' training halves
+(data/real/ngrams.npz: weights, and each real prompt's n-gram task logits beside its embedding), which is all
+training and evaluation need.
 
     python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl \
         --sessions sessions.jsonl --outcomes outcomes.jsonl --items items.jsonl --reasoning reasoning.jsonl
@@ -37,6 +39,7 @@ import numpy as np
 from classifier.dataset import Example, data_root
 from classifier.embed import Encoder
 from classifier.features import embedding_text, structural
+from classifier.taxonomy import TASK_NAMES
 
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
 SESSIONS = "real-sessions"  # developers' instructions to coding agents, from committed chat logs (labels_sessions.jsonl)
@@ -93,9 +96,13 @@ class Outcomes:
 
 
 def _rows(path: Path) -> tuple[list[str], np.ndarray]:
+    """Ids and feature rows (classifier.model.features); n-gram logits are zeros in files without them (the
+    outcome prompts: they train no task head)."""
     with np.load(path, allow_pickle=False) as data:
         ids = [str(i) for i in data["ids"]]
-        X = np.hstack([data["embeddings"].astype(np.float32), data["structural"].astype(np.float32)])
+        grams = data["ngram"] if "ngram" in data.files else np.zeros((len(ids), len(TASK_NAMES)), np.float32)
+        X = np.hstack([data["embeddings"].astype(np.float32), data["structural"].astype(np.float32),
+                       grams.astype(np.float32)])
     return ids, X
 
 
@@ -305,6 +312,63 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
         print(f"ccr: {len(problems)} exam questions embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
 
 
+NGRAM_FOLDS = 5
+
+
+def build_ngrams(real: list[Path], targeted: list[Path], sessions: list[Path]) -> None:
+    """The public n-gram map (classifier.ngrams), from the seed training split and the training halves of the real
+    prompts (counted as the heads count them), into data/real/ngrams.npz; and each real prompt's logits into its
+    set's embeddings file: for a training-half prompt from a map fitted without its fold, for every other prompt
+    from the shipped map (which never saw it)."""
+    from classifier import ngrams
+    from classifier.dataset import load_seed, split
+    from classifier.train import REAL_WEIGHT
+
+    texts: dict[str, str] = {}
+    for path in [*real, *targeted, *sessions]:
+        texts.update({str(r["id"]): str(r["prompt"]) for r in _jsonl(path)})
+    labels: dict[str, str] = {}
+    for _, labels_file, _ in REAL_SETS:
+        for row in _jsonl(real_dir() / labels_file):
+            if row.get("task_type") and not is_real_eval(row["id"]):
+                labels[row["id"]] = row["task_type"]
+    missing = [i for i in labels if i not in texts]
+    if missing:
+        raise SystemExit(f"ccr: {len(missing)} labelled prompts have no text in the files given (e.g. {missing[0]}): "
+                         "give every set's extracted JSONL")
+    seed = [ex for ex in split(load_seed())[0] if ex.task_type]
+    train = sorted(labels)
+    fold = {i: int(hashlib.sha1(f"ngram:{i}".encode()).hexdigest()[:8], 16) % NGRAM_FOLDS for i in train}
+
+    def fit(ids: list[str]) -> ngrams.NgramHead:
+        return ngrams.fit([ex.prompt for ex in seed] + [texts[i] for i in ids],
+                          [str(ex.task_type) for ex in seed] + [labels[i] for i in ids],
+                          [1.0] * len(seed) + [float(REAL_WEIGHT)] * len(ids))
+
+    print(f"ccr: fitting the n-gram map on {len(seed)} seed and {len(train)} real prompts, and {NGRAM_FOLDS} more "
+          "without a fold each", file=sys.stderr)
+    shipped = fit(train)
+    shipped.save(real_dir() / ngrams.FILE)
+    held_out: dict[str, np.ndarray] = {}
+    for k in range(NGRAM_FOLDS):
+        ids = [i for i in train if fold[i] == k]
+        held_out.update(zip(ids, fit([i for i in train if fold[i] != k]).logits([texts[i] for i in ids]), strict=True))
+    for npz, _, _ in REAL_SETS:
+        path = real_dir() / npz
+        if not path.exists():
+            continue
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {k: data[k] for k in data.files}
+        ids = [str(i) for i in arrays["ids"]]
+        rest = [i for i in ids if i not in held_out]
+        if any(i not in texts for i in rest):
+            raise SystemExit(f"ccr: {path.name} has prompts without text in the files given")
+        fresh = dict(zip(rest, shipped.logits([texts[i] for i in rest]), strict=True))
+        arrays["ngram"] = np.asarray([held_out[i] if i in held_out else fresh[i] for i in ids], np.float32)
+        np.savez_compressed(path, **arrays)
+        print(f"ccr: n-gram logits of {len(ids)} prompts written into {path}", file=sys.stderr)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m classifier.public", description=__doc__.split("\n\n")[0])
     parser.add_argument("--real", nargs="*", type=Path, default=[], help="JSONL of extracted real prompts")
@@ -317,8 +381,15 @@ def main() -> None:
                         "(data/outcomes/extract_many.py)")
     parser.add_argument("--reasoning", type=Path, help="JSONL of exam questions with their steps (maths) or ARC set "
                         "(data/outcomes/extract_reasoning.py)")
+    parser.add_argument("--ngrams-only", action="store_true", help="only refit the n-gram map and the real prompts' "
+                        "n-gram logits (needs --real, --targeted and --sessions; no embedding)")
     args = parser.parse_args()
-    build(args.real, args.outcomes, args.targeted, args.items, args.reasoning, args.sessions)
+    if args.ngrams_only and not (args.real and args.targeted and args.sessions):
+        parser.error("--ngrams-only needs the text of all three sets: --real, --targeted and --sessions")
+    if not args.ngrams_only:
+        build(args.real, args.outcomes, args.targeted, args.items, args.reasoning, args.sessions)
+    if args.real and args.targeted and args.sessions:
+        build_ngrams(args.real, args.targeted, args.sessions)
 
 
 if __name__ == "__main__":

@@ -15,21 +15,25 @@ from typing import Any
 
 import numpy as np
 
-from classifier import versions
+from classifier import ngrams, versions
 from classifier.dataset import Example, data_hash, data_root, heldout_file, load_jsonl, load_seed, split
 from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, readable, structural
 from classifier.model import (
+    LENGTH_COLUMN,
     META_FILE,
+    NGRAM_WEIGHT,
     PRIOR_STRENGTH,
     REASONING,
     Heads,
     Prediction,
     Predictor,
+    base,
     features,
     load_inference,
     save,
+    with_ngrams,
 )
 from classifier.public import REAL_SOURCES, bucket
 from classifier.taxonomy import TASK_NAMES
@@ -52,20 +56,24 @@ def matrix(examples: list[Example], embedder: Encoder, say: Say = _quiet) -> np.
         say(f"embedding {done}/{total}")
 
     vectors = _cache().embed(embedder, [embedding_text(ex.prompt) for ex in examples], progress)
-    return features(vectors, [structural(ex.prompt, Conversation(ex.depth, 0, ex.context_tokens)) for ex in examples])
+    return features(vectors, [structural(ex.prompt, Conversation(ex.depth, 0, ex.context_tokens)) for ex in examples],
+                    ngrams.logits([ex.prompt for ex in examples]))
 
 
 def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
                   conversations: list[Conversation] | None = None) -> list[Prediction]:
     conversations = conversations or [Conversation()] * len(prompts)
     vectors = embedder.encode([embedding_text(p) for p in prompts])
-    out = heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)]))
+    out = heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)],
+                                 ngrams.logits(prompts)))
     for prediction, prompt in zip(out, prompts, strict=True):
         if not readable(prompt):  # the best guess stays, but rules and the policy must not act on it
             prediction.uncertain = True
     return out
 
 
+# the n-gram map's weights a user's own held-out labels choose among in `ccr train` (the shipped one first)
+NGRAM_CHOICES = (NGRAM_WEIGHT, NGRAM_WEIGHT / 3, 0.0)
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
 GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
 PUBLIC_OUTCOMES = ("outcomes", REASONING)  # data/outcomes' rows; every other `strong` is the user's log's
@@ -94,6 +102,12 @@ def own_score(report: dict[str, Any]) -> float:
     """A model on a user's own held-out labels: the mean of task-type accuracy and macro-F1 (a few dozen prompts
     rarely have every class, so accuracy steadies the comparison; complexity labels are often left out)."""
     return round((float(report["task_type"]["accuracy"]) + float(report["task_type"]["macro_f1"])) / 2, 4)
+
+
+def _judge_on(judges: list[Example], rows: np.ndarray) -> Callable[[Heads], float]:
+    def judge(candidate: Heads) -> float:
+        return own_score(score(judges, candidate.predict(rows)))
+    return judge
 
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
@@ -138,7 +152,8 @@ def real_prior(examples: list[Example]) -> dict[str, float] | None:
     return {t: (n + 1) / (len(real) + len(TASK_NAMES)) for t, n in counts.items()}
 
 
-def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float] | None) -> float:
+def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float] | None,
+                 ngram_weight: float) -> float:
     """The task head's temperature: the one that makes its probabilities on real prompts it did not see (five
     folds of them, each scored by heads trained on the rest) most likely."""
     rows = [i for i, ex in enumerate(examples) if ex.task_type is not None]
@@ -150,10 +165,10 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
         held_ids = set(real_ids[fold::5])
         train = [i for i in rows if examples[i].id not in held_ids]
         held = sorted({examples[i].id: i for i in rows if examples[i].id in held_ids}.values())  # one copy each
-        head = Heads.task_head().fit(X[train], [examples[i].task_type for i in train])
+        head = Heads.task_head().fit(base(X[train]), [examples[i].task_type for i in train])
         classes = [str(c) for c in head.classes_]
-        z = np.asarray(head.decision_function(X[held]))
-        logits.append(z)
+        # the real prompts' n-gram logits came from maps that did not see them either
+        logits.append(np.asarray(head.decision_function(base(X[held]))) + with_ngrams(X[held], classes, ngram_weight))
         truth += [classes.index(str(examples[i].task_type)) for i in held]
     z, y = np.vstack(logits), np.asarray(truth)
     log_prior = PRIOR_STRENGTH * np.log([prior[c] for c in classes]) if prior else 0.0
@@ -165,7 +180,11 @@ def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float]
     return float(min(np.linspace(0.5, 3.0, 26), key=nll))
 
 
-def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
+def fit(train: list[Example], embedder: Encoder, say: Say = _quiet,
+        judge: Callable[[Heads], float] | None = None) -> Heads:
+    """The heads on `train` and the public data. `judge` scores a candidate on the user's own held-out labels; with
+    one, those labels also choose how much the shipped n-gram map counts (NGRAM_CHOICES): the map is fixed, and
+    where a user's labels disagree with it only a smaller weight lets the perceptrons, trained on them, decide."""
     X, examples = base_rows(train, embedder, say)
     prior = real_prior(examples)
     # the log's outcome labels (manual, overrides, escalations, retries) train the personal stage, not the public
@@ -176,8 +195,15 @@ def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
     examples = [replace(ex, strong=None) if i in own_rows else ex for i, ex in enumerate(examples)]
     say(f"fitting the heads on {len(examples)} rows ({len(train)} labelled prompts, the rest public data)")
     heads = Heads().fit(X, examples, prior)
+    if judge is not None and heads.ngram_weight:
+        scores = {}
+        for weight in NGRAM_CHOICES:  # the task head's argmax does not depend on the temperature, fitted next
+            heads.ngram_weight = weight
+            scores[weight] = judge(heads)
+        heads.ngram_weight = max(NGRAM_CHOICES, key=lambda w: (scores[w], w))  # a tie keeps the larger weight
+        say(f"the n-gram map's weight, chosen on your held-out labels: {heads.ngram_weight}")
     say("calibrating the task head")
-    heads.task_temperature = _temperature(X, examples, prior)
+    heads.task_temperature = _temperature(X, examples, prior, heads.ngram_weight)
     if own:
         say(f"fitting the personal difficulty stage on {len(own)} outcome labels from your log (up to a minute)")
         heads.personal_report = heads.fit_personal(X[own], strong)
@@ -246,7 +272,6 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     outcomes (data/outcomes) and on exam questions ranked by a proxy of their difficulty (`reasoning`: maths
     problems by their solutions' steps, ARC's Challenge against its Easy questions), beside prompt length's."""
     from classifier.evaluate import apgr
-    from classifier.features import STRUCTURAL_NAMES
     from classifier.public import REASONING_FILE, SESSIONS, load_outcomes, load_real
 
     out: dict[str, Any] = {}
@@ -268,7 +293,7 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     outcomes = load_outcomes(evaluation=True)
     if outcomes.ids:
         difficulty = np.asarray([p.difficulty for p in heads.predict(outcomes.X)])
-        length = outcomes.X[:, -len(STRUCTURAL_NAMES)]  # the first structural feature: log of the characters
+        length = outcomes.X[:, LENGTH_COLUMN]
         out["outcomes"] = {"prompts": len(outcomes.ids),
                            "apgr": apgr(difficulty, outcomes.strong_score, outcomes.weak_score),
                            "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score),
@@ -276,7 +301,7 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     maths = load_outcomes(evaluation=True, file=REASONING_FILE)
     if maths.ids:
         difficulty = np.asarray([p.difficulty for p in heads.predict(maths.X)])
-        out["reasoning"] = outcome_sources(maths, difficulty, maths.X[:, -len(STRUCTURAL_NAMES)])
+        out["reasoning"] = outcome_sources(maths, difficulty, maths.X[:, LENGTH_COLUMN])
     return out
 
 
@@ -346,13 +371,14 @@ def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _q
     current, _, current_name = load_active(encoder, say)
     say("scoring the active model on the validation split")
     before = evaluate(current, val, encoder, say)
-    heads = fit(train, encoder, say)
+    heads = fit(train, encoder, say, _judge_on(judges, matrix(judges, encoder)) if judges else None)
     say("scoring the new model on the validation split")
     after = evaluate(heads, val, encoder, say)
     heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), encoder, say) if heldout_file().exists() else None
     meta = _meta(train, after, heldout, "seed+log")
     meta["public"] = public_report(heads)
     meta["parent"] = current_name
+    meta["ngram_weight"] = heads.ngram_weight
     if heads.personal_report is not None:
         meta["personal"] = heads.personal_report
     own: dict[str, Any] | None = None

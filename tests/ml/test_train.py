@@ -13,6 +13,8 @@ import httpx
 
 from classifier import versions
 from classifier.dataset import heldout_file, load_jsonl, load_seed, split
+from classifier.evaluate import headline
+from classifier.model import NGRAM_WEIGHT
 from classifier.train import SEED_SLACK, own_score, own_validation, retrain
 from tests.ml.test_ml_routing import MODELS, answer, send
 from tests.support.router import RouterServer
@@ -91,7 +93,9 @@ def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(def
                                   source="manual") for i in range(2) for ex in train[::2]]
     result = retrain(poison, embedder)
     assert not result["activated"] and result["version"] == "v0001"
-    assert result["after"]["task_type"]["macro_f1"] < result["before"]["task_type"]["macro_f1"] - SEED_SLACK
+    # the seed split's headline (task type and complexity; the shipped n-gram map keeps much of the task type)
+    assert headline(result["after"]) < headline(result["before"]) - SEED_SLACK
+    assert result["after"]["task_type"]["macro_f1"] < result["before"]["task_type"]["macro_f1"]
     # a fifth of the labels judged rather than trained, and by them alone the poisoned model would have won: the
     # seed split's slack is what refused it
     judges = result["own"]["examples"]
@@ -99,6 +103,8 @@ def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(def
     assert own_score(result["own"]["after"]) > own_score(result["own"]["before"])
     assert versions.active_name() == "default" and [v["name"] for v in versions.listing()] == ["v0001"]
     assert versions.listing()[0]["train_sources"] == {"seed": len(train), "manual": len(poison) - judges}
+    # labels that contradict the shipped n-gram map turn its weight down: they, not the map, would decide
+    assert versions.listing()[0]["ngram_weight"] < NGRAM_WEIGHT
     forced = retrain(poison, embedder, force=True)
     assert forced["activated"] and versions.active_name() == "v0002"
     assert versions.history()[-1]["reason"] == "trained, forced"

@@ -1,0 +1,67 @@
+"""The n-gram map: stable hashing, the shipped map's reading of plain requests, and how the task head uses it."""
+
+from __future__ import annotations
+
+import zlib
+
+import numpy as np
+import pytest
+
+from classifier import ngrams
+from classifier.dataset import Example
+from classifier.model import BASE_WIDTH, Heads, features, ngram_columns
+from classifier.taxonomy import TASK_NAMES
+
+
+def test_words_and_pairs_hash_to_fixed_buckets() -> None:
+    """The buckets are part of the shipped numbers: a change of hash, tokenizer or size must come with a refit."""
+    got = ngrams.buckets("Write a test, then write a test again")
+    mask = (1 << ngrams.BITS) - 1
+    expected = {zlib.crc32(g.encode()) & mask for g in ("write", "test", "write test", "then", "test then",
+                                                         "then write", "again", "test again")}
+    assert set(got) == expected  # one-letter words are dropped; pairs join neighbours that are kept
+    assert got[zlib.crc32(b"write") & mask] == pytest.approx(1 + np.log(2))  # sublinear counts
+    assert ngrams.buckets("```python\nprint(1)\n```") == ngrams.buckets("[code]")  # fenced code is a marker, as for the embedding
+
+
+@pytest.mark.parametrize(("prompt", "task"), [
+    ("write unit tests for the config parser", "test"),
+    ("review my pull request for security issues", "review"),
+    ("add docstrings to every function in utils.py", "document"),
+    ("why does this function return None?", "explain"),
+    ("refactor this class to use dependency injection", "refactor"),
+    ("the build fails with error: undefined reference to foo", "debug"),
+    ("implement a CLI that converts csv to json", "generate"),
+    ("write a poem about autumn", "other"),
+])
+def test_the_shipped_map_reads_plain_requests(prompt: str, task: str) -> None:
+    z = ngrams.logits([prompt])[0]
+    assert TASK_NAMES[int(z.argmax())] == task
+
+
+def test_a_fitted_map_scores_its_own_kind_of_text() -> None:
+    texts = ["please write tests for this", "add unit tests", "more tests please",
+             "explain how this works", "what does this do", "explain the design"] * 3
+    labels = ["test"] * 3 + ["explain"] * 3
+    head = ngrams.fit(texts, labels * 3, [1.0] * len(texts))
+    z = head.logits(["write the tests", "explain it"])
+    assert [TASK_NAMES[i] for i in z.argmax(axis=1)] == ["test", "explain"]
+    assert (z[:, [TASK_NAMES.index(t) for t in TASK_NAMES if t not in ("test", "explain")]] < -10).all()  # never seen
+    assert np.allclose(head.logits([""]), head.b)  # no words: the bias alone
+
+
+def test_the_task_head_adds_the_logits_only_when_rows_carry_them() -> None:
+    rng = np.random.default_rng(0)
+    labels = [TASK_NAMES[i % 3] for i in range(90)]
+    examples = [Example(f"e{i}", "", t, ("low", "high")[i % 2], i % 3 == 0) for i, t in enumerate(labels)]
+    emb = rng.normal(size=(90, BASE_WIDTH - 13)).astype(np.float32)
+    without = Heads().fit(features(emb, [[0.0] * 13] * 90), examples)
+    assert without.ngram_weight == 0.0  # a data directory without the map: the perceptrons alone
+    grams = rng.normal(size=(90, len(TASK_NAMES)))
+    X = features(emb, [[0.0] * 13] * 90, grams)
+    assert ngram_columns(X) is not None and np.allclose(ngram_columns(X), grams, atol=1e-6)
+    heads = Heads().fit(X, examples)
+    assert heads.ngram_weight > 0
+    z = heads.task_logits(X) - heads.task_logits(features(emb, [[0.0] * 13] * 90))
+    classes = [TASK_NAMES.index(str(c)) for c in heads.task.classes_]
+    assert np.allclose(z, heads.ngram_weight * X[:, BASE_WIDTH:][:, classes])
