@@ -173,6 +173,17 @@ def outcome_examples(outcomes: Outcomes, source: str = "outcomes") -> Rows:
     return Rows(outcomes.X, examples)
 
 
+def exam_examples(outcomes: Outcomes) -> Rows:
+    """Training rows for the exam expert (REASONING_FILE): "strong needed" above each source's median steps, or on
+    ARC's Challenge side (`strong_needed`, per source; a median over the pooled file would fall inside ARC's many
+    zeros and call nine maths problems in ten hard)."""
+    from classifier.model import REASONING
+
+    examples = [Example(id_, "", None, None, bool(n > 0.5), source=REASONING)
+                for id_, n in zip(outcomes.ids, outcomes.strong_needed, strict=True)]
+    return Rows(outcomes.X, examples)
+
+
 def _write(path: Path, ids: list[str], prompts: list[str], embedder: Encoder, **extra: np.ndarray) -> None:
     vectors = embedder.encode([embedding_text(p) for p in prompts])
     arrays = {"ids": np.asarray(ids), "embeddings": vectors.astype(np.float16),
@@ -384,11 +395,14 @@ def main() -> None:
     parser.add_argument("--ngrams-only", action="store_true", help="only refit the n-gram map and the real prompts' "
                         "n-gram logits (needs --real, --targeted and --sessions; no embedding)")
     args = parser.parse_args()
-    if args.ngrams_only and not (args.real and args.targeted and args.sessions):
-        parser.error("--ngrams-only needs the text of all three sets: --real, --targeted and --sessions")
+    sets = (args.real, args.targeted, args.sessions)
+    if (args.ngrams_only or any(sets)) and not all(sets):
+        # the n-gram map and every real prompt's n-gram logits are fitted from all three sets' text at once: one set
+        # re-embedded alone would lose its logits
+        parser.error("give the text of all three sets of real prompts: --real, --targeted and --sessions")
     if not args.ngrams_only:
         build(args.real, args.outcomes, args.targeted, args.items, args.reasoning, args.sessions)
-    if args.real and args.targeted and args.sessions:
+    if all(sets):
         build_ngrams(args.real, args.targeted, args.sessions)
 
 

@@ -104,18 +104,12 @@ def own_score(report: dict[str, Any]) -> float:
     return round((float(report["task_type"]["accuracy"]) + float(report["task_type"]["macro_f1"])) / 2, 4)
 
 
-def _judge_on(judges: list[Example], rows: np.ndarray) -> Callable[[Heads], float]:
-    def judge(candidate: Heads) -> float:
-        return own_score(score(judges, candidate.predict(rows)))
-    return judge
-
-
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
     """Feature rows for `train` (text) and the public training data (numbers: data/real, data/outcomes)."""
-    from classifier.public import REASONING_FILE, load_outcomes, load_real, outcome_examples
+    from classifier.public import REASONING_FILE, exam_examples, load_outcomes, load_real, outcome_examples
 
     real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
-    maths = outcome_examples(load_outcomes(evaluation=False, file=REASONING_FILE), source=REASONING)
+    maths = exam_examples(load_outcomes(evaluation=False, file=REASONING_FILE))
     # difficulty is learned from outcomes (public ones, and the log's: overrides, escalations, retries, labels),
     # not from the guesses written beside the seed and real prompts: those scored below random on outcomes (a
     # data directory without outcomes keeps the guesses, the only difficulty labels it has)
@@ -152,39 +146,48 @@ def real_prior(examples: list[Example]) -> dict[str, float] | None:
     return {t: (n + 1) / (len(real) + len(TASK_NAMES)) for t, n in counts.items()}
 
 
-def _temperature(X: np.ndarray, examples: list[Example], prior: dict[str, float] | None,
-                 ngram_weight: float) -> float:
+def _calibrate(X: np.ndarray, examples: list[Example], prior: dict[str, float] | None,
+               ngram_weight: float) -> tuple[float, float]:
     """The task head's temperature: the one that makes its probabilities on real prompts it did not see (five
-    folds of them, each scored by heads trained on the rest) most likely."""
+    folds of them, each scored by heads trained on the rest) most likely. And the n-gram map's weight: when the
+    user's own labels are among the rows (`ccr train`), the one of NGRAM_CHOICES that labels them best in those
+    folds (accuracy and macro-F1): the map is fixed, so where a user's labels disagree with it, only a smaller
+    weight lets the perceptrons, trained on them, decide. The labels that judge the new model are not used."""
     rows = [i for i, ex in enumerate(examples) if ex.task_type is not None]
-    real_ids = sorted({examples[i].id for i in rows if examples[i].source in REAL_SOURCES})
+    real_ids = sorted({examples[i].id for i in rows if examples[i].source in (*REAL_SOURCES, MANUAL)})
     if len(real_ids) < 50:
-        return 1.0
-    logits, truth = [], []
+        return 1.0, ngram_weight
+    logits, grams, truth, mine = [], [], [], []
     for fold in range(5):
         held_ids = set(real_ids[fold::5])
         train = [i for i in rows if examples[i].id not in held_ids]
         held = sorted({examples[i].id: i for i in rows if examples[i].id in held_ids}.values())  # one copy each
         head = Heads.task_head().fit(base(X[train]), [examples[i].task_type for i in train])
         classes = [str(c) for c in head.classes_]
+        logits.append(np.asarray(head.decision_function(base(X[held]))))
         # the real prompts' n-gram logits came from maps that did not see them either
-        logits.append(np.asarray(head.decision_function(base(X[held]))) + with_ngrams(X[held], classes, ngram_weight))
+        grams.append(with_ngrams(X[held], classes, 1.0) + np.zeros((len(held), len(classes))))
         truth += [classes.index(str(examples[i].task_type)) for i in held]
-    z, y = np.vstack(logits), np.asarray(truth)
-    log_prior = PRIOR_STRENGTH * np.log([prior[c] for c in classes]) if prior else 0.0
+        mine += [examples[i].source == MANUAL for i in held]
+    z, g, y, own = np.vstack(logits), np.vstack(grams), np.asarray(truth), np.asarray(mine)
+    z = z + (PRIOR_STRENGTH * np.log([prior[c] for c in classes]) if prior else 0.0)
+    if ngram_weight and own.sum() >= OWN_VALIDATION_MIN:
+        def labelled(weight: float) -> float:
+            guess, right = (z[own] + weight * g[own]).argmax(axis=1), y[own]
+            f1 = [2 * np.sum((guess == k) & (right == k)) / max(1, np.sum(guess == k) + np.sum(right == k))
+                  for k in np.unique(right)]
+            return float(np.mean(guess == right) + np.mean(f1))
+        ngram_weight = max(NGRAM_CHOICES, key=lambda w: (labelled(w), w))  # a tie keeps the larger weight
+    z = z + ngram_weight * g
 
     def nll(t: float) -> float:
-        s = (z + log_prior) / t
+        s = z / t
         s = s - s.max(axis=1, keepdims=True)
         return float(-(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(axis=1))).mean())
-    return float(min(np.linspace(0.5, 3.0, 26), key=nll))
+    return float(min(np.linspace(0.5, 3.0, 26), key=nll)), ngram_weight
 
 
-def fit(train: list[Example], embedder: Encoder, say: Say = _quiet,
-        judge: Callable[[Heads], float] | None = None) -> Heads:
-    """The heads on `train` and the public data. `judge` scores a candidate on the user's own held-out labels; with
-    one, those labels also choose how much the shipped n-gram map counts (NGRAM_CHOICES): the map is fixed, and
-    where a user's labels disagree with it only a smaller weight lets the perceptrons, trained on them, decide."""
+def fit(train: list[Example], embedder: Encoder, say: Say = _quiet) -> Heads:
     X, examples = base_rows(train, embedder, say)
     prior = real_prior(examples)
     # the log's outcome labels (manual, overrides, escalations, retries) train the personal stage, not the public
@@ -195,15 +198,11 @@ def fit(train: list[Example], embedder: Encoder, say: Say = _quiet,
     examples = [replace(ex, strong=None) if i in own_rows else ex for i, ex in enumerate(examples)]
     say(f"fitting the heads on {len(examples)} rows ({len(train)} labelled prompts, the rest public data)")
     heads = Heads().fit(X, examples, prior)
-    if judge is not None and heads.ngram_weight:
-        scores = {}
-        for weight in NGRAM_CHOICES:  # the task head's argmax does not depend on the temperature, fitted next
-            heads.ngram_weight = weight
-            scores[weight] = judge(heads)
-        heads.ngram_weight = max(NGRAM_CHOICES, key=lambda w: (scores[w], w))  # a tie keeps the larger weight
-        say(f"the n-gram map's weight, chosen on your held-out labels: {heads.ngram_weight}")
     say("calibrating the task head")
-    heads.task_temperature = _temperature(X, examples, prior, heads.ngram_weight)
+    shipped = heads.ngram_weight
+    heads.task_temperature, heads.ngram_weight = _calibrate(X, examples, prior, shipped)
+    if heads.ngram_weight != shipped:
+        say(f"the n-gram map's weight, chosen on your labels: {heads.ngram_weight} (shipped: {shipped})")
     if own:
         say(f"fitting the personal difficulty stage on {len(own)} outcome labels from your log (up to a minute)")
         heads.personal_report = heads.fit_personal(X[own], strong)
@@ -262,6 +261,7 @@ def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict
     meta = _meta(train, val_report, heldout, "seed")
     meta["public"] = public_report(heads)
     meta["task_temperature"] = heads.task_temperature
+    meta["ngram_weight"] = heads.ngram_weight
     save(heads, meta, directory)
     return meta
 
@@ -371,7 +371,7 @@ def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _q
     current, _, current_name = load_active(encoder, say)
     say("scoring the active model on the validation split")
     before = evaluate(current, val, encoder, say)
-    heads = fit(train, encoder, say, _judge_on(judges, matrix(judges, encoder)) if judges else None)
+    heads = fit(train, encoder, say)
     say("scoring the new model on the validation split")
     after = evaluate(heads, val, encoder, say)
     heldout = evaluate(heads, load_jsonl(heldout_file(), "heldout"), encoder, say) if heldout_file().exists() else None

@@ -121,12 +121,16 @@ def test_the_routers_array_heads_give_scikit_learns_probabilities(default_model:
 def test_the_routers_array_heads_give_the_exam_experts_probabilities(default_model: Any) -> None:
     from classifier.linear import LinearHeads
     from classifier.model import REASONING
-    from classifier.public import REASONING_FILE, load_outcomes, outcome_examples
+    from classifier.public import REASONING_FILE, exam_examples, load_outcomes
     from classifier.train import matrix
 
     embedder, _, _ = default_model
     train, val = split(load_seed())
-    maths = outcome_examples(load_outcomes(evaluation=False, file=REASONING_FILE), source=REASONING)
+    maths = exam_examples(load_outcomes(evaluation=False, file=REASONING_FILE))
+    assert maths.examples[0].source == REASONING
+    # each source split at its own median (ARC: its Challenge set), not at the pooled file's
+    gsm = [ex for ex in maths.examples if ex.id.startswith("gsm8k")]
+    assert 0.45 < np.mean([ex.strong for ex in gsm]) < 0.55
     X = np.vstack([matrix(train[:600], embedder), maths.X[:600]])
     heads = Heads().fit(X, train[:600] + maths.examples[:600])
     assert heads.reasoning is not None and heads.maths_gate is not None
