@@ -72,7 +72,7 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
     return out
 
 
-# the n-gram map's weights a user's own held-out labels choose among in `ccr train` (the shipped one first)
+# the n-gram map's weights a user's own training labels choose among in `ccr train`, out of fold (shipped one first)
 NGRAM_CHOICES = (NGRAM_WEIGHT, NGRAM_WEIGHT / 3, 0.0)
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
 GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
