@@ -162,14 +162,15 @@ def load_outcomes(evaluation: bool, file: str = OUTCOMES_FILE) -> Outcomes:
     return out
 
 
-def outcome_examples(outcomes: Outcomes, source: str = "outcomes") -> Rows:
+def outcome_examples(outcomes: Outcomes) -> Rows:
     """Training rows for the difficulty head: "strong needed" where the strong models' lead over weak ones is
     above its median (`target`: ranked per source, over many models; else the fixed pairs' gap). The weak models
     lose most prompts outright, so what the head can learn is which prompts they lose by most; the median split
     keeps the two classes even."""
     gap = outcomes.target if outcomes.target is not None else outcomes.strong_score - outcomes.weak_score
     cut = float(np.median(gap)) if len(gap) else 0.0
-    examples = [Example(id_, "", None, None, bool(g > cut), source=source) for id_, g in zip(outcomes.ids, gap, strict=True)]
+    examples = [Example(id_, "", None, None, bool(g > cut), source="outcomes")
+                for id_, g in zip(outcomes.ids, gap, strict=True)]
     return Rows(outcomes.X, examples)
 
 
