@@ -39,6 +39,7 @@ import numpy as np
 from classifier.dataset import Example, data_root
 from classifier.embed import Encoder
 from classifier.features import embedding_text, structural
+from classifier.model import REASONING
 from classifier.taxonomy import TASK_NAMES
 
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
@@ -178,8 +179,6 @@ def exam_examples(outcomes: Outcomes) -> Rows:
     """Training rows for the exam expert (REASONING_FILE): "strong needed" above each source's median steps, or on
     ARC's Challenge side (`strong_needed`, per source; a median over the pooled file would fall inside ARC's many
     zeros and call nine maths problems in ten hard)."""
-    from classifier.model import REASONING
-
     examples = [Example(id_, "", None, None, bool(n > 0.5), source=REASONING)
                 for id_, n in zip(outcomes.ids, outcomes.strong_needed, strict=True)]
     return Rows(outcomes.X, examples)

@@ -109,12 +109,11 @@ def arc_rows():
                 if not line.strip():
                     continue
                 q = json.loads(line)["question"]
-                prompt = _arc_prompt(q["stem"].strip(), q["choices"])
                 if q["stem"] in seen:
                     continue
                 seen.add(q["stem"])
-                yield {"id": pid("arc", q["stem"]), "source": "arc_challenge_vs_easy", "prompt": prompt,
-                       "steps": steps}
+                yield {"id": pid("arc", q["stem"]), "source": "arc_challenge_vs_easy",
+                       "prompt": _arc_prompt(q["stem"].strip(), q["choices"]), "steps": steps}
 
 
 def main():

@@ -56,7 +56,7 @@ def image_base64(source: dict[str, Any], path: str) -> tuple[str, str]:
         if found is None:
             declared = source.get("media_type")
             raise InvalidRequest(f"{path}.data: the image is not a JPEG, PNG, GIF or WebP image (declared "
-                                 f"{declared!r}); media_type must be one of {IMAGE_TYPES}") from None
+                                 f"{declared!r}); media_type must be one of {IMAGE_TYPES}")
         media = _CHECKED[key] = found
         if len(_CHECKED) > _CHECKED_MAX:
             _CHECKED.popitem(last=False)

@@ -9,6 +9,8 @@ import pytest
 
 from classifier import ngrams
 from classifier.dataset import Example
+from classifier.embed import DIM
+from classifier.features import STRUCTURAL_NAMES
 from classifier.model import BASE_WIDTH, Heads, features, ngram_columns
 from classifier.taxonomy import TASK_NAMES
 
@@ -54,14 +56,15 @@ def test_the_task_head_adds_the_logits_only_when_rows_carry_them() -> None:
     rng = np.random.default_rng(0)
     labels = [TASK_NAMES[i % 3] for i in range(90)]
     examples = [Example(f"e{i}", "", t, ("low", "high")[i % 2], i % 3 == 0) for i, t in enumerate(labels)]
-    emb = rng.normal(size=(90, BASE_WIDTH - 13)).astype(np.float32)
-    without = Heads().fit(features(emb, [[0.0] * 13] * 90), examples)
+    emb = rng.normal(size=(90, DIM)).astype(np.float32)
+    plain = [[0.0] * len(STRUCTURAL_NAMES)] * 90
+    without = Heads().fit(features(emb, plain), examples)
     assert without.ngram_weight == 0.0  # a data directory without the map: the perceptrons alone
     grams = rng.normal(size=(90, len(TASK_NAMES)))
-    X = features(emb, [[0.0] * 13] * 90, grams)
+    X = features(emb, plain, grams)
     assert ngram_columns(X) is not None and np.allclose(ngram_columns(X), grams, atol=1e-6)
     heads = Heads().fit(X, examples)
     assert heads.ngram_weight > 0
-    z = heads.task_logits(X) - heads.task_logits(features(emb, [[0.0] * 13] * 90))
+    z = heads.task_logits(X) - heads.task_logits(features(emb, plain))
     classes = [TASK_NAMES.index(str(c)) for c in heads.task.classes_]
     assert np.allclose(z, heads.ngram_weight * X[:, BASE_WIDTH:][:, classes])
