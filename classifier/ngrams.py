@@ -15,6 +15,7 @@ did not see it), so the task head can be trained and calibrated on them without 
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import zlib
@@ -47,6 +48,15 @@ def buckets(text: str) -> dict[int, float]:
     return {h: 1.0 + math.log(n) for h, n in counts.items()}
 
 
+def weighted(counts: dict[int, float], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """A prompt's TF-IDF row as (buckets, values): sublinear counts times IDF, scaled to unit length. The one
+    weighting both `fit` and `NgramHead.logits` use, so the map is read as it was trained."""
+    index = np.fromiter(counts, dtype=np.int64, count=len(counts))
+    values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * idf[index]
+    norm = math.sqrt(float(values @ values))
+    return index, values / norm if norm > 0 else values
+
+
 @dataclass(frozen=True, slots=True)
 class NgramHead:
     """TF-IDF weighting and one linear map per task type (TASK_NAMES order)."""
@@ -58,13 +68,7 @@ class NgramHead:
     def logits(self, texts: Sequence[str]) -> np.ndarray:
         out = np.empty((len(texts), len(TASK_NAMES)))
         for row, text in enumerate(texts):
-            counts = buckets(text)
-            if not counts:
-                out[row] = self.b
-                continue
-            index = np.fromiter(counts, dtype=np.int64, count=len(counts))
-            values = np.fromiter(counts.values(), dtype=np.float64, count=len(counts)) * self.idf[index]
-            values /= np.sqrt(values @ values)
+            index, values = weighted(buckets(text), self.idf)
             out[row] = values @ self.w[index] + self.b
         return out
 
@@ -86,18 +90,13 @@ def fit(texts: Sequence[str], labels: Sequence[str], weights: Sequence[float]) -
     from scipy import sparse
     from sklearn.linear_model import LogisticRegression
 
-    rows, cols, vals = [], [], []
-    for r, text in enumerate(texts):
-        for h, v in buckets(text).items():
-            rows.append(r)
-            cols.append(h)
-            vals.append(v)
-    counts = sparse.csr_matrix((vals, (rows, cols)), shape=(len(texts), 1 << BITS))
-    df = np.bincount(np.asarray(cols, dtype=np.int64), minlength=1 << BITS)
+    counts = [buckets(text) for text in texts]
+    df = np.bincount(np.fromiter((h for row in counts for h in row), dtype=np.int64), minlength=1 << BITS)
     idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
-    tfidf = counts.multiply(idf[None, :]).tocsr()
-    norms = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1))).ravel()
-    tfidf = sparse.diags(1.0 / np.where(norms > 0, norms, 1.0)) @ tfidf
+    rows = [weighted(row, idf) for row in counts]
+    tfidf = sparse.csr_matrix((np.concatenate([values for _, values in rows]),
+                               np.concatenate([index for index, _ in rows]),
+                               np.cumsum([0] + [len(index) for index, _ in rows])), shape=(len(texts), 1 << BITS))
     model: Any = LogisticRegression(C=C, max_iter=3000, class_weight="balanced")
     model.fit(tfidf, list(labels), sample_weight=np.asarray(weights, dtype=np.float64))
     w, b = np.zeros((1 << BITS, len(TASK_NAMES))), np.full(len(TASK_NAMES), -30.0)  # a class never seen: never
@@ -120,6 +119,19 @@ def public_head() -> NgramHead | None:
 @lru_cache(maxsize=2)
 def _load(path: Path) -> NgramHead | None:
     return NgramHead.load(path) if path.exists() else None
+
+
+def digest() -> str | None:
+    """Which map is installed (the file's SHA-256, 16 hex digits; None without one): a model records the map it
+    was trained with, and one read with another (after an upgrade refitted it) is flagged for retraining."""
+    from classifier.dataset import data_root
+
+    return _digest(data_root() / "real" / FILE)
+
+
+@lru_cache(maxsize=2)
+def _digest(path: Path) -> str | None:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16] if path.exists() else None
 
 
 def logits(texts: Sequence[str]) -> np.ndarray:

@@ -43,9 +43,11 @@ class Classifier:
             from threadpoolctl import ThreadpoolController
 
             from classifier.embed import fast
-            from classifier.train import load_active
+            from classifier.train import load_active, stale_map
 
             self._heads, self.meta, self.version = load_active(say=lambda line: log.info("%s", line))
+            if (warning := stale_map(self.meta, self.version)) is not None:
+                log.warning("%s", warning)
             self._embedder = fast()
             self._blas = ThreadpoolController()  # found once: scanning the loaded libraries costs ~0.5 ms
             self.state = "ready"

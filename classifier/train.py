@@ -224,7 +224,7 @@ def _meta(train: list[Example], val_report: dict[str, Any], heldout: dict[str, A
         "created": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "source": source, "data_hash": data_hash(train), "train_examples": len(train), "train_sources": sources,
         "embedding": MODEL_NAME, "sklearn": sklearn.__version__, "python": platform.python_version(),
-        "score": headline(val_report), "metrics": val_report, "heldout": heldout,
+        "score": headline(val_report), "metrics": val_report, "heldout": heldout, "ngram_map": ngrams.digest(),
     }
 
 
@@ -234,7 +234,8 @@ def default_dir() -> Path:
     except importlib.metadata.PackageNotFoundError:
         raise RuntimeError("the shipped classifier (data/model) is missing and training one needs the training "
                            "extra: pip install 'ccr[train]', or reinstall ccr") from None
-    return versions.cache_dir() / "classifier" / f"default-{data_hash(load_seed())}-sklearn{sklearn}"
+    return (versions.cache_dir() / "classifier"
+            / f"default-{data_hash(load_seed())}-{ngrams.digest() or 'nomap'}-sklearn{sklearn}")
 
 
 @contextlib.contextmanager
@@ -355,6 +356,17 @@ def load_active(embedder: Encoder | None = None, say: Say = _quiet) -> tuple[Pre
     `ccr eval` and `ccr train` score, so all of them give the same answers."""
     heads, meta = load_inference(active_dir(embedder, say))
     return heads, meta, versions.active_name()
+
+
+def stale_map(meta: dict[str, Any], name: str) -> str | None:
+    """What to tell the user when a model was trained with another n-gram map than the one installed (ccr was
+    upgraded since `ccr train` made it): its task head still works, but it weighed the map it knew."""
+    trained = meta.get("ngram_map")
+    if trained is None or trained == ngrams.digest():  # models before the map recorded none: nothing to compare
+        return None
+    return (f"classifier {name} was trained with another n-gram map than this ccr ships: its task types may be a "
+            "little off; run `ccr train` to retrain it on this version's map, or `ccr train --rollback default` for the "
+            "shipped model")
 
 
 def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _quiet,

@@ -47,9 +47,11 @@ class Progress:
 
 def _load(say: Progress) -> tuple[Any, Any, dict[str, Any], str]:
     from classifier.embed import fast
-    from classifier.train import load_active
+    from classifier.train import load_active, stale_map
 
     heads, meta, name = load_active(say=say)  # the first use trains the default model
+    if (warning := stale_map(meta, name)) is not None:
+        say(warning)
     say("loading the embedding model")
     embedder = fast()
     say.done()

@@ -68,3 +68,43 @@ def test_the_task_head_adds_the_logits_only_when_rows_carry_them() -> None:
     z = heads.task_logits(X) - heads.task_logits(features(emb, plain))
     classes = [TASK_NAMES.index(str(c)) for c in heads.task.classes_]
     assert np.allclose(z, heads.ngram_weight * X[:, BASE_WIDTH:][:, classes])
+
+
+@pytest.mark.parametrize("kinds", [("test", "explain", "debug"), ("test", "explain")])
+def test_a_fitted_map_reads_text_as_scikit_learn_scored_it(kinds: tuple[str, ...]) -> None:
+    """`NgramHead.logits` (NumPy, the router) gives the fitted regression's decision values on the same rows, for
+    several classes and for two (where scikit-learn keeps a single row of weights)."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    texts = [f"{verb} the {noun} {n}" for n in range(4) for verb, noun in
+             (("write tests for", "parser"), ("explain why", "loop"), ("fix the crash in", "server"))]
+    labels = [kinds[i % len(kinds)] for i in range(len(texts))]
+    head = ngrams.fit(texts, labels, [1.0] * len(texts))
+    rows = [ngrams.weighted(ngrams.buckets(t), head.idf) for t in texts]
+    X = sparse.vstack([sparse.csr_matrix((v, (np.zeros(len(i), dtype=np.int64), i)), shape=(1, 1 << ngrams.BITS))
+                       for i, v in rows])
+    model = LogisticRegression(C=ngrams.C, max_iter=3000, class_weight="balanced").fit(X, labels)
+    theirs = model.decision_function(X)
+    columns = [TASK_NAMES.index(str(c)) for c in model.classes_]
+    ours = head.logits(texts)[:, columns]
+    if len(columns) == 2:
+        ours = ours[:, 1] - ours[:, 0]
+    assert np.allclose(ours, theirs, atol=1e-6)
+
+
+def test_models_record_the_map_they_were_trained_with() -> None:
+    """An upgrade that refits the map flags a user's model trained with the old one; the shipped model is
+    trained with the shipped map."""
+    import json
+
+    from classifier.model import META_FILE
+    from classifier.train import shipped_dir, stale_map
+
+    installed = ngrams.digest()
+    assert installed is not None and len(installed) == 16
+    assert json.loads((shipped_dir() / META_FILE).read_text())["ngram_map"] == installed
+    assert stale_map({"ngram_map": installed}, "v0003") is None
+    assert stale_map({}, "v0001") is None  # trained before models recorded it: nothing to compare
+    warning = stale_map({"ngram_map": "0" * 16}, "v0002")
+    assert warning is not None and "v0002" in warning and "ccr train" in warning

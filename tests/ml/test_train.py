@@ -120,6 +120,26 @@ def test_a_worse_model_is_kept_but_not_activated_then_forced_and_rolled_back(def
     assert done.returncode == 1 and "no classifier version 'v0009' (kept: v0001, v0002; or 'default')" in done.stderr
 
 
+def test_a_model_trained_with_another_n_gram_map_is_flagged_for_retraining() -> None:
+    """After an upgrade refits the shipped n-gram map, a user's `ccr train` model still classifies, and says it
+    was trained with the old map and what to do."""
+    import json
+    import shutil
+
+    from classifier.train import shipped_dir
+
+    old = versions.versions_dir() / "v0001"
+    shutil.copytree(shipped_dir(), old)
+    meta = json.loads((old / "meta.json").read_text())
+    (old / "meta.json").write_text(json.dumps({**meta, "ngram_map": "0123456789abcdef"}))
+    versions.activate("v0001", "trained")
+    done = subprocess.run([sys.executable, "-m", "router", "classify", "write unit tests for the config parser"],
+                          capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert done.returncode == 0 and json.loads(done.stdout)["task_type"] == "test", done.stderr
+    assert "classifier v0001 was trained with another n-gram map" in done.stderr
+    assert "`ccr train`" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_a_users_own_labels_judge_once_there_are_enough() -> None:
     from classifier.dataset import Example
 
