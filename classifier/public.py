@@ -1,9 +1,10 @@
 """Public data the shipped classifier learns from and is measured on, kept as numbers only.
 
 - data/real/: developer prompts written by people outside this project (agents' chat histories, Chatbot Arena
-  questions, Stack Overflow questions, issue trackers; data/real/extract_*.py name each source, its commit and
-  licence and extract them from a fetched snapshot), labelled here by data/LABELLING.md (labels.jsonl). Half
-  of them, by a hash of the id, train the heads; the other half is the evaluation nobody trained on.
+  questions, Stack Overflow questions, issue trackers, requests to ChatGPT; data/real/extract_*.py name each
+  source, its commit and licence and extract them from a fetched snapshot), labelled here by data/LABELLING.md
+  (labels*.jsonl). Half of them, by a hash of the id, train the heads; the other half is the evaluation nobody
+  trained on.
 - data/outcomes/: prompts with the per-prompt results of strong and weak models (AlpacaEval, Arena-Hard's first
   bench; data/outcomes/extract.py: fixed strong/weak pairs; data/outcomes/extract_many.py: every model whose
   judgements the sources publish, 14 to 55 a source), which train the difficulty head ("the strong model wins
@@ -13,6 +14,9 @@
   (data/outcomes/extract_reasoning.py): maths word problems by the number of steps of their worked solution
   (GSM8K's train split, AQuA), science questions by ARC's set (Challenge: simple solvers fail them; Easy), which
   the judged outcomes cannot teach; trained on and reported like an outcome source.
+- data/outcomes/coding.npz: developers' coding questions (InfiBench's dev set, adapted from Stack Overflow) with
+  GPT-4's and GPT-3.5's graded answers (data/outcomes/extract_coding.py); too few (135) to train on, so every
+  one of them evaluates difficulty on coding work.
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), and fits the n-gram map on the real prompts' training halves
@@ -20,7 +24,8 @@ and structural features (embeddings.npz), and fits the n-gram map on the real pr
 training and evaluation need.
 
     python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl \
-        --sessions sessions.jsonl --outcomes outcomes.jsonl --items items.jsonl --reasoning reasoning.jsonl
+        --sessions sessions.jsonl --wildchat wildchat.jsonl --outcomes outcomes.jsonl --items items.jsonl \
+        --reasoning reasoning.jsonl --coding coding.jsonl
 """
 
 from __future__ import annotations
@@ -44,10 +49,12 @@ from classifier.taxonomy import TASK_NAMES
 
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
 SESSIONS = "real-sessions"  # developers' instructions to coding agents, from committed chat logs (labels_sessions.jsonl)
+WILDCHAT = "real-wildchat"  # what developers typed to ChatGPT, from its public log (labels_wildchat.jsonl)
 REAL_EVAL_SHARE = 2  # one in two real prompts is evaluation only
 OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
 OUTCOMES_FILE = "embeddings.npz"  # judged outcomes of strong and weak models
 REASONING_FILE = "reasoning.npz"  # exam questions ranked by a proxy of difficulty (solution steps; ARC's sets)
+CODING_FILE = "coding.npz"  # coding questions with a strong and a weak model's graded answers (evaluation only)
 
 
 def bucket(key: str, share: int) -> bool:
@@ -113,10 +120,12 @@ def _rows(path: Path) -> tuple[list[str], np.ndarray]:
 # document, plan requests: agent commands, Copilot prompt files) and chat prompts of every kind; it teaches those
 # classes and is evaluated like the first, but its mix says nothing about traffic. The third holds what
 # developers typed to coding agents (Cursor, Claude Code, Gemini CLI, Aider sessions saved in their repositories),
-# the same number from each repository rather than chosen by class.
+# the same number from each repository rather than chosen by class. The fourth, what developers typed to ChatGPT
+# (WildChat's conversations with a follow-up: the request before it and the follow-up), as they sent it.
 REAL_SETS = (("embeddings.npz", "labels.jsonl", "real"),
              ("embeddings_targeted.npz", "labels_targeted.jsonl", TARGETED),
-             ("embeddings_sessions.npz", "labels_sessions.jsonl", SESSIONS))
+             ("embeddings_sessions.npz", "labels_sessions.jsonl", SESSIONS),
+             ("embeddings_wildchat.npz", "labels_wildchat.jsonl", WILDCHAT))
 REAL_SOURCES = tuple(source for _, _, source in REAL_SETS)
 
 
@@ -142,9 +151,9 @@ def load_real(evaluation: bool, sources: tuple[str, ...] = REAL_SOURCES) -> Rows
     return Rows(np.vstack(parts), examples)
 
 
-def load_outcomes(evaluation: bool, file: str = OUTCOMES_FILE) -> Outcomes:
+def load_outcomes(evaluation: bool | None, file: str = OUTCOMES_FILE) -> Outcomes:
     """One side of the split (evaluation, or training) of the judged outcomes, or of another file of the same
-    shape (REASONING_FILE)."""
+    shape (REASONING_FILE); every row with `evaluation` None (CODING_FILE, which nothing trains on)."""
     path = outcomes_dir() / file
     if not path.exists():
         return Outcomes(np.zeros((0, 0), np.float32), [], np.zeros(0), np.zeros(0), np.zeros(0))
@@ -152,7 +161,7 @@ def load_outcomes(evaluation: bool, file: str = OUTCOMES_FILE) -> Outcomes:
     with np.load(path, allow_pickle=False) as data:
         strong, weak, needed = data["strong_score"], data["weak_score"], data["strong_needed"]
         extra = {k: data[k] for k in ("target", "sources", "source_strong", "source_weak") if k in data.files}
-    keep = [i for i, id_ in enumerate(ids) if is_outcome_eval(id_) == evaluation]
+    keep = [i for i, id_ in enumerate(ids) if evaluation is None or is_outcome_eval(id_) == evaluation]
     out = Outcomes(X[keep], [ids[i] for i in keep], strong[keep], weak[keep], needed[keep])
     if "target" in extra:
         out.target = extra["target"][keep].astype(np.float64)
@@ -285,13 +294,14 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
-def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None = None,
-          items: Path | None = None, reasoning: Path | None = None, sessions: list[Path] | None = None) -> None:
+def build(sets: list[list[Path]], outcomes: Path | None, items: Path | None = None,
+          reasoning: Path | None = None, coding: Path | None = None) -> None:
+    """Embed each set of real prompts (`sets`: their JSONL files, in REAL_SETS order; an empty list leaves that set
+    as it is), the outcome prompts, the exam questions and the coding questions."""
     from classifier.embed import shared
 
     embedder = shared()
-    for files, name in ((real, "embeddings.npz"), (targeted or [], "embeddings_targeted.npz"),
-                        (sessions or [], "embeddings_sessions.npz")):
+    for files, (name, _, _) in zip(sets, REAL_SETS, strict=True):
         if not files:
             continue
         rows = [row for path in files for row in _jsonl(path)]
@@ -321,12 +331,24 @@ def build(real: list[Path], outcomes: Path | None, targeted: list[Path] | None =
         _write(outcomes_dir() / REASONING_FILE, [r["id"] for r in problems], [r["prompt"] for r in problems],
                embedder, **reasoning_arrays(problems))
         print(f"ccr: {len(problems)} exam questions embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
+    if coding is not None:
+        questions = _jsonl(coding)
+        names = sorted({str(q["source"]) for q in questions})
+        strong = np.asarray([float(q["strong_score"]) for q in questions], np.float32)
+        weak = np.asarray([float(q["weak_score"]) for q in questions], np.float32)
+        mine = np.asarray([[1.0 if q["source"] == name else np.nan for name in names] for q in questions])
+        outcomes_dir().mkdir(parents=True, exist_ok=True)
+        _write(outcomes_dir() / CODING_FILE, [q["id"] for q in questions], [q["prompt"] for q in questions],
+               embedder, strong_score=strong, weak_score=weak, strong_needed=(strong > weak).astype(np.float32),
+               sources=np.asarray(names), source_strong=(mine * strong[:, None]).astype(np.float32),
+               source_weak=(mine * weak[:, None]).astype(np.float32))
+        print(f"ccr: {len(questions)} coding questions embedded into {outcomes_dir() / CODING_FILE}", file=sys.stderr)
 
 
 NGRAM_FOLDS = 5
 
 
-def build_ngrams(real: list[Path], targeted: list[Path], sessions: list[Path]) -> None:
+def build_ngrams(sets: list[list[Path]]) -> None:
     """The public n-gram map (classifier.ngrams), from the seed training split and the training halves of the real
     prompts (counted as the heads count them), into data/real/ngrams.npz; and each real prompt's logits into its
     set's embeddings file: for a training-half prompt from a map fitted without its fold, for every other prompt
@@ -336,7 +358,7 @@ def build_ngrams(real: list[Path], targeted: list[Path], sessions: list[Path]) -
     from classifier.train import REAL_WEIGHT
 
     texts: dict[str, str] = {}
-    for path in [*real, *targeted, *sessions]:
+    for path in (path for files in sets for path in files):
         texts.update({str(r["id"]): str(r["prompt"]) for r in _jsonl(path)})
     labels: dict[str, str] = {}
     for _, labels_file, _ in REAL_SETS:
@@ -387,23 +409,27 @@ def main() -> None:
                         help="JSONL of extracted real prompts chosen for their classes (data/real/extract_targeted.py)")
     parser.add_argument("--sessions", nargs="*", type=Path, default=[],
                         help="JSONL of prompts from coding-agent chat logs (data/real/extract_sessions.py)")
+    parser.add_argument("--wildchat", nargs="*", type=Path, default=[],
+                        help="JSONL of prompts developers typed to ChatGPT (data/real/extract_wildchat.py)")
     parser.add_argument("--outcomes", type=Path, help="JSONL of extracted outcome rows (data/outcomes/extract.py)")
     parser.add_argument("--items", type=Path, help="JSONL of many models' per-prompt results "
                         "(data/outcomes/extract_many.py)")
     parser.add_argument("--reasoning", type=Path, help="JSONL of exam questions with their steps (maths) or ARC set "
                         "(data/outcomes/extract_reasoning.py)")
+    parser.add_argument("--coding", type=Path, help="JSONL of coding questions with a strong and a weak model's "
+                        "grades (data/outcomes/extract_coding.py; evaluation only)")
     parser.add_argument("--ngrams-only", action="store_true", help="only refit the n-gram map and the real prompts' "
-                        "n-gram logits (needs --real, --targeted and --sessions; no embedding)")
+                        "n-gram logits (needs every set of real prompts; no embedding)")
     args = parser.parse_args()
-    sets = (args.real, args.targeted, args.sessions)
+    sets = [args.real, args.targeted, args.sessions, args.wildchat]
     if (args.ngrams_only or any(sets)) and not all(sets):
-        # the n-gram map and every real prompt's n-gram logits are fitted from all three sets' text at once: one set
+        # the n-gram map and every real prompt's n-gram logits are fitted from all the sets' text at once: one set
         # re-embedded alone would lose its logits
-        parser.error("give the text of all three sets of real prompts: --real, --targeted and --sessions")
+        parser.error("give the text of every set of real prompts: --real, --targeted, --sessions and --wildchat")
     if not args.ngrams_only:
-        build(args.real, args.outcomes, args.targeted, args.items, args.reasoning, args.sessions)
+        build(sets, args.outcomes, args.items, args.reasoning, args.coding)
     if all(sets):
-        build_ngrams(args.real, args.targeted, args.sessions)
+        build_ngrams(sets)
 
 
 if __name__ == "__main__":

@@ -270,10 +270,11 @@ def train_default(directory: Path, embedder: Encoder, say: Say = _quiet) -> dict
 def public_report(heads: Predictor) -> dict[str, Any]:
     """The evaluation sides of the public data, which no head trained on: task type and complexity on real
     prompts (data/real: all of them, and `real_traffic`, those taken as their sources had them), and APGR on strong/weak
-    outcomes (data/outcomes) and on exam questions ranked by a proxy of their difficulty (`reasoning`: maths
-    problems by their solutions' steps, ARC's Challenge against its Easy questions), beside prompt length's."""
+    outcomes (data/outcomes), on exam questions ranked by a proxy of their difficulty (`reasoning`: maths
+    problems by their solutions' steps, ARC's Challenge against its Easy questions) and on coding questions
+    (`coding`: every one, none trained on), beside prompt length's."""
     from classifier.evaluate import apgr
-    from classifier.public import REASONING_FILE, SESSIONS, load_outcomes, load_real
+    from classifier.public import CODING_FILE, REASONING_FILE, SESSIONS, WILDCHAT, load_outcomes, load_real
 
     out: dict[str, Any] = {}
     real = load_real(evaluation=True)
@@ -282,12 +283,13 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     traffic = load_real(evaluation=True, sources=("real",))  # without the targeted set: the mix of real traffic
     if traffic.examples:
         out["real_traffic"] = score(traffic.examples, heads.predict(traffic.X))
-    sessions = load_real(evaluation=True, sources=(SESSIONS,))
-    if sessions.examples:
-        out["real_sessions"] = score(sessions.examples, heads.predict(sessions.X))
+    for source, key in ((SESSIONS, "real_sessions"), (WILDCHAT, "real_wildchat")):
+        one = load_real(evaluation=True, sources=(source,))
+        if one.examples:
+            out[key] = score(one.examples, heads.predict(one.X))
     # the difficulty quantiles of prompts as real traffic sends them (not chosen by class): what strongShare's
     # threshold is read from, so that a quarter means a quarter of real turns, not of this project's seed prompts
-    as_sent = load_real(evaluation=True, sources=("real", SESSIONS))
+    as_sent = load_real(evaluation=True, sources=("real", SESSIONS, WILDCHAT))
     if as_sent.examples:
         difficulty = np.asarray([p.difficulty for p in heads.predict(as_sent.X)])
         out["traffic_difficulty_quantiles"] = [round(float(q), 4) for q in np.quantile(difficulty, np.linspace(0, 1, 101))]
@@ -303,6 +305,10 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     if maths.ids:
         difficulty = np.asarray([p.difficulty for p in heads.predict(maths.X)])
         out["reasoning"] = outcome_sources(maths, difficulty, maths.X[:, LENGTH_COLUMN])
+    coding = load_outcomes(evaluation=None, file=CODING_FILE)
+    if coding.ids:
+        difficulty = np.asarray([p.difficulty for p in heads.predict(coding.X)])
+        out["coding"] = outcome_sources(coding, difficulty, coding.X[:, LENGTH_COLUMN])
     return out
 
 

@@ -137,6 +137,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if "real_sessions" in public:  # what developers typed to coding agents, from their committed chat logs
         print(render(public["real_sessions"], "the same, only developers' instructions to coding agents"))
         print()
+    if "real_wildchat" in public:  # what developers typed to ChatGPT, from its public log
+        print(render(public["real_wildchat"], "the same, only developers' requests to a chat assistant"))
+        print()
     if "outcomes" in public:
         o = public["outcomes"]
         print(f"difficulty on public strong/weak outcomes ({o['prompts']} held-out prompts): APGR {o['apgr']:.3f} "
@@ -146,6 +149,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         print("difficulty within exam questions (held out; a proxy, not outcomes: maths problems ranked by their "
               "solutions' steps, ARC's Challenge science questions against its Easy ones):")
         _print_sources(public["reasoning"])
+    if public.get("coding"):
+        print("difficulty on developers' coding questions (none trained on; a strong and a weak model's graded "
+              "answers):")
+        _print_sources(public["coding"])
     print(render(report, title))
     if not args.data and meta.get("heldout"):
         h = meta["heldout"]
