@@ -365,14 +365,21 @@ def load_active(embedder: Encoder | None = None, say: Say = _quiet) -> tuple[Pre
 
 
 def stale_map(meta: dict[str, Any], name: str) -> str | None:
-    """What to tell the user when a model was trained with another n-gram map than the one installed (ccr was
-    upgraded since `ccr train` made it): its task head still works, but it weighed the map it knew."""
-    trained = meta.get("ngram_map")
-    if trained is None or trained == ngrams.digest():  # models before the map recorded none: nothing to compare
+    """What to tell the user when a model `ccr train` made was trained with another n-gram map than the one
+    installed (ccr was upgraded since, and the upgrade refitted the map; models made before models recorded
+    their map all predate the one installed now): its task head still works, but it weighed the map it knew.
+    The default model is trained with the map it ships with."""
+    if name == versions.DEFAULT:
         return None
-    return (f"classifier {name} was trained with another n-gram map than this ccr ships: its task types may be a "
-            "little off; run `ccr train` to retrain it on this version's map, or `ccr train --rollback default` for the "
-            "shipped model")
+    trained, installed = meta.get("ngram_map"), ngrams.digest()
+    if trained is not None and trained == installed:
+        return None
+    if installed is None:
+        what = "this data directory has no n-gram map (data/real/ngrams.npz) and the model was trained with one"
+    else:
+        what = "it was trained with another n-gram map than this ccr ships"
+    return (f"classifier {name}: {what}, so its task types may be a little off; run `ccr train` to retrain it "
+            "(with --force if the new model is not activated), or `ccr train --rollback default` for the shipped model")
 
 
 def retrain(extra: list[Example], embedder: Encoder | None = None, say: Say = _quiet,

@@ -8,14 +8,14 @@ coding.jsonl, one row per question:
   {"id", "source", "prompt", "strong_score", "weak_score"}
 
 Source:
-  * infi-coder/infibench-evaluator @ 96cb098c143e42464acdab4ba22da00193039da6, Apache-2.0 (LICENSE): InfiBench's
-      dev set (Li et al. 2024, "InfiBench: Evaluating the Question-Answering Capabilities of Code LLMs"), 135
-      free-form questions the authors adapted from Stack Overflow (code completion, debugging, configuration,
-      knowledge questions in eight languages), batched_prompts/suite_v2.0.0_dev.csv (`content_prompt`: the
-      question without the benchmark's system prompt), and the repository's graded answers of GPT-4 (strong)
-      and GPT-3.5-turbo (weak), results/suite_v2.0.0_dev_{gpt-4,gpt-3.5-turbo}_0.2_0.9_30_suite_v2.0.0_dev.yaml:
-      each question's score (keywords, unit tests, similarity to a reference, as the benchmark grades it) as a
-      share of its full score.
+  * infi-coder/infibench-evaluator @ 96cb098c143e42464acdab4ba22da00193039da6, Apache-2.0 (LICENSE; the questions
+      derive from Stack Overflow posts, CC BY-SA 4.0): InfiBench's dev set (Li et al. 2024, "InfiBench:
+      Evaluating the Question-Answering Capabilities of Code LLMs"), 135 free-form questions the authors adapted
+      from Stack Overflow (code completion, debugging, configuration, knowledge questions in eight languages),
+      batched_prompts/suite_v2.0.0_dev.csv (`content_prompt`: the question without the benchmark's system
+      prompt), and the repository's graded answers of GPT-4 (strong) and GPT-3.5-turbo (weak),
+      results/suite_v2.0.0_dev_{gpt-4,gpt-3.5-turbo}_0.2_0.9_30_suite_v2.0.0_dev.yaml: each question's score
+      (keywords, unit tests, similarity to a reference, as the benchmark grades it) as a share of its full score.
 
     python data/outcomes/extract_coding.py [OUT]  # writes OUT (default coding.jsonl in the current directory)
 """
@@ -46,7 +46,7 @@ def scores(model):
     """Question id -> score / full score, from the grader's YAML (top-level keys are the cases; each case's own
     fields are indented two spaces; read line by line, the standard library has no YAML)."""
     out, case = {}, {}
-    for line in git_show(*INFI, RESULTS.format(model=model)).splitlines() + ["end:"]:
+    for line in [*git_show(*INFI, RESULTS.format(model=model)).splitlines(), "end:"]:
         if line and not line.startswith(" ") and case:
             out[case["id"]] = float(case["now_score"]) / float(case["full_score"])
             case = {}

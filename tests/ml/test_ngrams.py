@@ -70,6 +70,26 @@ def test_the_task_head_adds_the_logits_only_when_rows_carry_them() -> None:
     assert np.allclose(z, heads.ngram_weight * X[:, BASE_WIDTH:][:, classes])
 
 
+def test_the_weighting_is_scikit_learns_sublinear_tf_idf() -> None:
+    """`weighted` (used by `fit` and by the router) is TfidfTransformer(sublinear_tf=True) with smoothed IDF and
+    L2 norm, on the buckets' counts."""
+    from scipy import sparse
+    from sklearn.feature_extraction.text import TfidfTransformer
+
+    texts = ["write a test for the parser", "the parser fails, the parser crashes", "explain the test", "ok"]
+    counts = [{h: round(np.exp(v - 1.0)) for h, v in ngrams.buckets(t).items()} for t in texts]  # back to counts
+    raw = sparse.csr_matrix(([n for c in counts for n in c.values()],
+                             ([r for r, c in enumerate(counts) for _ in c], [h for c in counts for h in c])),
+                            shape=(len(texts), 1 << ngrams.BITS))
+    theirs = TfidfTransformer(sublinear_tf=True).fit(raw)
+    expected = theirs.transform(raw).toarray()
+    for row, text in enumerate(texts):
+        index, values = ngrams.weighted(ngrams.buckets(text), theirs.idf_)
+        ours = np.zeros(1 << ngrams.BITS)
+        ours[index] = values
+        assert np.allclose(ours, expected[row], atol=1e-12)
+
+
 @pytest.mark.parametrize("kinds", [("test", "explain", "debug"), ("test", "explain")])
 def test_a_fitted_map_reads_text_as_scikit_learn_scored_it(kinds: tuple[str, ...]) -> None:
     """`NgramHead.logits` (NumPy, the router) gives the fitted regression's decision values on the same rows, for
@@ -105,6 +125,8 @@ def test_models_record_the_map_they_were_trained_with() -> None:
     assert installed is not None and len(installed) == 16
     assert json.loads((shipped_dir() / META_FILE).read_text())["ngram_map"] == installed
     assert stale_map({"ngram_map": installed}, "v0003") is None
-    assert stale_map({}, "v0001") is None  # trained before models recorded it: nothing to compare
-    warning = stale_map({"ngram_map": "0" * 16}, "v0002")
-    assert warning is not None and "v0002" in warning and "ccr train" in warning
+    assert stale_map({"ngram_map": "0" * 16}, "default") is None  # the default model ships with its map
+    for meta in ({"ngram_map": "0" * 16}, {}):  # another map, or one from before models recorded it
+        warning = stale_map(meta, "v0002")
+        assert warning is not None and "v0002" in warning and "another n-gram map" in warning
+        assert "`ccr train`" in warning and "--force" in warning

@@ -136,7 +136,7 @@ def test_a_model_trained_with_another_n_gram_map_is_flagged_for_retraining() -> 
     done = subprocess.run([sys.executable, "-m", "router", "classify", "write unit tests for the config parser"],
                           capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     assert done.returncode == 0 and json.loads(done.stdout)["task_type"] == "test", done.stderr
-    assert "classifier v0001 was trained with another n-gram map" in done.stderr
+    assert "classifier v0001: it was trained with another n-gram map" in done.stderr
     assert "`ccr train`" in done.stderr and "Traceback" not in done.stderr
 
 
