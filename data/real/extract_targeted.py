@@ -220,14 +220,16 @@ EXTRACTORS = {"cmds": extract_files, "copilot": extract_files, "cctpl": extract_
               "arena2": extract_arena2}
 
 
-def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+def run(description, sources, extractors, default_out, argv=None):
+    """Extract every source of `sources` with its extractor, sample, and write the JSONL (shared with
+    extract_wildchat.py)."""
+    ap = argparse.ArgumentParser(description=description)
     ap.add_argument("--mirrors", default=DEFAULT_MIRRORS)
-    ap.add_argument("--out", default=os.path.join(HERE, "prompts_targeted.jsonl"))
+    ap.add_argument("--out", default=default_out)
     args = ap.parse_args(argv)
     rows = []
-    for name, src in SOURCES.items():
-        items = sorted(EXTRACTORS[name](src, mirror_path(args.mirrors, src["repo"])), key=lambda kv: h(kv[0]))
+    for name, src in sources.items():
+        items = sorted(extractors[name](src, mirror_path(args.mirrors, src["repo"])), key=lambda kv: h(kv[0]))
         chosen = items if src["take"] is None else items[:src["take"]]
         for key, prompt in chosen:
             rows.append({"id": stable_id(name, key), "source": name, "prompt": cap(prompt)})
@@ -239,6 +241,10 @@ def main(argv=None):
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
     print(f"wrote {len(rows)} prompts to {args.out}", file=sys.stderr)
+
+
+def main(argv=None):
+    run(__doc__.split("\n")[0], SOURCES, EXTRACTORS, os.path.join(HERE, "prompts_targeted.jsonl"), argv)
 
 
 if __name__ == "__main__":

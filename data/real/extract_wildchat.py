@@ -20,18 +20,16 @@ Usage:
     python3 extract_wildchat.py [--mirrors DIR] [--out prompts_wildchat.jsonl]
 """
 
-import argparse
 import csv
 import io
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from extract_first import cap, git_show, h, mirror_path, stable_id
+from extract_first import git_show
+from extract_targeted import run
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-DEFAULT_MIRRORS = "/work/.mirror"
 
 SOURCES = {
     "wild": {
@@ -63,24 +61,7 @@ EXTRACTORS = {"wild": extract_wild}
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--mirrors", default=DEFAULT_MIRRORS)
-    ap.add_argument("--out", default=os.path.join(HERE, "prompts_wildchat.jsonl"))
-    args = ap.parse_args(argv)
-    rows = []
-    for name, src in SOURCES.items():
-        items = sorted(EXTRACTORS[name](src, mirror_path(args.mirrors, src["repo"])), key=lambda kv: h(kv[0]))
-        chosen = items if src["take"] is None else items[:src["take"]]
-        for key, prompt in chosen:
-            rows.append({"id": stable_id(name, key), "source": name, "prompt": cap(prompt)})
-        print(f"{name:<8} {len(items):4d} candidates, {len(chosen):4d} taken  ({src['repo']} @ {src['commit'][:12]})",
-              file=sys.stderr)
-    ids = [r["id"] for r in rows]
-    assert len(ids) == len(set(ids)), "id collision"
-    with open(args.out, "w", encoding="utf-8") as f:
-        for r in rows:
-            f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print(f"wrote {len(rows)} prompts to {args.out}", file=sys.stderr)
+    run(__doc__.split("\n")[0], SOURCES, EXTRACTORS, os.path.join(HERE, "prompts_wildchat.jsonl"), argv)
 
 
 if __name__ == "__main__":
