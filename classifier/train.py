@@ -301,14 +301,11 @@ def public_report(heads: Predictor) -> dict[str, Any]:
                            "apgr": apgr(difficulty, outcomes.strong_score, outcomes.weak_score),
                            "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score),
                            "sources": outcome_sources(outcomes, difficulty, length)}
-    maths = load_outcomes(evaluation=True, file=REASONING_FILE)
-    if maths.ids:
-        difficulty = np.asarray([p.difficulty for p in heads.predict(maths.X)])
-        out["reasoning"] = outcome_sources(maths, difficulty, maths.X[:, LENGTH_COLUMN])
-    coding = load_outcomes(evaluation=None, file=CODING_FILE)
-    if coding.ids:
-        difficulty = np.asarray([p.difficulty for p in heads.predict(coding.X)])
-        out["coding"] = outcome_sources(coding, difficulty, coding.X[:, LENGTH_COLUMN])
+    for key, file, evaluation in (("reasoning", REASONING_FILE, True), ("coding", CODING_FILE, None)):
+        rows = load_outcomes(evaluation=evaluation, file=file)
+        if rows.ids:
+            difficulty = np.asarray([p.difficulty for p in heads.predict(rows.X)])
+            out[key] = outcome_sources(rows, difficulty, rows.X[:, LENGTH_COLUMN])
     return out
 
 
