@@ -211,7 +211,7 @@ class Heads:
         if self.task_log_prior is not None:
             z = z + self.task_log_prior
         z = z + with_ngrams(X, list(self.task.classes_), getattr(self, "ngram_weight", 0.0))
-        return z / self.task_temperature  # the temperature calibrates; it never changes which class wins
+        return np.asarray(z / self.task_temperature)  # the temperature calibrates; it never changes which class wins
 
     def public_strong_probability(self, X: np.ndarray) -> np.ndarray:
         """P(strong needed) from the public data: the judged head, mixed with the exam expert where there is one."""
@@ -390,11 +390,12 @@ def ngram_columns(X: np.ndarray) -> np.ndarray | None:
     return X[:, BASE_WIDTH:BASE_WIDTH + len(TASK_NAMES)] if X.shape[1] >= BASE_WIDTH + len(TASK_NAMES) else None
 
 
-def with_ngrams(X: np.ndarray, classes: list[Any], weight: float) -> np.ndarray | float:
-    """The n-gram term of the task logits, in the head's class order: weight × the n-gram logits."""
+def with_ngrams(X: np.ndarray, classes: list[Any], weight: float) -> np.ndarray:
+    """The n-gram term of the task logits, in the head's class order: weight × the n-gram logits (zeros for rows
+    built without them)."""
     grams = ngram_columns(X)
     if grams is None or not weight:
-        return 0.0
+        return np.zeros((len(X), len(classes)))
     return weight * np.asarray(grams, dtype=np.float64)[:, [TASK_NAMES.index(str(c)) for c in classes]]
 
 

@@ -166,7 +166,7 @@ def _calibrate(X: np.ndarray, examples: list[Example], prior: dict[str, float] |
         classes = [str(c) for c in head.classes_]
         logits.append(np.asarray(head.decision_function(base(X[held]))))
         # the real prompts' n-gram logits came from maps that did not see them either
-        grams.append(with_ngrams(X[held], classes, 1.0) + np.zeros((len(held), len(classes))))
+        grams.append(with_ngrams(X[held], classes, 1.0))
         truth += [classes.index(str(examples[i].task_type)) for i in held]
         mine += [examples[i].source == MANUAL for i in held]
     z, g, y, own = np.vstack(logits), np.vstack(grams), np.asarray(truth), np.asarray(mine)
@@ -278,20 +278,24 @@ def public_report(heads: Predictor) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     real = load_real(evaluation=True)
+    predicted = heads.predict(real.X) if real.examples else []  # once: every report below is a part of these
+
+    def part(*sources: str) -> tuple[list[Example], list[Prediction]]:
+        rows = [i for i, ex in enumerate(real.examples) if ex.source in sources]
+        return [real.examples[i] for i in rows], [predicted[i] for i in rows]
+
     if real.examples:
-        out["real"] = score(real.examples, heads.predict(real.X))
-    traffic = load_real(evaluation=True, sources=("real",))  # without the targeted set: the mix of real traffic
-    if traffic.examples:
-        out["real_traffic"] = score(traffic.examples, heads.predict(traffic.X))
-    for source, key in ((SESSIONS, "real_sessions"), (WILDCHAT, "real_wildchat")):
-        one = load_real(evaluation=True, sources=(source,))
-        if one.examples:
-            out[key] = score(one.examples, heads.predict(one.X))
+        out["real"] = score(real.examples, predicted)
+    # the first set alone (without the targeted set: the mix of real traffic), the sessions, the ChatGPT requests
+    for key, source in (("real_traffic", "real"), ("real_sessions", SESSIONS), ("real_wildchat", WILDCHAT)):
+        examples, their = part(source)
+        if examples:
+            out[key] = score(examples, their)
     # the difficulty quantiles of prompts as real traffic sends them (not chosen by class): what strongShare's
     # threshold is read from, so that a quarter means a quarter of real turns, not of this project's seed prompts
-    as_sent = load_real(evaluation=True, sources=("real", SESSIONS, WILDCHAT))
-    if as_sent.examples:
-        difficulty = np.asarray([p.difficulty for p in heads.predict(as_sent.X)])
+    as_sent = part("real", SESSIONS, WILDCHAT)[1]
+    if as_sent:
+        difficulty = np.asarray([p.difficulty for p in as_sent])
         out["traffic_difficulty_quantiles"] = [round(float(q), 4) for q in np.quantile(difficulty, np.linspace(0, 1, 101))]
     outcomes = load_outcomes(evaluation=True)
     if outcomes.ids:
