@@ -42,13 +42,18 @@ def apgr(difficulty: Sequence[float] | np.ndarray, strong: Sequence[float] | np.
          weak: Sequence[float] | np.ndarray, steps: int = 21) -> float:
     """RouteLLM's average performance gap recovered: send the `share` hardest prompts (by the score) to the strong
     model, for shares on a grid from 0 to 1; PGR = (quality − weak-only) / (strong-only − weak-only); its mean.
-    0.5 is random, 1 a perfect order."""
+    0.5 is random, 1 a perfect order. Prompts with equal scores are sent in random order, so a share that cuts
+    through them gains their mean (the expectation), never what the order of the input file happens to say."""
     d, s, w = (np.asarray(v, dtype=float) for v in (difficulty, strong, weak))
     order = np.argsort(-d, kind="stable")
     low, high = w.mean(), s.mean()
     if high <= low:
         return 0.0
-    gained = np.concatenate([[0.0], np.cumsum((s - w)[order])]) / len(d)
+    gain, score = (s - w)[order], d[order]
+    # the cumulative gain at each tie group's end, interpolated linearly inside the group
+    ends = np.flatnonzero(np.r_[score[1:] != score[:-1], True]) + 1
+    at = np.concatenate([[0.0], np.cumsum(gain)[ends - 1]])
+    gained = np.interp(np.arange(len(d) + 1), np.r_[0, ends], at) / len(d)
     return round(float(np.mean([gained[round(share * len(d))] / (high - low)
                                 for share in np.linspace(0, 1, steps)])), 4)
 

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from classifier.model import Personal, Prediction, base, ngram_columns, predictions, with_expert
+from classifier.model import CodingExpert, Personal, Prediction, base, ngram_columns, predictions, with_expert
 from classifier.taxonomy import TASK_NAMES
 
 ARRAYS_FILE = "heads.npz"
@@ -82,6 +82,9 @@ class LinearHeads:
         arrays["difficulty_w"], arrays["difficulty_b"] = np.asarray(folds_w), np.asarray(folds_b)
         arrays["difficulty_ab"] = np.asarray(calibration)
         arrays["difficulty_positive"] = np.asarray(positive)
+        coding = getattr(heads, "coding", None)
+        if coding is not None:  # the coding expert
+            arrays["coding"] = np.asarray([coding.a, coding.b, coding.center])
         if getattr(heads, "reasoning", None) is not None:  # the exam expert and its gate
             arrays["reasoning_w"], arrays["reasoning_b"] = _affine(heads.reasoning)
             gate_w, gate_b = _affine(heads.maths_gate)
@@ -114,6 +117,9 @@ class LinearHeads:
         strong_p = calibrated.mean(axis=1)
         if int(a["difficulty_positive"]) == 0:
             strong_p = 1.0 - strong_p
+        if "coding" in a:
+            weight, slope, center = (float(v) for v in a["coding"])
+            strong_p = CodingExpert(weight, slope, center).mix(strong_p, X)
         if "reasoning_w" in a:
             gate = _sigmoid(X @ a["gate_w"][0] + a["gate_b"][0])
             strong_p = with_expert(strong_p, gate, X @ a["reasoning_w"][0] + a["reasoning_b"][0])

@@ -1,8 +1,8 @@
 """The scikit-learn heads over [embedding, structural features, n-gram task logits]: task type (five small
 perceptrons averaged, plus the n-gram logits), complexity (multinomial logistic regression) and difficulty
-(logistic regression with sigmoid calibration: the probability that a strong model is needed, mixed with an
-expert for exam questions: maths word problems, multiple-choice science questions). Saved as versioned artifacts
-with their training metadata."""
+(logistic regression with sigmoid calibration: the probability that a strong model is needed, mixed with a
+coding expert on prompts with code and an expert for exam questions: maths word problems, multiple-choice science
+questions). Saved as versioned artifacts with their training metadata."""
 
 from __future__ import annotations
 
@@ -80,6 +80,18 @@ REASONING_C = 0.01
 STRUCTURAL_WEIGHT = 10.0
 GATE_C = 0.01
 REASONING = "reasoning"  # the source of the exam questions' rows (classifier.public.REASONING_FILE)
+# On coding work the judged head is blind too (InfiBench's Stack Overflow questions, GPT-4 against GPT-3.5: 0.506;
+# ClassEval's class-generation tasks, GPT-4-Turbo against five open 7-15B models: 0.531), and there a longer prompt
+# is a harder one (prompt length 0.587 and 0.611), where on judged chat it is not (0.44-0.53). So a prompt with
+# code (the structural `code` flag: a fence, or lines of code) is ordered by a coding expert: a logistic regression
+# on the judged logit and the prompt's log length, fitted on ClassEval's tasks (CODE rows; C chosen by five-fold
+# cross-validation there, flat from 0.01 to 10: 0.604-0.609; other structural features lowered it), its length
+# measured from the median length of the developers' prompts the task head learned from (ClassEval's class
+# skeletons are all long, so its own intercept would call every shorter coding prompt easy). InfiBench, never
+# trained on: 0.506 -> 0.614 (length 0.587; one standard deviation of a random order there: 0.06).
+CODE = "code"  # the source of the coding tasks' rows (classifier.public.CLASSEVAL_FILE)
+CODE_COLUMN = DIM + STRUCTURAL_NAMES.index("code")
+CODING_C = 0.1
 # The personal stage (`ccr train`): the user's own outcome labels (manual, overrides, escalations, retries) refit
 # the difficulty on top of the public heads: a logistic regression on the public difficulty's logit (scaled up,
 # so barely penalised) and the features (structural ones penalised STRUCTURAL_WEIGHT times less), kept only when
@@ -176,6 +188,7 @@ class Heads:
         self.task_temperature = 1.0
         self.reasoning: Any = None  # the exam expert and its gate, when exam questions were in training
         self.maths_gate: Any = None
+        self.coding: CodingExpert | None = None  # the coding expert, when coding tasks were in training
         self.personal: Personal | None = None  # fitted by `ccr train` from the user's own outcome labels
         self.personal_report: dict[str, Any] | None = None  # what fit_personal decided, and why
         self.ngram_weight = 0.0  # NGRAM_WEIGHT once trained on rows that carry n-gram logits
@@ -192,12 +205,18 @@ class Heads:
 
     def fit(self, X: np.ndarray, examples: list[Example], prior: dict[str, float] | None = None) -> Heads:
         maths = np.asarray([ex.source == REASONING for ex in examples], dtype=bool)
+        code = np.asarray([ex.source == CODE for ex in examples], dtype=bool)
         grams = ngram_columns(X)
         self.ngram_weight = NGRAM_WEIGHT if grams is not None and bool(np.any(grams)) else 0.0
         X = base(X)
         for head, attr in ((self.task, "task_type"), (self.complexity, "complexity"), (self.difficulty, "strong")):
-            rows = [i for i, ex in enumerate(examples) if getattr(ex, attr) is not None and not maths[i]]
+            rows = [i for i, ex in enumerate(examples) if getattr(ex, attr) is not None and not (maths[i] or code[i])]
             head.fit(X[rows], [getattr(examples[i], attr) for i in rows])
+        if code.any():
+            developers = [i for i, ex in enumerate(examples) if ex.task_type is not None]
+            center = float(np.median(X[developers, LENGTH_COLUMN])) if developers else float(X[code, LENGTH_COLUMN].mean())
+            self.coding = CodingExpert.fit(_logit(self._judged(X[code])), X[code, LENGTH_COLUMN],
+                                           np.asarray([bool(examples[i].strong) for i in np.flatnonzero(code)]), center)
         if maths.any():
             self.reasoning = _expert(X[maths], [bool(examples[i].strong) for i in np.flatnonzero(maths)])
             self.maths_gate = _classifier(GATE_C).fit(X, maths)  # exam questions against every other prompt
@@ -213,10 +232,17 @@ class Heads:
         z = z + with_ngrams(X, list(self.task.classes_), getattr(self, "ngram_weight", 0.0))
         return np.asarray(z / self.task_temperature)  # the temperature calibrates; it never changes which class wins
 
+    def _judged(self, X: np.ndarray) -> np.ndarray:
+        return np.asarray(self.difficulty.predict_proba(X)[:, list(self.difficulty.classes_).index(True)])
+
     def public_strong_probability(self, X: np.ndarray) -> np.ndarray:
-        """P(strong needed) from the public data: the judged head, mixed with the exam expert where there is one."""
+        """P(strong needed) from the public data: the judged head, mixed with the coding expert on prompts with code
+        and with the exam expert on exam questions, where there are such experts."""
         X = base(X)
-        p = self.difficulty.predict_proba(X)[:, list(self.difficulty.classes_).index(True)]
+        p = self._judged(X)
+        coding = getattr(self, "coding", None)  # None in models trained before it
+        if coding is not None:
+            p = coding.mix(p, X)
         if getattr(self, "reasoning", None) is None:  # a model trained before the exam expert
             return np.asarray(p)
         gate = self.maths_gate.predict_proba(X)[:, list(self.maths_gate.classes_).index(True)]
@@ -288,6 +314,31 @@ def _expert(X: np.ndarray, y: list[bool]) -> Any:
     logistic = LogisticRegression(C=REASONING_C, max_iter=3000, class_weight="balanced", random_state=SEED)
     logistic.fit(scaler.transform(X), y)
     return make_pipeline(scaler, logistic)
+
+
+@dataclass(slots=True)
+class CodingExpert:
+    """The coding expert as numbers: on a prompt with code, logit' = a · (judged logit) + b · (log length − center);
+    on a prompt without, the judged logit as it is (the gate is the structural `code` flag, 0 or 1)."""
+
+    a: float
+    b: float
+    center: float
+
+    @classmethod
+    def fit(cls, z: np.ndarray, length: np.ndarray, y: np.ndarray, center: float) -> CodingExpert:
+        from sklearn.linear_model import LogisticRegression
+
+        F = np.column_stack([z, length])
+        mean, scale = F.mean(axis=0), np.where(F.std(axis=0) == 0, 1.0, F.std(axis=0))
+        logistic = LogisticRegression(C=CODING_C, max_iter=3000, class_weight="balanced", random_state=SEED)
+        a, b = logistic.fit((F - mean) / scale, y).coef_[0] / scale
+        return cls(float(a), float(b), center)
+
+    def mix(self, p: np.ndarray, X: np.ndarray) -> np.ndarray:
+        z, gate = _logit(p), np.asarray(X[:, CODE_COLUMN], dtype=np.float64)
+        z = (1.0 - gate) * z + gate * (self.a * z + self.b * (np.asarray(X[:, LENGTH_COLUMN], np.float64) - self.center))
+        return np.asarray(1.0 / (1.0 + np.exp(-z)))
 
 
 @dataclass(slots=True)

@@ -17,6 +17,9 @@
 - data/outcomes/coding.npz: developers' coding questions (InfiBench's dev set, adapted from Stack Overflow) with
   GPT-4's and GPT-3.5's graded answers (data/outcomes/extract_coding.py); too few (135) to train on, so every
   one of them evaluates difficulty on coding work.
+- data/outcomes/classeval.npz: ClassEval's class-generation tasks with the share of their tests that GPT-4-Turbo's
+  code and five open 7-15B models' code pass (data/outcomes/extract_classeval.py runs the tests); they train the
+  coding expert (classifier.model.CODE).
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), and fits the n-gram map on the real prompts' training halves
@@ -25,7 +28,7 @@ training and evaluation need.
 
     python -m classifier.public --real prompts1.jsonl prompts2.jsonl --targeted prompts3.jsonl \
         --sessions sessions.jsonl --wildchat wildchat.jsonl --outcomes outcomes.jsonl --items items.jsonl \
-        --reasoning reasoning.jsonl --coding coding.jsonl
+        --reasoning reasoning.jsonl --coding coding.jsonl --classeval classeval.jsonl
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ import numpy as np
 from classifier.dataset import Example, data_root
 from classifier.embed import Encoder
 from classifier.features import embedding_text, structural
-from classifier.model import REASONING
+from classifier.model import CODE, REASONING
 from classifier.taxonomy import TASK_NAMES
 
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
@@ -55,6 +58,7 @@ OUTCOME_EVAL_SHARE = 5  # one in five outcome prompts
 OUTCOMES_FILE = "embeddings.npz"  # judged outcomes of strong and weak models
 REASONING_FILE = "reasoning.npz"  # exam questions ranked by a proxy of difficulty (solution steps; ARC's sets)
 CODING_FILE = "coding.npz"  # coding questions with a strong and a weak model's graded answers (evaluation only)
+CLASSEVAL_FILE = "classeval.npz"  # coding tasks with the share of their tests strong and weak models pass (training)
 
 
 def bucket(key: str, share: int) -> bool:
@@ -193,6 +197,15 @@ def exam_examples(outcomes: Outcomes) -> Rows:
     return Rows(outcomes.X, examples)
 
 
+def code_examples(outcomes: Outcomes) -> Rows:
+    """Training rows for the coding expert (CLASSEVAL_FILE): "strong needed" where the strong model's lead over the
+    weak ones (in the share of tests passed) is above its median."""
+    gap = outcomes.strong_score - outcomes.weak_score
+    cut = float(np.median(gap)) if len(gap) else 0.0
+    return Rows(outcomes.X, [Example(id_, "", None, None, bool(g > cut), source=CODE)
+                             for id_, g in zip(outcomes.ids, gap, strict=True)])
+
+
 def _write(path: Path, ids: list[str], prompts: list[str], embedder: Encoder, **extra: np.ndarray) -> None:
     vectors = embedder.encode([embedding_text(p) for p in prompts])
     arrays = {"ids": np.asarray(ids), "embeddings": vectors.astype(np.float16),
@@ -295,9 +308,9 @@ def _jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 def build(sets: list[list[Path]], outcomes: Path | None, items: Path | None = None,
-          reasoning: Path | None = None, coding: Path | None = None) -> None:
+          reasoning: Path | None = None, coding: Path | None = None, classeval: Path | None = None) -> None:
     """Embed each set of real prompts (`sets`: their JSONL files, in REAL_SETS order; an empty list leaves that set
-    as it is), the outcome prompts, the exam questions and the coding questions."""
+    as it is), the outcome prompts, the exam questions, the coding questions and the coding tasks."""
     from classifier.embed import shared
 
     embedder = shared()
@@ -331,18 +344,24 @@ def build(sets: list[list[Path]], outcomes: Path | None, items: Path | None = No
         _write(outcomes_dir() / REASONING_FILE, [r["id"] for r in problems], [r["prompt"] for r in problems],
                embedder, **reasoning_arrays(problems))
         print(f"ccr: {len(problems)} exam questions embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
-    if coding is not None:
-        questions = _jsonl(coding)
-        names = sorted({str(q["source"]) for q in questions})
-        strong = np.asarray([float(q["strong_score"]) for q in questions], np.float32)
-        weak = np.asarray([float(q["weak_score"]) for q in questions], np.float32)
-        mine = np.asarray([[1.0 if q["source"] == name else np.nan for name in names] for q in questions])
-        outcomes_dir().mkdir(parents=True, exist_ok=True)
-        _write(outcomes_dir() / CODING_FILE, [q["id"] for q in questions], [q["prompt"] for q in questions],
-               embedder, strong_score=strong, weak_score=weak, strong_needed=(strong > weak).astype(np.float32),
-               sources=np.asarray(names), source_strong=(mine * strong[:, None]).astype(np.float32),
-               source_weak=(mine * weak[:, None]).astype(np.float32))
-        print(f"ccr: {len(questions)} coding questions embedded into {outcomes_dir() / CODING_FILE}", file=sys.stderr)
+    for path, file, what in ((coding, CODING_FILE, "coding questions"), (classeval, CLASSEVAL_FILE, "coding tasks")):
+        if path is not None:
+            rows = _jsonl(path)
+            outcomes_dir().mkdir(parents=True, exist_ok=True)
+            _write(outcomes_dir() / file, [r["id"] for r in rows], [r["prompt"] for r in rows], embedder,
+                   **scored_arrays(rows))
+            print(f"ccr: {len(rows)} {what} embedded into {outcomes_dir() / file}", file=sys.stderr)
+
+
+def scored_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """A strong and a weak model's score per prompt (coding questions, coding tasks), as one source per `source`."""
+    names = sorted({str(r["source"]) for r in rows})
+    strong = np.asarray([float(r["strong_score"]) for r in rows], np.float32)
+    weak = np.asarray([float(r["weak_score"]) for r in rows], np.float32)
+    mine = np.asarray([[1.0 if r["source"] == name else np.nan for name in names] for r in rows])
+    return {"strong_score": strong, "weak_score": weak, "strong_needed": (strong > weak).astype(np.float32),
+            "sources": np.asarray(names), "source_strong": (mine * strong[:, None]).astype(np.float32),
+            "source_weak": (mine * weak[:, None]).astype(np.float32)}
 
 
 NGRAM_FOLDS = 5
@@ -418,6 +437,8 @@ def main() -> None:
                         "(data/outcomes/extract_reasoning.py)")
     parser.add_argument("--coding", type=Path, help="JSONL of coding questions with a strong and a weak model's "
                         "grades (data/outcomes/extract_coding.py; evaluation only)")
+    parser.add_argument("--classeval", type=Path, help="JSONL of coding tasks with the share of their tests a strong "
+                        "and weak models pass (data/outcomes/extract_classeval.py; trains the coding expert)")
     parser.add_argument("--ngrams-only", action="store_true", help="only refit the n-gram map and the real prompts' "
                         "n-gram logits (needs every set of real prompts; no embedding)")
     args = parser.parse_args()
@@ -427,7 +448,7 @@ def main() -> None:
         # re-embedded alone would lose its logits
         parser.error("give the text of every set of real prompts: --real, --targeted, --sessions and --wildchat")
     if not args.ngrams_only:
-        build(sets, args.outcomes, args.items, args.reasoning, args.coding)
+        build(sets, args.outcomes, args.items, args.reasoning, args.coding, args.classeval)
     if all(sets):
         build_ngrams(sets)
 

@@ -21,6 +21,7 @@ from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, readable, structural
 from classifier.model import (
+    CODE,
     LENGTH_COLUMN,
     META_FILE,
     NGRAM_WEIGHT,
@@ -76,7 +77,7 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
 NGRAM_CHOICES = (NGRAM_WEIGHT, NGRAM_WEIGHT / 3, 0.0)
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
 GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
-PUBLIC_OUTCOMES = ("outcomes", REASONING)  # data/outcomes' rows; every other `strong` is the user's log's
+PUBLIC_OUTCOMES = ("outcomes", REASONING, CODE)  # data/outcomes' rows; every other `strong` is the user's log's
 MANUAL = "manual"  # labels a user gave their own logged prompts (`ccr label`)
 # one in five of a user's own labels judges a new model and never trains it, once there are enough of them to
 # judge by: they, not this project's seed style, say whether `ccr train` made routing better for that user
@@ -106,10 +107,19 @@ def own_score(report: dict[str, Any]) -> float:
 
 def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tuple[np.ndarray, list[Example]]:
     """Feature rows for `train` (text) and the public training data (numbers: data/real, data/outcomes)."""
-    from classifier.public import REASONING_FILE, exam_examples, load_outcomes, load_real, outcome_examples
+    from classifier.public import (
+        CLASSEVAL_FILE,
+        REASONING_FILE,
+        code_examples,
+        exam_examples,
+        load_outcomes,
+        load_real,
+        outcome_examples,
+    )
 
     real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
     maths = exam_examples(load_outcomes(evaluation=False, file=REASONING_FILE))
+    code = code_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
     # difficulty is learned from outcomes (public ones, and the log's: overrides, escalations, retries, labels),
     # not from the guesses written beside the seed and real prompts: those scored below random on outcomes (a
     # data directory without outcomes keeps the guesses, the only difficulty labels it has)
@@ -130,9 +140,10 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
     if outcomes.examples:
         parts.append(outcomes.X)
         examples += outcomes.examples
-    if maths.examples:  # the exam expert's rows (Heads.fit keeps them out of the other heads)
-        parts.append(maths.X)
-        examples += maths.examples
+    for expert in (maths, code):  # the exam and coding experts' rows (Heads.fit keeps them out of the other heads)
+        if expert.examples:
+            parts.append(expert.X)
+            examples += expert.examples
     return np.vstack(parts), examples
 
 
@@ -271,10 +282,19 @@ def public_report(heads: Predictor) -> dict[str, Any]:
     """The evaluation sides of the public data, which no head trained on: task type and complexity on real
     prompts (data/real: all of them, and `real_traffic`, those taken as their sources had them), and APGR on strong/weak
     outcomes (data/outcomes), on exam questions ranked by a proxy of their difficulty (`reasoning`: maths
-    problems by their solutions' steps, ARC's Challenge against its Easy questions) and on coding questions
-    (`coding`: every one, none trained on), beside prompt length's."""
+    problems by their solutions' steps, ARC's Challenge against its Easy questions) and on coding work
+    (`coding`: InfiBench's questions, none trained on, and ClassEval's tasks, which the coding expert learned
+    from), beside prompt length's."""
     from classifier.evaluate import apgr
-    from classifier.public import CODING_FILE, REASONING_FILE, SESSIONS, WILDCHAT, load_outcomes, load_real
+    from classifier.public import (
+        CLASSEVAL_FILE,
+        CODING_FILE,
+        REASONING_FILE,
+        SESSIONS,
+        WILDCHAT,
+        load_outcomes,
+        load_real,
+    )
 
     out: dict[str, Any] = {}
     real = load_real(evaluation=True)
@@ -305,11 +325,12 @@ def public_report(heads: Predictor) -> dict[str, Any]:
                            "apgr": apgr(difficulty, outcomes.strong_score, outcomes.weak_score),
                            "apgr_length": apgr(length, outcomes.strong_score, outcomes.weak_score),
                            "sources": outcome_sources(outcomes, difficulty, length)}
-    for key, file, evaluation in (("reasoning", REASONING_FILE, True), ("coding", CODING_FILE, None)):
+    for key, file, evaluation in (("reasoning", REASONING_FILE, True), ("coding", CODING_FILE, None),
+                                  ("coding", CLASSEVAL_FILE, None)):
         rows = load_outcomes(evaluation=evaluation, file=file)
         if rows.ids:
             difficulty = np.asarray([p.difficulty for p in heads.predict(rows.X)])
-            out[key] = outcome_sources(rows, difficulty, rows.X[:, LENGTH_COLUMN])
+            out.setdefault(key, {}).update(outcome_sources(rows, difficulty, rows.X[:, LENGTH_COLUMN]))
     return out
 
 

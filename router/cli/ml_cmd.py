@@ -150,8 +150,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
               "solutions' steps, ARC's Challenge science questions against its Easy ones):")
         _print_sources(public["reasoning"])
     if public.get("coding"):
-        print("difficulty on developers' coding questions (none trained on; a strong and a weak model's graded "
-              "answers):")
+        print("difficulty on coding work (a strong and a weak model's graded answers to InfiBench's questions, "
+              "none trained on; the share of tests their code passes on ClassEval's tasks, which the coding expert "
+              "learned from):")
         _print_sources(public["coding"])
     print(render(report, title))
     if not args.data and meta.get("heldout"):
@@ -163,7 +164,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def _print_sources(sources: dict[str, dict[str, Any]]) -> None:
     for source, r in sources.items():
-        print(f"  {source:<24} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
+        print(f"  {source:<28} {r['prompts']:>4} prompts: APGR {r['apgr']:.3f} (length {r['apgr_length']:.3f})")
     print()
 
 

@@ -118,10 +118,17 @@ def test_the_routers_array_heads_give_scikit_learns_probabilities(default_model:
     assert [(p.task_type, p.complexity) for p in ours] == [(p.task_type, p.complexity) for p in theirs]
 
 
-def test_the_routers_array_heads_give_the_exam_experts_probabilities(default_model: Any) -> None:
+def test_the_routers_array_heads_give_the_experts_probabilities(default_model: Any) -> None:
     from classifier.linear import LinearHeads
-    from classifier.model import REASONING
-    from classifier.public import REASONING_FILE, exam_examples, load_outcomes
+    from classifier.model import CODE, REASONING
+    from classifier.public import (
+        CLASSEVAL_FILE,
+        CODING_FILE,
+        REASONING_FILE,
+        code_examples,
+        exam_examples,
+        load_outcomes,
+    )
     from classifier.train import matrix
 
     embedder, _, _ = default_model
@@ -131,16 +138,35 @@ def test_the_routers_array_heads_give_the_exam_experts_probabilities(default_mod
     # each source split at its own median (ARC: its Challenge set), not at the pooled file's
     gsm = [ex for ex in maths.examples if ex.id.startswith("gsm8k")]
     assert 0.45 < np.mean([ex.strong for ex in gsm]) < 0.55
-    X = np.vstack([matrix(train[:600], embedder), maths.X[:600]])
-    heads = Heads().fit(X, train[:600] + maths.examples[:600])
-    assert heads.reasoning is not None and heads.maths_gate is not None
+    code = code_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
+    assert code.examples[0].source == CODE and 0.45 < np.mean([ex.strong for ex in code.examples]) < 0.55
+    X = np.vstack([matrix(train[:600], embedder), maths.X[:600], code.X])
+    heads = Heads().fit(X, train[:600] + maths.examples[:600] + code.examples)
+    assert heads.reasoning is not None and heads.maths_gate is not None and heads.coding is not None
     held = load_outcomes(evaluation=True, file=REASONING_FILE)
-    Xv = np.vstack([matrix(val[:200], embedder), held.X[:200]])
+    questions = load_outcomes(evaluation=None, file=CODING_FILE)  # coding questions: most carry code, some not
+    Xv = np.vstack([matrix(val[:200], embedder), held.X[:200], questions.X])
     strong_p = LinearHeads.from_sklearn(heads).probabilities(Xv)[4]
     assert np.abs(strong_p - heads.strong_probability(Xv)).max() < 1e-6
     # the gate tells exam questions from the seed prompts
     gate = heads.maths_gate.predict_proba(base(Xv))[:, 1]
-    assert gate[200:].mean() > 0.8 and gate[:200].mean() < 0.2
+    assert gate[200:400].mean() > 0.8 and gate[:200].mean() < 0.2
+
+
+@pytest.mark.parametrize(("has_code", "chars", "moves"), [
+    (False, 60, "no"), (False, 4000, "no"),  # without code the judged probability stands, whatever the length
+    (True, 136, "no"),  # code, at the median developer prompt's length: only the judged logit's weight changes it
+    (True, 40, "down"), (True, 4000, "up"),  # shorter coding work is easier, longer harder
+])
+def test_the_coding_expert_orders_prompts_with_code_by_length(has_code: bool, chars: int, moves: str) -> None:
+    from classifier.model import CODE_COLUMN, LENGTH_COLUMN, CodingExpert
+
+    center = np.log1p(136) / 8
+    expert = CodingExpert(a=1.0, b=12.0, center=center)
+    X = np.zeros((1, CODE_COLUMN + 1))
+    X[0, CODE_COLUMN], X[0, LENGTH_COLUMN] = float(has_code), np.log1p(chars) / 8
+    p = float(expert.mix(np.array([0.4]), X)[0])
+    assert {"no": abs(p - 0.4) < 1e-9, "down": p < 0.3, "up": p > 0.9}[moves], p
 
 
 def test_the_embedding_model_loads_offline(tmp_path: Path) -> None:
@@ -390,12 +416,13 @@ def test_difficulty_beats_prompt_length_on_public_outcomes(default_model: Any) -
     length = apgr(held.X[:, LENGTH_COLUMN], held.strong_score, held.weak_score)
     assert ours == meta["public"]["outcomes"]["apgr"] and ours > length and ours >= 0.51
     # per source: the Arena bench (fixed pairs and many models) is where the head beats length clearly; on the
-    # AlpacaEval sources it is within noise of length (README, "Outcomes")
+    # AlpacaEval sources it is within noise of length (README, "Outcomes"). (The coding expert cost the Arena rows
+    # 0.01: two of their 71 prompts carry code, 1,259 and 1,532 characters, and weak models did as well on them.)
     sources = meta["public"]["outcomes"]["sources"]
     assert set(sources) == {"alpacaeval1_vs_davinci", "alpacaeval2_direct", "alpacaeval_cot_direct", "arenabench_v1",
                             "ae1_many", "ae2_many", "arena_many"}
     for name in ("arenabench_v1", "arena_many"):
-        assert sources[name]["apgr"] >= 0.555 and sources[name]["apgr"] > sources[name]["apgr_length"] + 0.05
+        assert sources[name]["apgr"] >= 0.54 and sources[name]["apgr"] > sources[name]["apgr_length"] + 0.05
 
 
 def test_difficulty_orders_exam_questions_better_than_length(default_model: Any) -> None:
@@ -427,12 +454,13 @@ def test_difficulty_orders_exam_questions_better_than_length(default_model: Any)
     assert np.all(np.diff(half) > 0) and half[1] == 0.5
 
 
-def test_difficulty_on_coding_questions_is_measured_on_every_one_and_trains_nothing(default_model: Any) -> None:
+def test_difficulty_on_coding_work_beats_length_on_questions_nobody_trained_on(default_model: Any) -> None:
     """InfiBench's 135 coding questions with GPT-4's and GPT-3.5's graded answers evaluate difficulty on coding
-    work; training never reads them. Prompt length orders them better than the head does (README, "Difficulty"):
-    the judged outcomes it learned from hold almost no coding prompts. The floor catches a head that gets worse."""
+    work; training never reads them. The coding expert learned from ClassEval's tasks (the share of their tests
+    GPT-4-Turbo's code and five open models' code pass), which every training run reads. The judged head alone
+    ordered the questions at 0.506, prompt length at 0.587 (one standard deviation of a random order: 0.06)."""
     from classifier.evaluate import apgr
-    from classifier.public import CODING_FILE, load_outcomes
+    from classifier.public import CLASSEVAL_FILE, CODING_FILE, load_outcomes
     from classifier.train import base_rows
 
     embedder, heads, meta = default_model
@@ -440,12 +468,15 @@ def test_difficulty_on_coding_questions_is_measured_on_every_one_and_trains_noth
     assert len(coding.ids) == 135 and coding.strong_score.mean() > coding.weak_score.mean() + 0.1
     assert len(load_outcomes(evaluation=True, file=CODING_FILE).ids) < 135  # `None` is every row, not one side
     ours = apgr([p.difficulty for p in heads.predict(coding.X)], coding.strong_score, coding.weak_score)
-    recorded = meta["public"]["coding"]["infibench_gpt4_vs_gpt35"]
-    assert ours == recorded["apgr"] and recorded["prompts"] == 135
-    assert ours >= 0.48 and recorded["apgr_length"] > 0.55
+    recorded = meta["public"]["coding"]
+    assert ours == recorded["infibench_gpt4_vs_gpt35"]["apgr"] and recorded["infibench_gpt4_vs_gpt35"]["prompts"] == 135
+    assert ours >= 0.6 and ours > recorded["infibench_gpt4_vs_gpt35"]["apgr_length"]
+    tasks = load_outcomes(evaluation=None, file=CLASSEVAL_FILE)
+    assert recorded["classeval_gpt4turbo_vs_open"]["prompts"] == len(tasks.ids) == 98
+    assert recorded["classeval_gpt4turbo_vs_open"]["apgr"] >= 0.6  # its training data: a check that it learned
     one = load_jsonl(heldout_file(), "heldout")[:1]
     trained_on = {ex.id for ex in base_rows(one, embedder)[1]}  # and the public rows every training run adds
-    assert len(trained_on) > 10_000 and not trained_on & set(coding.ids)
+    assert len(trained_on) > 10_000 and not trained_on & set(coding.ids) and set(tasks.ids) <= trained_on
 
 
 def test_strong_share_is_read_from_real_traffic(default_model: Any) -> None:
@@ -503,3 +534,8 @@ def test_apgr_of_known_orders() -> None:
     strong, weak = [1.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0]
     assert apgr([4, 3, 2, 1], strong, weak) > apgr([1, 2, 3, 4], strong, weak)
     assert apgr([1, 1, 1, 1], [1.0] * 4, [0.0] * 4) == 0.5  # every prompt gains alike: any order is random
+    # equal scores are a random order whatever the file's order: the gains first or last make no difference
+    assert apgr([1, 1, 1, 1], strong, weak) == apgr([1, 1, 1, 1], strong[::-1], weak) == 0.5
+    # a binary score ranks its groups, and inside each the order is random
+    assert apgr([1, 1, 0, 0], [1.0, 0.0, 1.0, 0.0], weak) == 0.5
+    assert apgr([1, 1, 0, 0], [1.0, 1.0, 1.0, 0.0], weak) > 0.5
