@@ -49,6 +49,8 @@ class LinearHeads:
         self.arrays = arrays
         self.tasks = [str(t) for t in arrays["task_classes"]]
         self.levels = [str(c) for c in arrays["complexity_classes"]]
+        # the coding expert, built once: models trained before it have no such arrays
+        self.coding = CodingExpert(*map(float, arrays["coding"])) if "coding" in arrays else None
 
     @classmethod
     def from_sklearn(cls, heads: Any) -> LinearHeads:
@@ -83,7 +85,7 @@ class LinearHeads:
         arrays["difficulty_ab"] = np.asarray(calibration)
         arrays["difficulty_positive"] = np.asarray(positive)
         coding = getattr(heads, "coding", None)
-        if coding is not None:  # the coding expert
+        if coding is not None:
             arrays["coding"] = np.asarray([coding.a, coding.b, coding.center])
         if getattr(heads, "reasoning", None) is not None:  # the exam expert and its gate
             arrays["reasoning_w"], arrays["reasoning_b"] = _affine(heads.reasoning)
@@ -117,9 +119,8 @@ class LinearHeads:
         strong_p = calibrated.mean(axis=1)
         if int(a["difficulty_positive"]) == 0:
             strong_p = 1.0 - strong_p
-        if "coding" in a:
-            weight, slope, center = (float(v) for v in a["coding"])
-            strong_p = CodingExpert(weight, slope, center).mix(strong_p, X)
+        if self.coding is not None:
+            strong_p = self.coding.mix(strong_p, X)
         if "reasoning_w" in a:
             gate = _sigmoid(X @ a["gate_w"][0] + a["gate_b"][0])
             strong_p = with_expert(strong_p, gate, X @ a["reasoning_w"][0] + a["reasoning_b"][0])

@@ -7,6 +7,7 @@ questions). Saved as versioned artifacts with their training metadata."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -81,17 +82,20 @@ STRUCTURAL_WEIGHT = 10.0
 GATE_C = 0.01
 REASONING = "reasoning"  # the source of the exam questions' rows (classifier.public.REASONING_FILE)
 # On coding work the judged head is blind too (InfiBench's Stack Overflow questions, GPT-4 against GPT-3.5: 0.506;
-# ClassEval's class-generation tasks, GPT-4-Turbo against five open 7-15B models: 0.531), and there a longer prompt
-# is a harder one (prompt length 0.587 and 0.611), where on judged chat it is not (0.44-0.53). So a prompt with
-# code (the structural `code` flag: a fence, or lines of code) is ordered by a coding expert: a logistic regression
-# on the judged logit and the prompt's log length, fitted on ClassEval's tasks (CODE rows; C chosen by five-fold
-# cross-validation there, flat from 0.01 to 10: 0.604-0.609; other structural features lowered it), its length
-# measured from the median length of the developers' prompts the task head learned from (ClassEval's class
-# skeletons are all long, so its own intercept would call every shorter coding prompt easy). InfiBench, never
-# trained on: 0.506 -> 0.614 (length 0.587; one standard deviation of a random order there: 0.06).
-CODE = "code"  # the source of the coding tasks' rows (classifier.public.CLASSEVAL_FILE)
+# ClassEval's class-generation tasks, GPT-4-Turbo against five open 6.7-15B models: 0.532), and there a longer
+# prompt is a harder one (prompt length 0.587 and 0.611), where on judged chat it is not (0.44-0.53). So a prompt
+# with code (the structural `code` flag: a fence, or lines of code) is ordered by a coding expert: a logistic
+# regression on the judged logit and the prompt's log length, fitted on ClassEval's tasks (CODING_TASKS rows; C
+# chosen by five-fold cross-validation there, flat from 0.01 to 10: 0.604-0.609; other structural features lowered
+# it), its length measured from CODING_CENTER (ClassEval's class skeletons are all long, so its own intercept would
+# call every shorter coding prompt easy). InfiBench, never trained on: 0.506 -> 0.614 (length 0.587; one standard
+# deviation of a random order there: 0.06).
+CODING_TASKS = "coding-tasks"  # the source of the coding tasks' rows (classifier.public.CLASSEVAL_FILE)
 CODE_COLUMN = DIM + STRUCTURAL_NAMES.index("code")
 CODING_C = 0.1
+# where the expert's length term is zero: the median length of the real developers' prompts the public task head
+# learned from (136 characters), pinned, so that a user's own labels (`ccr train`) cannot move every coding prompt
+CODING_CENTER = math.log1p(136) / 8
 # The personal stage (`ccr train`): the user's own outcome labels (manual, overrides, escalations, retries) refit
 # the difficulty on top of the public heads: a logistic regression on the public difficulty's logit (scaled up,
 # so barely penalised) and the features (structural ones penalised STRUCTURAL_WEIGHT times less), kept only when
@@ -205,18 +209,16 @@ class Heads:
 
     def fit(self, X: np.ndarray, examples: list[Example], prior: dict[str, float] | None = None) -> Heads:
         maths = np.asarray([ex.source == REASONING for ex in examples], dtype=bool)
-        code = np.asarray([ex.source == CODE for ex in examples], dtype=bool)
+        coding = np.asarray([ex.source == CODING_TASKS for ex in examples], dtype=bool)
         grams = ngram_columns(X)
         self.ngram_weight = NGRAM_WEIGHT if grams is not None and bool(np.any(grams)) else 0.0
         X = base(X)
         for head, attr in ((self.task, "task_type"), (self.complexity, "complexity"), (self.difficulty, "strong")):
-            rows = [i for i, ex in enumerate(examples) if getattr(ex, attr) is not None and not (maths[i] or code[i])]
+            rows = [i for i, ex in enumerate(examples) if getattr(ex, attr) is not None and not (maths[i] or coding[i])]
             head.fit(X[rows], [getattr(examples[i], attr) for i in rows])
-        if code.any():
-            developers = [i for i, ex in enumerate(examples) if ex.task_type is not None]
-            center = float(np.median(X[developers, LENGTH_COLUMN])) if developers else float(X[code, LENGTH_COLUMN].mean())
-            self.coding = CodingExpert.fit(_logit(self._judged(X[code])), X[code, LENGTH_COLUMN],
-                                           np.asarray([bool(examples[i].strong) for i in np.flatnonzero(code)]), center)
+        if coding.any():
+            self.coding = CodingExpert.fit(_logit(self._judged(X[coding])), X[coding, LENGTH_COLUMN],
+                                           np.asarray([bool(examples[i].strong) for i in np.flatnonzero(coding)]))
         if maths.any():
             self.reasoning = _expert(X[maths], [bool(examples[i].strong) for i in np.flatnonzero(maths)])
             self.maths_gate = _classifier(GATE_C).fit(X, maths)  # exam questions against every other prompt
@@ -326,14 +328,14 @@ class CodingExpert:
     center: float
 
     @classmethod
-    def fit(cls, z: np.ndarray, length: np.ndarray, y: np.ndarray, center: float) -> CodingExpert:
+    def fit(cls, z: np.ndarray, length: np.ndarray, y: np.ndarray) -> CodingExpert:
         from sklearn.linear_model import LogisticRegression
 
         F = np.column_stack([z, length])
         mean, scale = F.mean(axis=0), np.where(F.std(axis=0) == 0, 1.0, F.std(axis=0))
         logistic = LogisticRegression(C=CODING_C, max_iter=3000, class_weight="balanced", random_state=SEED)
         a, b = logistic.fit((F - mean) / scale, y).coef_[0] / scale
-        return cls(float(a), float(b), center)
+        return cls(float(a), float(b), CODING_CENTER)
 
     def mix(self, p: np.ndarray, X: np.ndarray) -> np.ndarray:
         z, gate = _logit(p), np.asarray(X[:, CODE_COLUMN], dtype=np.float64)

@@ -19,7 +19,7 @@
   one of them evaluates difficulty on coding work.
 - data/outcomes/classeval.npz: ClassEval's class-generation tasks with the share of their tests that GPT-4-Turbo's
   code and five open 7-15B models' code pass (data/outcomes/extract_classeval.py runs the tests); they train the
-  coding expert (classifier.model.CODE).
+  coding expert (classifier.model.CODING_TASKS).
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
 and structural features (embeddings.npz), and fits the n-gram map on the real prompts' training halves
@@ -47,7 +47,7 @@ import numpy as np
 from classifier.dataset import Example, data_root
 from classifier.embed import Encoder
 from classifier.features import embedding_text, structural
-from classifier.model import CODE, REASONING
+from classifier.model import CODING_TASKS, REASONING
 from classifier.taxonomy import TASK_NAMES
 
 TARGETED = "real-targeted"  # the source of real prompts chosen for their classes (data/real/labels_targeted.jsonl)
@@ -157,7 +157,8 @@ def load_real(evaluation: bool, sources: tuple[str, ...] = REAL_SOURCES) -> Rows
 
 def load_outcomes(evaluation: bool | None, file: str = OUTCOMES_FILE) -> Outcomes:
     """One side of the split (evaluation, or training) of the judged outcomes, or of another file of the same
-    shape (REASONING_FILE); every row with `evaluation` None (CODING_FILE, which nothing trains on)."""
+    shape (REASONING_FILE); every row with `evaluation` None (CODING_FILE, which nothing trains on; CLASSEVAL_FILE,
+    all of which trains the coding expert)."""
     path = outcomes_dir() / file
     if not path.exists():
         return Outcomes(np.zeros((0, 0), np.float32), [], np.zeros(0), np.zeros(0), np.zeros(0))
@@ -202,7 +203,7 @@ def code_examples(outcomes: Outcomes) -> Rows:
     weak ones (in the share of tests passed) is above its median."""
     gap = outcomes.strong_score - outcomes.weak_score
     cut = float(np.median(gap)) if len(gap) else 0.0
-    return Rows(outcomes.X, [Example(id_, "", None, None, bool(g > cut), source=CODE)
+    return Rows(outcomes.X, [Example(id_, "", None, None, bool(g > cut), source=CODING_TASKS)
                              for id_, g in zip(outcomes.ids, gap, strict=True)])
 
 
@@ -301,6 +302,17 @@ def reasoning_arrays(rows: list[dict[str, object]]) -> dict[str, np.ndarray]:
             "sources": np.asarray(names), "source_strong": S.astype(np.float32), "source_weak": W.astype(np.float32)}
 
 
+def scored_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
+    """A strong and a weak model's score per prompt (coding questions, coding tasks), as one source per `source`."""
+    names = sorted({str(r["source"]) for r in rows})
+    strong = np.asarray([float(r["strong_score"]) for r in rows], np.float32)
+    weak = np.asarray([float(r["weak_score"]) for r in rows], np.float32)
+    mine = np.asarray([[1.0 if r["source"] == name else np.nan for name in names] for r in rows])
+    return {"strong_score": strong, "weak_score": weak, "strong_needed": (strong > weak).astype(np.float32),
+            "sources": np.asarray(names), "source_strong": (mine * strong[:, None]).astype(np.float32),
+            "source_weak": (mine * weak[:, None]).astype(np.float32)}
+
+
 def _jsonl(path: Path) -> list[dict[str, Any]]:
     """One JSON object per line; split on newlines only: the text may hold U+2028 and other line separators,
     which str.splitlines() would break a line at."""
@@ -351,17 +363,6 @@ def build(sets: list[list[Path]], outcomes: Path | None, items: Path | None = No
             _write(outcomes_dir() / file, [r["id"] for r in rows], [r["prompt"] for r in rows], embedder,
                    **scored_arrays(rows))
             print(f"ccr: {len(rows)} {what} embedded into {outcomes_dir() / file}", file=sys.stderr)
-
-
-def scored_arrays(rows: list[dict[str, Any]]) -> dict[str, np.ndarray]:
-    """A strong and a weak model's score per prompt (coding questions, coding tasks), as one source per `source`."""
-    names = sorted({str(r["source"]) for r in rows})
-    strong = np.asarray([float(r["strong_score"]) for r in rows], np.float32)
-    weak = np.asarray([float(r["weak_score"]) for r in rows], np.float32)
-    mine = np.asarray([[1.0 if r["source"] == name else np.nan for name in names] for r in rows])
-    return {"strong_score": strong, "weak_score": weak, "strong_needed": (strong > weak).astype(np.float32),
-            "sources": np.asarray(names), "source_strong": (mine * strong[:, None]).astype(np.float32),
-            "source_weak": (mine * weak[:, None]).astype(np.float32)}
 
 
 NGRAM_FOLDS = 5

@@ -21,7 +21,7 @@ from classifier.embed import MODEL_NAME, EmbeddingCache, Encoder, shared
 from classifier.evaluate import headline, score
 from classifier.features import Conversation, embedding_text, readable, structural
 from classifier.model import (
-    CODE,
+    CODING_TASKS,
     LENGTH_COLUMN,
     META_FILE,
     NGRAM_WEIGHT,
@@ -77,7 +77,7 @@ def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
 NGRAM_CHOICES = (NGRAM_WEIGHT, NGRAM_WEIGHT / 3, 0.0)
 REAL_WEIGHT = 4  # each real prompt counts four times against the seed set's one (chosen by cross-validation)
 GUESSED = ("seed", "heldout", *REAL_SOURCES)  # sources whose `strong` is a labeller's guess, not an outcome
-PUBLIC_OUTCOMES = ("outcomes", REASONING, CODE)  # data/outcomes' rows; every other `strong` is the user's log's
+PUBLIC_OUTCOMES = ("outcomes", REASONING, CODING_TASKS)  # data/outcomes' rows; every other `strong` is the user's log's
 MANUAL = "manual"  # labels a user gave their own logged prompts (`ccr label`)
 # one in five of a user's own labels judges a new model and never trains it, once there are enough of them to
 # judge by: they, not this project's seed style, say whether `ccr train` made routing better for that user

@@ -120,7 +120,7 @@ def test_the_routers_array_heads_give_scikit_learns_probabilities(default_model:
 
 def test_the_routers_array_heads_give_the_experts_probabilities(default_model: Any) -> None:
     from classifier.linear import LinearHeads
-    from classifier.model import CODE, REASONING
+    from classifier.model import CODING_TASKS, REASONING
     from classifier.public import (
         CLASSEVAL_FILE,
         CODING_FILE,
@@ -139,7 +139,7 @@ def test_the_routers_array_heads_give_the_experts_probabilities(default_model: A
     gsm = [ex for ex in maths.examples if ex.id.startswith("gsm8k")]
     assert 0.45 < np.mean([ex.strong for ex in gsm]) < 0.55
     code = code_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
-    assert code.examples[0].source == CODE and 0.45 < np.mean([ex.strong for ex in code.examples]) < 0.55
+    assert code.examples[0].source == CODING_TASKS and 0.45 < np.mean([ex.strong for ex in code.examples]) < 0.55
     X = np.vstack([matrix(train[:600], embedder), maths.X[:600], code.X])
     heads = Heads().fit(X, train[:600] + maths.examples[:600] + code.examples)
     assert heads.reasoning is not None and heads.maths_gate is not None and heads.coding is not None
@@ -159,10 +159,9 @@ def test_the_routers_array_heads_give_the_experts_probabilities(default_model: A
     (True, 40, "down"), (True, 4000, "up"),  # shorter coding work is easier, longer harder
 ])
 def test_the_coding_expert_orders_prompts_with_code_by_length(has_code: bool, chars: int, moves: str) -> None:
-    from classifier.model import CODE_COLUMN, LENGTH_COLUMN, CodingExpert
+    from classifier.model import CODE_COLUMN, CODING_CENTER, LENGTH_COLUMN, CodingExpert
 
-    center = np.log1p(136) / 8
-    expert = CodingExpert(a=1.0, b=12.0, center=center)
+    expert = CodingExpert(a=1.0, b=12.0, center=CODING_CENTER)
     X = np.zeros((1, CODE_COLUMN + 1))
     X[0, CODE_COLUMN], X[0, LENGTH_COLUMN] = float(has_code), np.log1p(chars) / 8
     p = float(expert.mix(np.array([0.4]), X)[0])
