@@ -18,7 +18,7 @@
   GPT-4's and GPT-3.5's graded answers (data/outcomes/extract_coding.py); too few (135) to train on, so every
   one of them evaluates difficulty on coding work.
 - data/outcomes/classeval.npz: ClassEval's class-generation tasks with the share of their tests that GPT-4-Turbo's
-  code and five open 7-15B models' code pass (data/outcomes/extract_classeval.py runs the tests); they train the
+  code and five open 6.7-15B models' code pass (data/outcomes/extract_classeval.py runs the tests); they train the
   coding expert (classifier.model.CODING_TASKS).
 
 The repository holds no text of theirs: `python -m classifier.public` turns the extracted JSONL into embeddings
@@ -198,7 +198,7 @@ def exam_examples(outcomes: Outcomes) -> Rows:
     return Rows(outcomes.X, examples)
 
 
-def code_examples(outcomes: Outcomes) -> Rows:
+def coding_examples(outcomes: Outcomes) -> Rows:
     """Training rows for the coding expert (CLASSEVAL_FILE): "strong needed" where the strong model's lead over the
     weak ones (in the share of tests passed) is above its median."""
     gap = outcomes.strong_score - outcomes.weak_score

@@ -110,7 +110,7 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
     from classifier.public import (
         CLASSEVAL_FILE,
         REASONING_FILE,
-        code_examples,
+        coding_examples,
         exam_examples,
         load_outcomes,
         load_real,
@@ -119,7 +119,7 @@ def base_rows(train: list[Example], embedder: Encoder, say: Say = _quiet) -> tup
 
     real, outcomes = load_real(evaluation=False), outcome_examples(load_outcomes(evaluation=False))
     maths = exam_examples(load_outcomes(evaluation=False, file=REASONING_FILE))
-    code = code_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
+    code = coding_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
     # difficulty is learned from outcomes (public ones, and the log's: overrides, escalations, retries, labels),
     # not from the guesses written beside the seed and real prompts: those scored below random on outcomes (a
     # data directory without outcomes keeps the guesses, the only difficulty labels it has)

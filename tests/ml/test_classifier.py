@@ -125,7 +125,7 @@ def test_the_routers_array_heads_give_the_experts_probabilities(default_model: A
         CLASSEVAL_FILE,
         CODING_FILE,
         REASONING_FILE,
-        code_examples,
+        coding_examples,
         exam_examples,
         load_outcomes,
     )
@@ -138,7 +138,7 @@ def test_the_routers_array_heads_give_the_experts_probabilities(default_model: A
     # each source split at its own median (ARC: its Challenge set), not at the pooled file's
     gsm = [ex for ex in maths.examples if ex.id.startswith("gsm8k")]
     assert 0.45 < np.mean([ex.strong for ex in gsm]) < 0.55
-    code = code_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
+    code = coding_examples(load_outcomes(evaluation=None, file=CLASSEVAL_FILE))
     assert code.examples[0].source == CODING_TASKS and 0.45 < np.mean([ex.strong for ex in code.examples]) < 0.55
     X = np.vstack([matrix(train[:600], embedder), maths.X[:600], code.X])
     heads = Heads().fit(X, train[:600] + maths.examples[:600] + code.examples)
