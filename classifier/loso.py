@@ -18,6 +18,7 @@ import argparse
 import hashlib
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ def _scores(truth: list[str], guess: list[str]) -> dict[str, float]:
 
 
 def run(texts: dict[str, str], owners: dict[str, str], only: list[str] | None = None,
-        say: Any = lambda line: None) -> dict[str, Any]:
+        say: Callable[[str], None] = lambda line: None) -> dict[str, Any]:
     from classifier.embed import shared
     from classifier.train import REAL_WEIGHT, matrix
 

@@ -350,20 +350,16 @@ def build(sets: list[list[Path]], outcomes: Path | None, items: Path | None = No
                strong_score=mean("strong_score"), weak_score=mean("weak_score"), strong_needed=mean("strong_needed"),
                **outcome_arrays(ids, all_rows, many))
         print(f"ccr: {len(ids)} outcome prompts embedded into {outcomes_dir() / OUTCOMES_FILE}", file=sys.stderr)
-    if reasoning is not None:
-        problems = _jsonl(reasoning)
-        outcomes_dir().mkdir(parents=True, exist_ok=True)
-        _write(outcomes_dir() / REASONING_FILE, [r["id"] for r in problems], [r["prompt"] for r in problems],
-               embedder, **reasoning_arrays(problems))
-        print(f"ccr: {len(problems)} exam questions embedded into {outcomes_dir() / REASONING_FILE}", file=sys.stderr)
-    for path, file, what in ((coding, CODING_FILE, "coding questions"), (classeval, CLASSEVAL_FILE, "coding tasks")):
+    # one file each: exam questions by steps or set, coding questions graded, coding tasks by tests passed
+    for path, file, what, arrays in ((reasoning, REASONING_FILE, "exam questions", reasoning_arrays),
+                                     (coding, CODING_FILE, "coding questions", scored_arrays),
+                                     (classeval, CLASSEVAL_FILE, "coding tasks", scored_arrays)):
         if path is not None:
             rows = _jsonl(path)
             outcomes_dir().mkdir(parents=True, exist_ok=True)
             _write(outcomes_dir() / file, [r["id"] for r in rows], [r["prompt"] for r in rows], embedder,
-                   **scored_arrays(rows))
+                   **arrays(rows))
             print(f"ccr: {len(rows)} {what} embedded into {outcomes_dir() / file}", file=sys.stderr)
-
 
 NGRAM_FOLDS = 5
 
