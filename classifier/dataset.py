@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
 
@@ -55,17 +58,37 @@ def label_problem(task: object, level: object, strong: object) -> str | None:
     return None
 
 
-def load_jsonl(path: Path, source: str = "seed") -> list[Example]:
-    examples = []
-    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+def json_lines(path: Path | str) -> Iterator[tuple[int, str, dict[str, Any]]]:
+    """The objects of a JSONL file ("-": standard input), each with its line number and where it is ("file:line",
+    for messages).
+    Lines end at \n only (a prompt may hold U+2028 or U+0085 as it is); a UTF-8 byte-order mark is allowed; bytes
+    that are not UTF-8 and lines that are not JSON objects raise DataError naming the line. Blank lines are
+    skipped. OSError (a missing or unreadable file) is the caller's to report."""
+    name = "stdin" if str(path) == "-" else str(path)
+    data = sys.stdin.buffer.read() if str(path) == "-" else Path(path).read_bytes()
+    data = data.removeprefix(b"\xef\xbb\xbf")
+    for n, raw_line in enumerate(data.split(b"\n"), 1):
+        where = f"{name}:{n}"
+        try:
+            line = raw_line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"{where}: not UTF-8 (byte 0x{raw_line[exc.start]:02x} at column {exc.start + 1}); "
+                            "save the file as UTF-8") from None
         if not line.strip():
             continue
-        where = f"{path}:{n}"
         try:
-            raw = json.loads(line)
+            row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{where}: not JSON ({exc.msg})") from None
-        if not isinstance(raw, dict) or not isinstance(raw.get("prompt"), str):
+        if not isinstance(row, dict):
+            raise DataError(f"{where}: each line must be a JSON object")
+        yield n, where, row
+
+
+def load_jsonl(path: Path, source: str = "seed") -> list[Example]:
+    examples = []
+    for n, where, raw in json_lines(path):
+        if not isinstance(raw.get("prompt"), str):
             raise DataError(f'{where}: each line needs a "prompt" string')
         task, level, strong = raw.get("task_type"), raw.get("complexity"), raw.get("strong")
         problem = label_problem(task, level, strong)

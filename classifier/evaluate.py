@@ -17,9 +17,12 @@ def _head(truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str])
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
     p, r, f, n = precision_recall_fscore_support(truth, predicted, labels=list(labels), zero_division=0)
+    # over the classes that occur (in the labels or the predictions), as scikit-learn's own macro average: a class
+    # a small file never mentions is not a class the model got wrong
+    occurs = [i for i, lab in enumerate(labels) if n[i] or lab in predicted]
     return {
         "accuracy": round(float(np.mean([a == b for a, b in zip(truth, predicted, strict=True)])), 4) if truth else 0.0,
-        "macro_f1": round(float(np.mean(f)), 4),
+        "macro_f1": round(float(np.mean(f[occurs])), 4) if occurs else 0.0,
         "per_class": {lab: {"precision": round(float(p[i]), 4), "recall": round(float(r[i]), 4),
                             "f1": round(float(f[i]), 4), "support": int(n[i])} for i, lab in enumerate(labels)},
         "labels": list(labels),

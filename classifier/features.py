@@ -54,10 +54,13 @@ _OTHER_WORD = re.compile(f"[{_CJK}]|[^\\W\\d_{_LATIN}{_CJK}]+")
 def readable(prompt: str) -> bool:
     """Whether the embedding model can read the prompt's prose. all-MiniLM-L6-v2 learned English: on prompts whose
     letters are mostly in another script (Chinese, Japanese, Cyrillic …) its label is a guess (26% right on such
-    agent-session prompts, 62% on the rest), so the prediction is flagged uncertain rather than acted on."""
+    agent-session prompts, 62% on the rest), so the prediction is flagged uncertain rather than acted on; so is a
+    prompt without a word in it (empty, punctuation, a number), whose label is only the prior."""
     text = embedding_text(prompt)
-    other = len(_OTHER_WORD.findall(text))
-    return other < 0.3 * (other + len(_LATIN_WORD.findall(text))) or not other
+    other, latin = len(_OTHER_WORD.findall(text)), len(_LATIN_WORD.findall(text))
+    if not other:
+        return latin > 0  # no words at all (empty, "???", "42"): nothing to label
+    return other < 0.3 * (other + latin)
 
 
 def structural(prompt: str, conversation: Conversation = Conversation()) -> list[float]:

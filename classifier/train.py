@@ -61,9 +61,20 @@ def matrix(examples: list[Example], embedder: Encoder, say: Say = _quiet) -> np.
                     ngrams.logits([ex.prompt for ex in examples]))
 
 
+def _utf8(prompt: str) -> str:
+    """The prompt with any lone surrogate (a stray "\\ud800" escape in a JSON file) made U+FFFD: the tokenizer and
+    the n-gram hash read UTF-8. The router's JSON parser refuses such bodies; `ccr classify` reads files."""
+    try:
+        prompt.encode("utf-8")
+        return prompt
+    except UnicodeEncodeError:
+        return "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in prompt)
+
+
 def predict_texts(heads: Predictor, embedder: Encoder, prompts: list[str],
                   conversations: list[Conversation] | None = None) -> list[Prediction]:
     conversations = conversations or [Conversation()] * len(prompts)
+    prompts = [_utf8(p) for p in prompts]
     vectors = embedder.encode([embedding_text(p) for p in prompts])
     out = heads.predict(features(vectors, [structural(p, c) for p, c in zip(prompts, conversations, strict=True)],
                                  ngrams.logits(prompts)))

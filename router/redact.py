@@ -14,6 +14,8 @@ import logging
 import re
 from collections.abc import Callable, Iterable
 
+from router.printable import printable
+
 MIN_SECRET = 6
 MASK = "[redacted]"
 
@@ -68,7 +70,11 @@ _SHAPES = tuple((pattern, _masker(group) if group else MASK) for pattern, group 
 
 
 class RedactingFormatter(logging.Formatter):
-    """A formatter whose every line (tracebacks included) has its secrets masked."""
+    """A formatter whose every line (tracebacks included) has its secrets masked, and whose message stays one line
+    whatever a client put in it (an id with a newline cannot forge a record)."""
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        return printable(super().formatMessage(record))
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))

@@ -87,7 +87,10 @@ def get_json(host: str, port: int, path: str, timeout: float = 1.0, key: str | N
                 message = json.loads(body)["error"]["message"]
             except (ValueError, KeyError, TypeError):
                 return None
-            raise SystemExit(f"ccr: the router says: {message}")
+            print(f"ccr: the router says: {message}", file=sys.stderr)
+            status = head.split(b" ", 2)[1]
+            # what was asked is wrong (4xx): the exit status of the same mistake caught here, before asking
+            raise SystemExit(2 if status[:1] == b"4" else 1)
         return None
     try:
         return json.loads(body)

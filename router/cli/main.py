@@ -8,10 +8,12 @@ import sys
 from collections.abc import Sequence
 
 
-def _positive(text: str) -> int:
-    if not text.isdigit() or int(text) < 1:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
-    return int(text)
+def _prompt_limit(text: str) -> int:
+    from router.decisions.training import MAX_PROMPTS, prompt_limit
+
+    if (limit := prompt_limit(text)) is None:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to {MAX_PROMPTS}, got {text[:40]!r}")
+    return limit
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -37,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     costs.add_argument("--json", action="store_true", help="print JSON")
     classify = sub.add_parser("classify", help="task type, complexity and difficulty of a prompt, as JSON")
     classify.add_argument("prompt", nargs="?", help="the prompt to classify")
-    classify.add_argument("--input", help="JSONL file with id and prompt on each line")
+    classify.add_argument("--input", help="JSONL file with id and prompt on each line (- reads stdin)")
     classify.add_argument("--output", help="JSONL file to write (default: stdout)")
     evaluate = sub.add_parser("eval", help="precision, recall, F1 and confusion matrix of the active classifier")
     evaluate.add_argument("--data", help="labelled JSONL file (default: the seed set's validation split)")
@@ -57,7 +59,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="a strong model is needed (--no-strong: it is not)")
     label.add_argument("--list", action="store_true", help="list prompts with the classifier's labels")
     label.add_argument("--all", action="store_true", help="include prompts already labelled")
-    label.add_argument("--limit", type=_positive, default=20, help="how many prompts (default 20)")
+    label.add_argument("--limit", type=_prompt_limit, default=20, help="how many prompts (default 20)")
     log = sub.add_parser("log", help="manage the decision log: `ccr log purge --prompts`")
     log.add_argument("action", choices=["purge"])
     log.add_argument("--prompts", action="store_true", help="delete every logged prompt (the file is rewritten)")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 from router.cli.common import config_file, load_or_explain
 from router.cli.log_cmd import fetch, from_file
+from router.printable import printable
 
 
 class Progress:
@@ -58,50 +60,76 @@ def _load(say: Progress) -> tuple[Any, Any, dict[str, Any], str]:
     return embedder, heads, meta, name
 
 
+def _json_line(row: dict[str, Any]) -> str:
+    try:  # readable non-ASCII text; \u escapes only for what UTF-8 cannot hold (a lone surrogate in an id)
+        return json.dumps(row, ensure_ascii=False).encode("utf-8").decode("utf-8")
+    except UnicodeEncodeError:
+        return json.dumps(row)
+
+
+def _read_prompts(path: str) -> list[dict[str, Any]]:
+    """The input file's rows, all checked before anything is written: a bad line fails the run with its place."""
+    from classifier.dataset import DataError, json_lines
+
+    rows, seen, repeated = [], set(), []
+    for _, where, row in json_lines(path):
+        if "id" not in row or not isinstance(row.get("prompt"), str):
+            raise DataError(f'{where}: each line needs "id" and a "prompt" string')
+        if not isinstance(row["id"], str | int) or isinstance(row["id"], bool):
+            raise DataError(f'{where}: "id" must be a string or an integer, got {json.dumps(row["id"])}')
+        if row["id"] in seen:
+            repeated.append(row["id"])
+        seen.add(row["id"])
+        rows.append(row)
+    if not rows:
+        raise DataError(f"{'stdin' if path == '-' else path}: no prompts (one JSON object per line, with id and prompt)")
+    if repeated:
+        print(f"ccr: {len(repeated)} line(s) repeat an earlier id (first: {repeated[0]!r}); each line is classified",
+              file=sys.stderr)
+    return rows
+
+
 def cmd_classify(args: argparse.Namespace) -> int:
     from classifier.dataset import DataError
     from classifier.train import predict_texts
 
     if (args.input is None) == (args.prompt is None):
-        print("ccr: give a prompt, or --input FILE.jsonl (with --output FILE.jsonl)", file=sys.stderr)
+        print("ccr: give a prompt, or --input FILE.jsonl (with --output FILE.jsonl; - reads stdin)", file=sys.stderr)
+        return 2
+    if args.output and args.input is None:
+        print("ccr: --output goes with --input; one prompt's labels print to stdout", file=sys.stderr)
         return 2
     say = Progress()
     try:
+        rows = [] if args.input is None else _read_prompts(args.input)
         embedder, heads, _, _ = _load(say)
     except DataError as exc:
         print(f"ccr: {exc}", file=sys.stderr)
         return 1
-    if args.prompt is not None:
-        print(json.dumps(predict_texts(heads, embedder, [args.prompt])[0].to_dict(), indent=2))
-        return 0
-    rows = []
-    try:
-        lines = Path(args.input).read_text(encoding="utf-8").splitlines()
-        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
     except OSError as exc:
         print(f"ccr: {exc.filename}: {exc.strerror}", file=sys.stderr)
         return 1
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            print(f"ccr: {args.input}:{n}: not JSON ({exc.msg})", file=sys.stderr)
-            return 1
-        if not isinstance(row, dict) or not isinstance(row.get("prompt"), str) or "id" not in row:
-            print(f'ccr: {args.input}:{n}: each line needs "id" and a "prompt" string', file=sys.stderr)
-            return 1
-        rows.append(row)
     try:
-        for start in range(0, len(rows), 64):
-            batch = rows[start:start + 64]
-            for row, p in zip(batch, predict_texts(heads, embedder, [r["prompt"] for r in batch]), strict=True):
-                out.write(json.dumps({"id": row["id"], **p.to_dict()}, ensure_ascii=False) + "\n")
-            say(f"classified {min(start + 64, len(rows))}/{len(rows)}")
-    finally:
-        if out is not sys.stdout:
-            out.close()
+        if args.prompt is not None:
+            print(json.dumps(predict_texts(heads, embedder, [args.prompt])[0].to_dict(), indent=2))
+            return 0
+        out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout  # noqa: SIM115
+        try:
+            for start in range(0, len(rows), 64):
+                batch = rows[start:start + 64]
+                for row, p in zip(batch, predict_texts(heads, embedder, [r["prompt"] for r in batch]), strict=True):
+                    out.write(_json_line({"id": row["id"], **p.to_dict()}) + "\n")
+                out.flush()  # what is classified is kept, whatever stops the run later
+                say(f"classified {min(start + 64, len(rows))}/{len(rows)}")
+        finally:
+            if out is not sys.stdout:
+                out.close()
+    except BrokenPipeError:  # the reader stopped (`| head`): nothing to say, and Python must not say it at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except OSError as exc:
+        print(f"ccr: {exc.filename or args.output or 'stdout'}: {exc.strerror}", file=sys.stderr)
+        return 1
     say.done()
     print(f"classified {len(rows)} prompts" + (f" into {args.output}" if args.output else ""), file=sys.stderr)
     return 0
@@ -117,6 +145,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
         embedder, heads, meta, name = _load(say)
         if args.data:
             examples, title = load_jsonl(Path(args.data), "eval"), f"{args.data} (model {name})"
+            if not examples:
+                raise DataError(f"{args.data}: no prompts (one JSON object per line, with prompt and its labels)")
         else:
             examples, title = split(load_seed())[1], f"seed set, validation split (written here; model {name})"
     except (DataError, OSError) as exc:
@@ -188,11 +218,11 @@ def cmd_train(args: argparse.Namespace) -> int:
 
     if args.list:
         active = versions.active_name()
-        print(f"{'*' if active == versions.DEFAULT else ' '} default   seed data only")
+        print(f"{'*' if active == versions.DEFAULT else ' '} default   shipped with ccr: the seed set and the public data")
         for v in versions.listing():
             mark = "*" if v["name"] == active else " "
-            print(f"{mark} {v['name']}     {v['created']}  score {v['score']:.3f}  {v['train_examples']} examples "
-                  f"({', '.join(f'{k} {n}' for k, n in v['train_sources'].items())})")
+            print(f"{mark} {v['name']}     {v['created']}  score {v['score']:.3f}  the public data and "
+                  f"{v['train_examples']} labelled prompts ({', '.join(f'{k} {n}' for k, n in v['train_sources'].items())})")
         return 0
     if args.rollback is not None:
         target = args.rollback or versions.previous()
@@ -261,31 +291,38 @@ def _ask_label(item: dict[str, Any]) -> dict[str, Any] | str | None:
     from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
 
     text = item["prompt"] if len(item["prompt"]) < 1200 else item["prompt"][:1200] + " …"
-    print(f"\n{item['prompt_id']}  {item['ts']}\n{text}\n")
+    print(f"\n{item['prompt_id']}  {item['ts']}\n{printable(text, lines=True)}\n")
     guess = f"{item['task_type']} {item['complexity']} difficulty {item['difficulty']}" if item["task_type"] else "none"
     print(f"classifier said: {guess}")
-    try:
-        answer = input("label as TASK COMPLEXITY [strong|weak]; Enter accepts, s skips, q quits: ").strip().lower()
-    except EOFError:
-        return "quit"
-    if answer == "q":
-        return "quit"
-    if answer == "s":
-        return None
-    words = answer.split() if answer else [item["task_type"], item["complexity"]]
-    label: dict[str, Any] = {"prompt_id": item["prompt_id"], "task_type": None, "complexity": None, "strong": None}
-    for w in words:
-        if w in TASK_NAMES:
-            label["task_type"] = w
-        elif w in COMPLEXITY_NAMES:
-            label["complexity"] = w
-        elif w in ("strong", "weak"):
-            label["strong"] = w == "strong"
-        else:
-            print(f"  '{w}' is not a task type ({', '.join(TASK_NAMES)}), a complexity ({', '.join(COMPLEXITY_NAMES)}) "
-                  "or strong/weak; skipped this prompt")
+    while True:  # a typo asks again rather than losing the prompt
+        try:
+            answer = input("label as TASK COMPLEXITY [strong|weak]; Enter accepts, s skips, q quits: ").strip().lower()
+        except EOFError:
+            return "quit"
+        if answer == "q":
+            return "quit"
+        if answer == "s":
             return None
-    return label
+        if not answer and not item["task_type"]:
+            print("  the classifier did not label this prompt: type its labels (e.g. 'debug medium'), or s to skip")
+            continue
+        words = answer.split() if answer else [item["task_type"], item["complexity"]]
+        label: dict[str, Any] = {"prompt_id": item["prompt_id"], "task_type": None, "complexity": None,
+                                 "strong": None}
+        wrong = None
+        for w in words:
+            if w in TASK_NAMES:
+                label["task_type"] = w
+            elif w in COMPLEXITY_NAMES:
+                label["complexity"] = w
+            elif w in ("strong", "weak"):
+                label["strong"] = w == "strong"
+            elif w is not None:
+                wrong = w
+        if wrong is None:
+            return label
+        print(f"  '{printable(wrong)}' is not a task type ({', '.join(TASK_NAMES)}), a complexity "
+              f"({', '.join(COMPLEXITY_NAMES)}) or strong/weak")
 
 
 def _save_label(label: dict[str, Any]) -> None:
@@ -321,7 +358,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     items = _prompts(args.limit, args.all)
     if args.list or not sys.stdin.isatty():
         for item in items:
-            first = " ".join(item["prompt"].split())[:90]
+            first = printable(" ".join(item["prompt"].split())[:90])
             print(f"{item['prompt_id']}  {item['task_type'] or '-':<9} {item['complexity'] or '-':<7} "
                   f"{'labelled ' if item['labelled'] else ''}{first}")
         if not items:

@@ -11,6 +11,7 @@ the file when the server starts, the server serves without the log and says so (
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 import queue
 import threading
@@ -121,6 +122,12 @@ class DecisionLog:
         self._lock = threading.Lock()  # the writer's connection: one call at a time (readers take cursors)
         self._idle = threading.Condition(self._lock)  # no reader's cursor open: the connection may be replaced
         self._readers = 0
+        # one reader at a time: each query's working memory counts against the writer's MEMORY_LIMIT, and two
+        # reads of the prompts at once ran out of it (500s); reads are `ccr` commands, so they queue
+        self._reading = threading.Lock()
+        # prompts of turns decided before the last purge: a turn's row is recorded when its labels are ready,
+        # which can be after a purge that began when its answer was already sent; such prompts are not written
+        self._purged_before: dt.datetime | None = None
         self.written = 0
 
     def start(self) -> None:
@@ -135,6 +142,8 @@ class DecisionLog:
 
     def record(self, decision: Row, outcome: Row, prompt: Row | None = None) -> None:
         if self.problem is None:
+            if prompt is not None and self._purged_before is not None and prompt[1] <= self._purged_before:
+                prompt = None  # a turn decided before the last purge, recorded after it began
             self._queue.put((decision, outcome, prompt))
 
     def execute(self, sql: str, params: list[Any]) -> None:
@@ -148,6 +157,7 @@ class DecisionLog:
         """`ccr log purge --prompts` while the server runs: on the writer's thread, after what is queued."""
         if self.con is None or not self._thread.is_alive():
             raise RuntimeError(f"the decision log is not open ({self.problem})")
+        self._purged_before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         task = _Task(self._purge)
         self._queue.put(task)
         return int(task.result())
@@ -206,18 +216,19 @@ class DecisionLog:
         if self.con is None:
             return []
         self.flush()
-        with self._lock:
-            if self.con is None:
-                return []
-            cursor = self.con.cursor()
-            self._readers += 1
-        try:
-            return list(cursor.execute(sql, params or []).fetchall())
-        finally:
-            cursor.close()
-            with self._idle:
-                self._readers -= 1
-                self._idle.notify_all()
+        with self._reading:
+            with self._lock:
+                if self.con is None:
+                    return []
+                cursor = self.con.cursor()
+                self._readers += 1
+            try:
+                return list(cursor.execute(sql, params or []).fetchall())
+            finally:
+                cursor.close()
+                with self._idle:
+                    self._readers -= 1
+                    self._idle.notify_all()
 
     def _run(self) -> None:
         pending: list[Pair] = []

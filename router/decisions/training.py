@@ -83,6 +83,17 @@ def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
     return list(out.values())
 
 
+MAX_PROMPTS = 100_000  # at most this many prompts in one `ccr label --list` (DuckDB's LIMIT takes a 64-bit number)
+
+
+def prompt_limit(text: str) -> int | None:
+    """How many prompts `ccr label` asked for, or None when `text` is not a whole number from 1 to MAX_PROMPTS
+    (ASCII digits only: str.isdigit() also takes "²", which int() refuses)."""
+    if not (text.isascii() and text.isdigit()) or len(text) > len(str(MAX_PROMPTS)):
+        return None
+    return int(text) if 1 <= int(text) <= MAX_PROMPTS else None
+
+
 def to_label(run: Run, limit: int, include_labelled: bool = False) -> list[dict[str, Any]]:
     """Logged prompts with what the classifier said of them, newest first, for `ccr label`."""
     rows = run("""
@@ -125,6 +136,6 @@ def save_label(run: Run, execute: Callable[[str, list[Any]], Any], label: dict[s
     from router.wire.errors import NotFound
 
     if not run("SELECT 1 FROM prompts WHERE prompt_id = ?", [label["prompt_id"]]):
-        raise NotFound(f"no logged prompt {label['prompt_id']}; `ccr label --list` shows the ids")
+        raise NotFound(f"no logged prompt {label['prompt_id'][:100]}; `ccr label --list` shows the ids")
     execute(LABEL_SQL, [label["prompt_id"], dt.datetime.now(dt.UTC).replace(tzinfo=None), label["task_type"],
                         label["complexity"], label["strong"]])

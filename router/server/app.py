@@ -146,9 +146,9 @@ def anthropic_errors(handler: Handler) -> Handler:
     return wrapped
 
 
-async def read_body(request: Request, limit: int) -> bytes:
+async def read_body(request: Request, limit: int, why: str = "MAX_BODY_BYTES in the config") -> bytes:
     length = request.headers.get("content-length")
-    too_large = RequestTooLarge(f"request body exceeds ccr's limit of {limit} bytes (MAX_BODY_BYTES in the config)")
+    too_large = RequestTooLarge(f"request body exceeds ccr's limit of {limit} bytes ({why})")
     if length and length.isdigit() and int(length) > limit:
         raise too_large
     chunks: list[bytes] = []
@@ -296,18 +296,19 @@ def create_app(config: Config) -> App:
     async def prompts(request: Request) -> Response:
         state.check_auth(request)
         require_log()
-        limit = request.query_params.get("limit", "20")
-        if not limit.isdigit() or int(limit) < 1:
-            raise InvalidRequest(f"limit: must be a whole number from 1, got {limit!r}")
+        text = request.query_params.get("limit", "20")
+        if (limit := training_data.prompt_limit(text)) is None:
+            raise InvalidRequest(f"limit: must be a whole number from 1 to {training_data.MAX_PROMPTS}, "
+                                 f"got {text[:40]!r}")
         every = request.query_params.get("all") == "1"
-        result = await asyncio.to_thread(training_data.to_label, state.log.query, int(limit), every)
+        result = await asyncio.to_thread(training_data.to_label, state.log.query, limit, every)
         return Response(orjson.dumps(result), media_type=_JSON)
 
     @app.post("/v1/ccr/labels")
     @anthropic_errors
     async def labels(request: Request) -> Response:
         state.check_auth(request)
-        label = training_data.check_label(parse_body(await read_body(request, 1 << 20)))
+        label = training_data.check_label(parse_body(await read_body(request, 1 << 20, "a label is one small object")))
         require_log()
         await asyncio.to_thread(training_data.save_label, state.log.query, state.log.execute, label)
         return Response(orjson.dumps({"ok": True}), media_type=_JSON)
@@ -316,7 +317,7 @@ def create_app(config: Config) -> App:
     @anthropic_errors
     async def purge(request: Request) -> Response:
         state.check_auth(request)
-        asked = parse_body(await read_body(request, 1 << 16))
+        asked = parse_body(await read_body(request, 1 << 16, 'the request is {"prompts": true}'))
         if asked.get("prompts") is not True:
             raise InvalidRequest('say what to purge: {"prompts": true} deletes every logged prompt')
         require_log()
@@ -338,8 +339,9 @@ def create_app(config: Config) -> App:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if exc.status_code == 404:
-            message = (f"no such endpoint: {request.method} {request.url.path}; ccr serves POST /v1/messages, "
-                       "POST /v1/messages/count_tokens, GET /v1/models and GET /health")
+            message = (f"no such endpoint: {request.method} {request.url.path[:200]}; ccr serves POST /v1/messages, "
+                       "POST /v1/messages/count_tokens, GET /v1/models, GET /health, and for `ccr` itself "
+                       "GET /v1/ccr/stats, /costs, /prompts and /training, POST /v1/ccr/labels and /purge")
         elif exc.status_code == 405:
             message = f"{request.method} is not allowed on {request.url.path}"
         else:

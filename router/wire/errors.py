@@ -129,7 +129,8 @@ def error_body(error_type: str, message: str) -> bytes:
     return orjson.dumps({"type": "error", "error": {"type": error_type, "message": message}})
 
 
-INTERNAL_MESSAGE = "ccr hit an internal error; the details are in its log (~/.ccr/logs/ccr.log). Please report it."
+INTERNAL_MESSAGE = ("ccr hit an internal error; the details are in its log (logs/ccr.log under CCR_HOME, ~/.ccr "
+                    "by default). Please report it.")
 
 
 def error_event(exc: ProxyError) -> bytes:

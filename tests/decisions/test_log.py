@@ -301,3 +301,66 @@ def test_purge_waits_for_readers_and_keeps_the_log_open(tmp_path: Path) -> None:
     finally:
         log.stop()
     assert b"SECRET-PROMPT-TEXT" not in (tmp_path / "ccr.duckdb").read_bytes()
+
+
+def _pair(request_id: str, ts: datetime.datetime) -> tuple[tuple[Any, ...], tuple[Any, ...]]:
+    decision = (request_id, ts, "s", None, None, "m", "default", "t", "[]", "{}", "[]", None, None, None, None, None,
+                0.1, None, f"p_{request_id}")
+    outcome = (request_id, ts, 200, None, None, None, None, None, False, "[]", 0, None, None, None, None, None, 1.0,
+               None, False)
+    return decision, outcome
+
+
+def test_a_purge_drops_the_prompts_of_turns_decided_before_it(tmp_path: Path) -> None:
+    """A turn's row is recorded when its labels are ready, which can be after the purge began although the turn was
+    decided (and answered) before it: its prompt must not be written into the purged log."""
+    from router.decisions.store import DecisionLog
+
+    store = DecisionLog(tmp_path / "log.duckdb")
+    store.start()
+    try:
+        before = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        store.record(*_pair("r1", before), ("p_r1", before, "s", "EARLY-SECRET", 1, 10))
+        assert store.purge_prompts() == 1
+        store.record(*_pair("r2", before), ("p_r2", before, "s", "LATE-SECRET", 1, 10))  # decided before the purge
+        after = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) + datetime.timedelta(milliseconds=1)
+        store.record(*_pair("r3", after), ("p_r3", after, "s", "kept, decided after it", 1, 10))
+        assert store.query("SELECT prompt FROM prompts") == [("kept, decided after it",)]
+        assert store.query("SELECT count(*) FROM decisions") == [(3,)]  # the turns themselves are kept
+    finally:
+        store.stop()
+    assert b"SECRET" not in (tmp_path / "log.duckdb").read_bytes()
+
+
+def test_readers_of_the_prompts_do_not_run_out_of_memory_together(tmp_path: Path) -> None:
+    """Every read shares the writer's MEMORY_LIMIT: two `ccr label --list --all` at once over long prompts failed
+    with DuckDB's out-of-memory error (a 500) before reads took turns."""
+    import threading
+
+    from router.decisions import training
+    from router.decisions.store import DecisionLog
+
+    store = DecisionLog(tmp_path / "log.duckdb")
+    store.start()
+    try:
+        now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+        for i in range(120):
+            store.record(*_pair(f"r{i}", now), (f"p_r{i}", now, "s", f"{i} " + "x" * 16_000, 1, 10))
+        errors: list[BaseException] = []
+
+        def read() -> None:
+            for _ in range(15):
+                try:
+                    assert len(training.to_label(store.query, 1000, True)) == 120
+                    training.derive(store.query, lambda target: None)
+                except BaseException as exc:
+                    errors.append(exc)
+                    return
+        readers = [threading.Thread(target=read) for _ in range(3)]
+        for t in readers:
+            t.start()
+        for t in readers:
+            t.join(120)
+        assert errors == []
+    finally:
+        store.stop()

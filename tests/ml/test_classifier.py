@@ -213,7 +213,9 @@ def test_structural_features() -> None:
     ("corrige la fonction de déconnexion, ça plante", True),  # accents are Latin script
     ("rename 张伟 to zhang wei in the user table", True),  # a name in another script
     ("```py\n# 中文注释\nx = 1\n```\nwhy does this fail?", True),  # only the code has it: the prose is read
-    ("12345 …", True),
+    ("12345 …", False),  # no word at all: nothing to read (so too empty and punctuation-only prompts)
+    ("", False),
+    ("  \n ", False),
     ("还是一样的错误，请你对比一下application-dev.yml和application-test.yml", False),  # file names do not make it English
     ("请帮我修复这个bug in the login module", False),
     ("ログイン画面のバグを直してください", False),

@@ -111,6 +111,8 @@ def test_purge_prompts_running_and_stopped(session: tuple[int, ScriptedUpstream]
     assert ask(port, f"{MARKER} after the purge").status_code == 200  # the router logs on, into the new file
     stats = json.loads(ccr("stats", "--json").stdout)
     assert stats["requests"] == 4  # decisions and outcomes were kept, only prompts went
+    refused = ccr("label", "p_nope", "--strong")  # the running router refuses it: the status of a local refusal
+    assert refused.returncode == 2 and "the router says: no logged prompt p_nope" in refused.stderr, refused.stderr
     assert ccr("stop").returncode == 0
     assert any(MARKER.encode() in data for data in files_written(ccr_home).values())  # the newest turn
     purged = ccr("log", "purge", "--prompts")  # the router is stopped: the file itself

@@ -44,3 +44,12 @@ def test_registered_secrets_are_masked_whole_and_short_ones_ignored() -> None:
 def test_secret_names() -> None:
     assert all(map(redact.is_secret_name, ["api_key", "APIKEY", "x-goog-api-key", "access_token", "Authorization"]))
     assert not any(map(redact.is_secret_name, ["max_tokens", "tokenCount", "keys_seen", "name"]))
+
+
+def test_a_log_record_stays_one_line_whatever_a_client_sent() -> None:
+    import logging
+
+    record = logging.LogRecord("ccr", logging.INFO, __file__, 1, "no logged prompt %s", ("x\x00\x1b[31m\nFAKE LINE",),
+                               None)
+    line = redact.RedactingFormatter("%(levelname)s %(message)s").format(record)
+    assert line == "INFO no logged prompt x\\x00\\x1b[31m\\x0aFAKE LINE"
