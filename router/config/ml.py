@@ -7,6 +7,7 @@ from typing import Any
 from router.config.checks import Report, expect, number, unknown_keys
 from router.config.routing import check_target
 from router.config.schema import (
+    CLASSIFIER_WAIT_MS,
     BudgetConfig,
     BudgetLimits,
     ClassifierConfig,
@@ -48,10 +49,12 @@ def parse_ml(data: dict[str, Any], providers: dict[str, ProviderConfig], groups:
     classifier = ClassifierConfig()
     raw = data.get("Classifier")
     if raw is not None and expect(raw, dict, "Classifier", "an object", rep):
-        unknown_keys(raw, {"enabled", "threads", "logPrompts"}, "Classifier", rep)
+        unknown_keys(raw, {"enabled", "threads", "logPrompts", "waitMs"}, "Classifier", rep)
         classifier = ClassifierConfig(enabled=_flag(raw, "enabled", "Classifier", True, rep),
                                       threads=number(raw, "threads", "Classifier", rep, integer=True) or 1,
-                                      log_prompts=_flag(raw, "logPrompts", "Classifier", True, rep))
+                                      log_prompts=_flag(raw, "logPrompts", "Classifier", True, rep),
+                                      wait_ms=number(raw, "waitMs", "Classifier", rep, integer=True)
+                                      or CLASSIFIER_WAIT_MS)
 
     policy = PolicyConfig()
     raw = data.get("Policy")

@@ -184,11 +184,17 @@ class RoutingConfig:
     custom_router_timeout_ms: int = 500
 
 
+CLASSIFIER_WAIT_MS = 1000
+
+
 @dataclass(frozen=True, slots=True)
 class ClassifierConfig:
     enabled: bool = True
     threads: int = 1  # torch threads for inference: the event loop keeps the other core
     log_prompts: bool = True  # the latest human prompt of each turn, for `ccr train` and `ccr label`
+    # how long routing waits for a turn's labels when a rule or the policy reads them; past it the turn is routed
+    # without them (a burst of new turns on a shared router queues behind one worker: 110-135 ms per long prompt)
+    wait_ms: int = CLASSIFIER_WAIT_MS
 
 
 @dataclass(frozen=True, slots=True)

@@ -139,12 +139,19 @@ class RoutingEngine:
         return cast("asyncio.Future[Any]", self.classifier.predict(
             view.prompt_id, view.prompt, lambda: Conversation(view.depth, view.tool_rounds, view.estimated_tokens)))
 
-    @staticmethod
-    async def _labels(labels: asyncio.Future[Any] | None, notes: list[str]) -> Any:
+    async def _labels(self, labels: asyncio.Future[Any] | None, notes: list[str]) -> Any:
         if labels is None:
             return None
+        wait = self.config.classifier.wait_ms
         try:
-            return await asyncio.shield(labels)  # one request leaving must not cancel the turn's prediction
+            if not labels.done():  # a turn's later rounds find them done: no timer
+                # shielded: one request leaving (or giving up on it) must not cancel the turn's prediction
+                await asyncio.wait_for(asyncio.shield(labels), wait / 1000)
+            return labels.result()
+        except TimeoutError:  # the log still gets the labels when they come
+            notes.append(f"classifier busy: its labels were not ready in {wait} ms (Classifier.waitMs); "
+                         "routed without them")
+            return None
         except Exception as exc:  # the router keeps routing by its rules
             log.error("classifier failed on this turn: %s: %s", type(exc).__name__, exc)
             notes.append(f"classifier failed: {type(exc).__name__}: {exc}")

@@ -254,3 +254,29 @@ def test_labels_not_needed_to_route_still_reach_the_log(upstream: ScriptedUpstre
         time.sleep(0.01)
     assert d.signal == "default" and d.ml is not None and d.ml["task_type"] == "explain"
     assert rows(router, "SELECT task_type FROM decisions") == [("explain",)]
+
+
+def test_a_busy_classifier_does_not_hold_routing_past_its_bound(upstream: ScriptedUpstream,
+                                                                 ml_router: MakeRouter) -> None:
+    """A burst of new turns on a shared router queues behind one classifier thread: past Classifier.waitMs the turn
+    is routed without its labels (the policy steps aside, and says why), and the log still gets them."""
+    upstream.script = answer
+    router = ml_router(config(upstream.url, Policy=POLICY, Classifier={"waitMs": 50}))
+    classifier = router.app.state.ccr.classifier
+    real = classifier._predict
+
+    def slow(prompt: str, conversation: Any) -> Any:
+        time.sleep(0.5)
+        return real(prompt, conversation)
+
+    classifier._predict = slow
+    started = time.monotonic()
+    assert send(router, "explain the difference between a mutex and a semaphore").status_code == 200
+    assert time.monotonic() - started < 0.45  # routed before the labels came
+    d = router.decisions[-1]
+    assert d.signal == "default" and d.ml is None
+    assert "classifier busy: its labels were not ready in 50 ms (Classifier.waitMs); routed without them" in d.notes
+    deadline = time.monotonic() + 5
+    while d.ml is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert d.ml is not None and rows(router, "SELECT task_type FROM decisions") == [("explain",)]

@@ -43,6 +43,8 @@ ERRORS: list[tuple[str, dict[str, Any], str]] = [
      'Router.fallback.default[1]: must be "provider,model"'),
     ("fallbackModel", {"fallbackModel": "nope,m"}, "fallbackModel: provider 'nope' is not configured"),
     ("retry", {"retry": {"retries": -1}}, "retry.retries: must be positive"),
+    ("classifier wait", {"Classifier": {"waitMs": 0}}, "Classifier.waitMs: must be positive"),
+    ("classifier wait type", {"Classifier": {"waitMs": "1s"}}, "Classifier.waitMs: must be an integer"),
     ("error rate", {"circuitBreaker": {"errorRate": 2}}, "circuitBreaker.errorRate: must be between 0 and 1"),
     ("health check", {"healthCheck": {"enabled": "yes"}}, "healthCheck.enabled: must be true or false"),
     ("router mode", {"RouterMode": {"model": "a,m"}}, "RouterMode.routes: required"),
