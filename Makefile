@@ -6,13 +6,14 @@ BIN    := $(VENV)/bin
 .PHONY: install run test lint unit e2e-deps bench bench-deps soak fuzz clean
 
 # the virtualenv is rebuilt when the dependencies change; torch's CPU build goes first, or sentence-transformers
-# pulls a multi-GB CUDA build
+# pulls a multi-GB CUDA build (where no local CPU wheel is found: TORCH_PIP='--index-url https://download.pytorch.org/whl/cpu')
 TORCH ?= torch==2.13.0
+TORCH_PIP ?=
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet '$(TORCH)'
+	$(BIN)/pip install --quiet $(TORCH_PIP) '$(TORCH)'
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 

@@ -80,6 +80,8 @@ def json_lines(path: Path | str) -> Iterator[tuple[int, str, dict[str, Any]]]:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
             raise DataError(f"{where}: not JSON ({exc.msg})") from None
+        except (ValueError, RecursionError) as exc:  # an integer of thousands of digits; nesting past Python's limit
+            raise DataError(f"{where}: not usable JSON ({str(exc)[:120]})") from None
         if not isinstance(row, dict):
             raise DataError(f"{where}: each line must be a JSON object")
         yield n, where, row

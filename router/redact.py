@@ -74,7 +74,8 @@ class RedactingFormatter(logging.Formatter):
     whatever a client put in it (an id with a newline cannot forge a record)."""
 
     def formatMessage(self, record: logging.LogRecord) -> str:
-        return printable(super().formatMessage(record))
+        # masked before it is escaped: the credential shapes find a secret by the whitespace before it
+        return printable(redact(super().formatMessage(record)))
 
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))

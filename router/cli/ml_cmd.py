@@ -290,7 +290,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 def _ask_label(item: dict[str, Any]) -> dict[str, Any] | str | None:
     from classifier.taxonomy import COMPLEXITY_NAMES, TASK_NAMES
 
-    text = item["prompt"] if len(item["prompt"]) < 1200 else item["prompt"][:1200] + " …"
+    text = item["prompt"] + (" …" if item.get("chars", 0) > len(item["prompt"]) else "")
     print(f"\n{item['prompt_id']}  {item['ts']}\n{printable(text, lines=True)}\n")
     guess = f"{item['task_type']} {item['complexity']} difficulty {item['difficulty']}" if item["task_type"] else "none"
     print(f"classifier said: {guess}")

@@ -27,6 +27,7 @@ log = logging.getLogger("ccr.decisions")
 
 BATCH_ROWS = 1024
 MEMORY_LIMIT = "32MB"
+READ_MEMORY_LIMIT = "512MB"  # while one of ccr's own reads runs (DecisionLog.query)
 FLUSH_INTERVAL_S = 1.0
 _STOP = object()
 
@@ -122,8 +123,9 @@ class DecisionLog:
         self._lock = threading.Lock()  # the writer's connection: one call at a time (readers take cursors)
         self._idle = threading.Condition(self._lock)  # no reader's cursor open: the connection may be replaced
         self._readers = 0
-        # one reader at a time: each query's working memory counts against the writer's MEMORY_LIMIT, and two
-        # reads of the prompts at once ran out of it (500s); reads are `ccr` commands, so they queue
+        # one reader at a time, each with READ_MEMORY_LIMIT while it runs: the prompts' text alone can fill the
+        # writer's MEMORY_LIMIT (800 prompts of 16,000 characters), and `ccr label` / `ccr train` then failed with
+        # DuckDB's out-of-memory error (a 500); reads are `ccr` commands, so they can queue
         self._reading = threading.Lock()
         # prompts of turns decided before the last purge: a turn's row is recorded when its labels are ready,
         # which can be after a purge that began when its answer was already sent; such prompts are not written
@@ -220,6 +222,7 @@ class DecisionLog:
             with self._lock:
                 if self.con is None:
                     return []
+                self.con.execute(f"SET memory_limit = '{READ_MEMORY_LIMIT}'")
                 cursor = self.con.cursor()
                 self._readers += 1
             try:
@@ -227,6 +230,7 @@ class DecisionLog:
             finally:
                 cursor.close()
                 with self._idle:
+                    self.con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
                     self._readers -= 1
                     self._idle.notify_all()
 

@@ -41,11 +41,19 @@ def _escalated(hops_json: str, answered: str | None, tier_of: TierOf) -> bool:
     return first is not None and final is not None and final > first and final >= STRONG
 
 
+_SPACE = "' \t\n\r\x0b\x0c'"  # what str.strip() takes off an ASCII prompt, as a DuckDB string literal
+
+
 def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
-    rows = run("""
-        SELECT p.prompt_id, p.session, p.prompt, p.depth, p.context_tokens, d.signal, d.target, d.requested_model,
-               o.deployment, o.status, o.hops
-        FROM prompts p JOIN decisions d USING (prompt_id) JOIN outcomes o USING (request_id)
+    # every request of every turn, without the prompts' text (a digest of it finds retries): a join that carried
+    # the text once per request ran out of the log's memory limit on a few hundred long prompts; the text is read
+    # afterwards for the turns that got a label
+    rows = run(f"""
+        WITH p AS (SELECT prompt_id, session, md5(trim(prompt, {_SPACE})) AS digest, depth, context_tokens, ts,
+                          length(trim(prompt, {_SPACE})) AS chars FROM prompts)
+        SELECT p.prompt_id, p.session, p.digest, p.depth, p.context_tokens, d.signal, d.target, d.requested_model,
+               o.deployment, o.status, o.hops, p.chars
+        FROM p JOIN decisions d USING (prompt_id) JOIN outcomes o USING (request_id)
         ORDER BY p.session, p.depth, p.ts, d.ts""")
     labels = _latest_labels(run)
     turns: dict[str, list[tuple[Any, ...]]] = defaultdict(list)  # prompt_id → its requests, in order
@@ -56,7 +64,7 @@ def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
     def put(pid: str, source: str, **label: Any) -> None:
         first = turns[pid][0]
         if pid not in out:
-            out[pid] = {"id": f"log-{pid}", "prompt": first[2], "depth": first[3], "context_tokens": first[4],
+            out[pid] = {"id": f"log-{pid}", "prompt": "", "depth": first[3], "context_tokens": first[4],
                         "task_type": None, "complexity": None, "strong": None, "source": source, **label}
 
     for pid, (task, level, strong) in labels.items():
@@ -65,7 +73,7 @@ def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
     previous: tuple[Any, ...] | None = None  # the session's turn before this one
     for pid, requests in turns.items():
         first = requests[0]
-        session, prompt, depth, signal, target, requested = first[1], first[2], first[3], first[5], first[6], first[7]
+        session, digest, depth, signal, target, requested = first[1], first[2], first[3], first[5], first[6], first[7]
         before = previous if previous is not None and previous[1] == session else None
         tier = tier_of(target)
         switched = signal == "explicit" and (before is None or before[7] != requested)
@@ -74,16 +82,20 @@ def derive(run: Run, tier_of: TierOf) -> list[dict[str, Any]]:
         if any(r[9] == 200 and _escalated(r[10], r[8], tier_of) for r in requests):
             put(pid, "escalation", strong=True)
         if (before is not None and session is not None and before[3] == depth - 1
-                and len(prompt.strip()) >= MIN_RETRY_CHARS and before[2].strip() == prompt.strip()):
+                and first[11] >= MIN_RETRY_CHARS and before[2] == digest):
             answered = turns[before[0]][-1][8]
             answered_tier = tier_of(answered) if answered else None
             if answered_tier is not None and answered_tier < STRONG:
                 put(before[0], "retry", strong=True)
         previous = first
+    if out:
+        for pid, text in run("SELECT prompt_id, prompt FROM prompts WHERE list_contains(?, prompt_id)", [list(out)]):
+            out[pid]["prompt"] = text
     return list(out.values())
 
 
-MAX_PROMPTS = 100_000  # at most this many prompts in one `ccr label --list` (DuckDB's LIMIT takes a 64-bit number)
+MAX_PROMPTS = 10_000  # at most this many prompts in one `ccr label --list` (DuckDB's LIMIT takes a 64-bit number)
+SHOWN_CHARS = 1_200  # of each prompt, what `ccr label` shows (the whole text of a thousand could not fit in memory)
 
 
 def prompt_limit(text: str) -> int | None:
@@ -95,19 +107,24 @@ def prompt_limit(text: str) -> int | None:
 
 
 def to_label(run: Run, limit: int, include_labelled: bool = False) -> list[dict[str, Any]]:
-    """Logged prompts with what the classifier said of them, newest first, for `ccr label`."""
+    """Logged prompts (their first SHOWN_CHARS characters, and their length) with what the classifier said of
+    them, newest first, for `ccr label`."""
     rows = run("""
         WITH labelled AS (SELECT DISTINCT prompt_id FROM labels),
+             newest AS (SELECT p.prompt_id, p.ts, l.prompt_id IS NOT NULL AS done
+                        FROM prompts p LEFT JOIN labelled l USING (prompt_id)
+                        WHERE ? OR l.prompt_id IS NULL ORDER BY p.ts DESC LIMIT ?),
              said AS (SELECT prompt_id, any_value(task_type) AS task_type, any_value(complexity) AS complexity,
                              any_value(difficulty) AS difficulty
-                      FROM decisions WHERE prompt_id IS NOT NULL GROUP BY 1)
-        SELECT p.prompt_id, p.ts, p.prompt, said.task_type, said.complexity, said.difficulty,
-               l.prompt_id IS NOT NULL
-        FROM prompts p LEFT JOIN said USING (prompt_id) LEFT JOIN labelled l USING (prompt_id)
-        WHERE ? OR l.prompt_id IS NULL
-        ORDER BY p.ts DESC LIMIT ?""", [include_labelled, limit])
-    return [{"prompt_id": r[0], "ts": str(r[1]), "prompt": r[2], "task_type": r[3], "complexity": r[4],
-             "difficulty": r[5], "labelled": bool(r[6])} for r in rows]
+                      FROM decisions WHERE prompt_id IN (SELECT prompt_id FROM newest) GROUP BY 1)
+        -- the newest ids first, their text joined after: joins that carry every prompt's text ran out of the
+        -- log's memory limit on a few hundred long prompts
+        SELECT n.prompt_id, n.ts, left(p.prompt, ?), length(p.prompt), said.task_type, said.complexity,
+               said.difficulty, n.done
+        FROM newest n JOIN prompts p USING (prompt_id) LEFT JOIN said USING (prompt_id)
+        ORDER BY n.ts DESC""", [include_labelled, limit, SHOWN_CHARS])
+    return [{"prompt_id": r[0], "ts": str(r[1]), "prompt": r[2], "chars": r[3], "task_type": r[4],
+             "complexity": r[5], "difficulty": r[6], "labelled": bool(r[7])} for r in rows]
 
 
 LABEL_SQL = "INSERT INTO labels VALUES (?, ?, ?, ?, ?, 'manual')"  # prompt_id, UTC ts, task_type, complexity, strong

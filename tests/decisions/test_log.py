@@ -332,9 +332,10 @@ def test_a_purge_drops_the_prompts_of_turns_decided_before_it(tmp_path: Path) ->
     assert b"SECRET" not in (tmp_path / "log.duckdb").read_bytes()
 
 
-def test_readers_of_the_prompts_do_not_run_out_of_memory_together(tmp_path: Path) -> None:
-    """Every read shares the writer's MEMORY_LIMIT: two `ccr label --list --all` at once over long prompts failed
-    with DuckDB's out-of-memory error (a 500) before reads took turns."""
+def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path) -> None:
+    """Every read shares the writer's MEMORY_LIMIT (32 MB): two `ccr label --list --all` at once over long prompts
+    failed with DuckDB's out-of-memory error (a 500) before reads took turns, and `ccr label` alone failed on ~600
+    long prompts, `ccr train` on fewer with several requests per turn, before they read the text last."""
     import threading
 
     from router.decisions import training
@@ -344,15 +345,27 @@ def test_readers_of_the_prompts_do_not_run_out_of_memory_together(tmp_path: Path
     store.start()
     try:
         now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
-        for i in range(120):
-            store.record(*_pair(f"r{i}", now), (f"p_r{i}", now, "s", f"{i} " + "x" * 16_000, 1, 10))
+        for i in range(800):  # a turn of four requests (tool rounds) each; the first turn repeated by the second
+            for j in range(4):
+                decision, outcome = _pair(f"r{i}.{j}", now + datetime.timedelta(seconds=i))
+                decision = (*decision[:6], "explicit" if i < 2 else "default", *decision[7:18], f"p_r{i}")
+                store.record(decision, outcome, (f"p_r{i}", now + datetime.timedelta(seconds=i), "s",
+                                                 ("same" if i < 2 else f"{i} ") + "x" * 16_000, i, 10) if j == 0 else None)
+        assert store.query("SELECT count(*) FROM decisions") == [(3200,)]
         errors: list[BaseException] = []
 
         def read() -> None:
-            for _ in range(15):
+            for _ in range(3):
                 try:
-                    assert len(training.to_label(store.query, 1000, True)) == 120
-                    training.derive(store.query, lambda target: None)
+                    newest = training.to_label(store.query, 20, True)
+                    assert [n["prompt_id"] for n in newest] == [f"p_r{i}" for i in range(799, 779, -1)]
+                    assert newest[0]["prompt"] == ("799 " + "x" * 16_000)[:1200] and newest[0]["chars"] == 16_004
+                    assert len(training.to_label(store.query, 1000, True)) == 800
+                    # the first turn chose its model (every model strong here): an override, with its whole text;
+                    # the second repeats it word for word, after a strong model: no retry
+                    derived = training.derive(store.query, lambda target: 3)
+                    assert [(d["id"], d["source"], d["prompt"]) for d in derived] == [
+                        ("log-p_r0", "override", "same" + "x" * 16_000)]
                 except BaseException as exc:
                     errors.append(exc)
                     return

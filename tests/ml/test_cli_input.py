@@ -14,6 +14,7 @@ import pytest
 
 from classifier.evaluate import score
 from classifier.model import Prediction
+from classifier.train import own_score
 
 GOOD = '{"id": "a", "prompt": "add a unit test for parse_date"}\n'
 
@@ -33,6 +34,8 @@ def _ccr(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[
     (GOOD.encode() + b'{"id": true, "prompt": "x"}\n', 'in.jsonl:2: "id" must be a string or an integer, got true'),
     (GOOD.encode() + b'{"id": "c", "prompt": 7}\n', 'in.jsonl:2: each line needs "id" and a "prompt" string'),
     (b"\n\n", "in.jsonl: no prompts"),
+    (GOOD.encode() + b'{"id": ' + b"9" * 5000 + b', "prompt": "x"}\n', "in.jsonl:2: not usable JSON (Exceeds the limit"),
+    (GOOD.encode() + b"[" * 100_000 + b"\n", "in.jsonl:2: not usable JSON"),
 ])
 def test_a_bad_input_file_fails_before_anything_is_written(tmp_path: Path, content: bytes, message: str,
                                                            default_model: Any) -> None:
@@ -99,7 +102,12 @@ def test_macro_f1_averages_the_classes_that_occur() -> None:
     examples = [Example("1", "x", "debug"), Example("2", "y", "explain"), Example("3", "z", "explain")]
     assert score(examples, guesses("debug", "explain", "explain"))["task_type"]["macro_f1"] == 1.0  # not 2/9
     # plan was predicted, so it counts (F1 0); the seven classes that never came up do not
-    assert score(examples, guesses("debug", "explain", "plan"))["task_type"]["macro_f1"] == round((1 + 2 / 3) / 3, 4)
+    stray = score(examples, guesses("debug", "explain", "plan"))
+    assert stray["task_type"]["macro_f1"] == round((1 + 2 / 3) / 3, 4)
+    # judging two models on a user's own labels, both are averaged over the labels' classes: one stray guess of a
+    # class the labels lack costs what a wrong guess costs, not a third of the score
+    other = score(examples, guesses("debug", "debug", "explain"))
+    assert own_score(stray) == round((2 / 3 + (1 + 2 / 3) / 2) / 2, 4) > own_score(other)
 
 
 def test_logged_text_cannot_drive_the_terminal() -> None:

@@ -53,3 +53,7 @@ def test_a_log_record_stays_one_line_whatever_a_client_sent() -> None:
                                None)
     line = redact.RedactingFormatter("%(levelname)s %(message)s").format(record)
     assert line == "INFO no logged prompt x\\x00\\x1b[31m\\x0aFAKE LINE"
+    # masked before escaped: the credential shapes find a secret by the whitespace before it
+    record = logging.LogRecord("ccr", logging.INFO, __file__, 1, "%s", ("Authorization: Bearer\tabcdefghijklmnop1234",),
+                               None)
+    assert "abcdefghijklmnop1234" not in redact.RedactingFormatter("%(message)s").format(record)
