@@ -31,14 +31,17 @@ class ChunkTranslator(Protocol):
 
 
 class JsonEvents:
-    """A StreamTranslation (translate/adapter.py) over a ChunkTranslator. `[DONE]` ends the stream (OpenAI);
-    `unfinished` says, in the error for a stream cut short, what was missing."""
+    """A StreamTranslation (translate/adapter.py) over a ChunkTranslator. `[DONE]` ends the stream; where the format
+    has it (OpenAI, `done_completes`) it also says the answer is complete, elsewhere (Gemini, which never sends it)
+    only the translator can say so. `unfinished` says, in the error for a stream cut short, what was missing."""
 
-    def __init__(self, translator: ChunkTranslator, provider: str, unfinished: str = "") -> None:
+    def __init__(self, translator: ChunkTranslator, provider: str, unfinished: str = "",
+                 done_completes: bool = True) -> None:
         self.translator = translator
         self.decoder = SSEDecoder()
         self.provider = provider
         self.unfinished = unfinished
+        self.done_completes = done_completes
         self.started = False
         self.done = False  # [DONE] seen: what follows is ignored
         self.usage: dict[str, int] = {}
@@ -52,7 +55,7 @@ class JsonEvents:
                                         f"complete{self.unfinished}")
         if not self.started:
             raise truncated
-        if not (self.done or self.translator.complete):
+        if not ((self.done and self.done_completes) or self.translator.complete):
             raise Partial(out, truncated)
         out += self.translator.finish()
         self.usage.update(self.translator.final_usage)

@@ -62,7 +62,7 @@ class _State:
 
 def stream_for(label: str, state: _State, provider: str) -> JsonEvents:
     translator = StreamTranslator(label, state.names, provider, state.input_estimate)
-    return JsonEvents(translator, provider, " (no finishReason)")
+    return JsonEvents(translator, provider, " (no finishReason)", done_completes=False)
 
 
 class Gemini(WireAdapter):
