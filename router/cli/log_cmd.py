@@ -27,7 +27,7 @@ def fetch(path: str, post: Any = None, timeout: float = 30) -> Any:
 
 def _open(write: bool) -> Any:
     """The stopped router's log file, opened here."""
-    from router.decisions.store import connect, log_path
+    from router.decisions.store import READ_MEMORY_LIMIT, connect, log_path
 
     path = log_path()
     if not path.exists():
@@ -35,7 +35,7 @@ def _open(write: bool) -> Any:
     import duckdb
 
     try:
-        return connect(path, read_only=not write)
+        return connect(path, read_only=not write, memory_limit=READ_MEMORY_LIMIT)
     except duckdb.IOException as exc:
         raise SystemExit(f"ccr: {path} is in use by another process (a router starting or running, or a duckdb "
                          f"shell): {exc}. Ask the running router, or close the other program.") from None

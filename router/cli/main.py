@@ -70,6 +70,17 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        code = _run(argv)
+        sys.stdout.flush()  # here, not at exit: a reader that left is then caught below
+        return code
+    except BrokenPipeError:  # `ccr stats | head -2`
+        from router.cli.common import reader_left
+
+        return reader_left()
+
+
+def _run(argv: Sequence[str] | None) -> int:
     parser = _parser()
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["code"]:  # everything after `code` belongs to claude, options included

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from router.cli.common import config_file, load_or_explain
+from router.cli.common import config_file, load_or_explain, reader_left
 from router.cli.log_cmd import fetch, from_file
 from router.printable import printable
 
@@ -124,9 +123,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
         finally:
             if out is not sys.stdout:
                 out.close()
-    except BrokenPipeError:  # the reader stopped (`| head`): nothing to say, and Python must not say it at exit
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 141
+    except BrokenPipeError:  # before OSError, which it is: `| head` is no failure to report
+        return reader_left()
     except OSError as exc:
         print(f"ccr: {exc.filename or args.output or 'stdout'}: {exc.strerror}", file=sys.stderr)
         return 1
@@ -147,6 +145,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
             examples, title = load_jsonl(Path(args.data), "eval"), f"{args.data} (model {name})"
             if not examples:
                 raise DataError(f"{args.data}: no prompts (one JSON object per line, with prompt and its labels)")
+            if all(ex.task_type is None and ex.complexity is None and ex.strong is None for ex in examples):
+                raise DataError(f"{args.data}: no labels to score against: give each line a task_type, a "
+                                "complexity or strong (true/false); `ccr classify --input` labels prompts instead")
         else:
             examples, title = split(load_seed())[1], f"seed set, validation split (written here; model {name})"
     except (DataError, OSError) as exc:

@@ -65,7 +65,9 @@ def log_path() -> Path:
     return paths.data_dir() / "ccr.duckdb"
 
 
-def connect(path: Path, read_only: bool = False) -> Any:
+def connect(path: Path, read_only: bool = False, memory_limit: str = MEMORY_LIMIT) -> Any:
+    """The log's file; `memory_limit` for a writer (the server's MEMORY_LIMIT; a `ccr` command that opens the
+    stopped router's file to read and label it runs briefly, with READ_MEMORY_LIMIT)."""
     import duckdb
 
     if read_only:
@@ -75,7 +77,7 @@ def connect(path: Path, read_only: bool = False) -> Any:
     # DuckDB keeps written blocks and its checkpoints' work in memory up to 80% of RAM by default: measured, the
     # router grew by ~190 MB over 400k logged requests, with peaks ~280 MB above its start. With this limit it
     # levels off ~30 MB above its start (peaks ~36 MB); queries larger than the limit spill to disk.
-    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
+    con.execute(f"SET memory_limit = '{memory_limit}'")
     migrate(con)
     return con
 

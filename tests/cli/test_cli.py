@@ -214,3 +214,12 @@ def test_config_apikey_adds_a_key_once(ccr_home: Path) -> None:
     assert oct(config.stat().st_mode & 0o777) == "0o600"
     again = ccr("config", "apikey")
     assert again.returncode == 0 and "already sets APIKEY" in again.stdout and loads(config.read_text())["APIKEY"] == key
+
+
+@pytest.mark.parametrize("args", [("train", "--list"), ("config", "path"), ("--help",)])
+def test_a_reader_that_stops_early_gets_no_noise(args: tuple[str, ...], ccr_home: Path) -> None:
+    """`ccr … | head -c 0`: the reader has gone before ccr writes; that is not a failure to report."""
+    done = subprocess.run(f"{sys.executable} -m router {' '.join(args)} | head -c 0; exit ${{PIPESTATUS[0]}}",
+                          shell=True, executable="/bin/bash", capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+    assert done.stderr == "" and done.returncode in (0, 141), (done.returncode, done.stderr)

@@ -332,16 +332,19 @@ def test_a_purge_drops_the_prompts_of_turns_decided_before_it(tmp_path: Path) ->
     assert b"SECRET" not in (tmp_path / "log.duckdb").read_bytes()
 
 
-def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path) -> None:
+def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every read shares the writer's MEMORY_LIMIT (32 MB): two `ccr label --list --all` at once over long prompts
     failed with DuckDB's out-of-memory error (a 500) before reads took turns, and `ccr label` alone failed on ~600
-    long prompts, `ccr train` on fewer with several requests per turn, before they read the text last."""
+    long prompts, `ccr train` on fewer with several requests per turn, before they read the text last; the same
+    commands on the stopped router's file failed the same way."""
     import threading
 
+    from router.cli.log_cmd import from_file
     from router.decisions import training
     from router.decisions.store import DecisionLog
 
-    store = DecisionLog(tmp_path / "log.duckdb")
+    monkeypatch.setenv("CCR_HOME", str(tmp_path))
+    store = DecisionLog(tmp_path / "ccr.duckdb")
     store.start()
     try:
         now = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
@@ -377,3 +380,6 @@ def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path) -> None:
         assert errors == []
     finally:
         store.stop()
+    assert len(from_file(lambda run: training.to_label(run, 1000, True), write=True)) == 800  # `ccr label`, stopped
+    derived = from_file(lambda run: training.derive(run, lambda target: 3), write=True)  # `ccr train`, stopped
+    assert [d["id"] for d in derived] == ["log-p_r0"]

@@ -86,11 +86,16 @@ def test_a_write_that_fails_says_so(tmp_path: Path, default_model: Any) -> None:
     assert json.loads(shell.stdout)["id"] == "a" and "Traceback" not in shell.stderr, shell.stderr
 
 
-def test_ccr_eval_on_an_empty_file(tmp_path: Path, default_model: Any) -> None:
-    empty = tmp_path / "empty.jsonl"
-    empty.write_text("\n")
-    done = _ccr("eval", "--data", str(empty))
-    assert done.returncode == 1 and "empty.jsonl: no prompts" in done.stderr and "Traceback" not in done.stderr
+@pytest.mark.parametrize(("content", "message"), [
+    ("\n", "data.jsonl: no prompts"),
+    (GOOD * 2, "data.jsonl: no labels to score against"),  # prompts only: that is `ccr classify`'s input
+])
+def test_ccr_eval_on_a_file_with_nothing_to_score(tmp_path: Path, content: str, message: str,
+                                                  default_model: Any) -> None:
+    data = tmp_path / "data.jsonl"
+    data.write_text(content)
+    done = _ccr("eval", "--data", str(data))
+    assert done.returncode == 1 and message in done.stderr and "Traceback" not in done.stderr
 
 
 def test_macro_f1_averages_the_classes_that_occur() -> None:
