@@ -268,6 +268,23 @@ def test_no_usage_from_the_provider_is_estimated_and_marked(two_upstreams: Any, 
     assert inputs > 0 and outputs > 0 and cost is not None and cost > 0 and estimated is True
 
 
+def _start_readers(read: Callable[[], None], count: int = 3) -> tuple[list[Any], list[BaseException]]:
+    """`count` threads running `read`; what any of them raised is collected (a thread's own exception would be lost)."""
+    import threading
+
+    errors: list[BaseException] = []
+
+    def guarded() -> None:
+        try:
+            read()
+        except BaseException as exc:
+            errors.append(exc)
+    threads = [threading.Thread(target=guarded) for _ in range(count)]
+    for t in threads:
+        t.start()
+    return threads, errors
+
+
 def test_purge_waits_for_readers_and_keeps_the_log_open(tmp_path: Path) -> None:
     """Stats and prompt queries run on cursors of the writer's connection: the purge, which replaces the file
     and the connection, waits for them, and they for it."""
@@ -279,19 +296,12 @@ def test_purge_waits_for_readers_and_keeps_the_log_open(tmp_path: Path) -> None:
     log.start()
     try:
         log.execute("INSERT INTO prompts VALUES ('p1', now(), 's', 'SECRET-PROMPT-TEXT', 1, 10)", [])
-        errors: list[BaseException] = []
         stop = threading.Event()
 
         def read() -> None:
             while not stop.is_set():
-                try:
-                    log.query("SELECT count(*) FROM decisions, range(20000)")
-                except BaseException as exc:
-                    errors.append(exc)
-                    return
-        readers = [threading.Thread(target=read) for _ in range(3)]
-        for t in readers:
-            t.start()
+                log.query("SELECT count(*) FROM decisions, range(20000)")
+        readers, errors = _start_readers(read)
         assert log.purge_prompts() == 1
         stop.set()
         for t in readers:
@@ -337,8 +347,6 @@ def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path, monkeypa
     failed with DuckDB's out-of-memory error (a 500) before reads took turns, and `ccr label` alone failed on ~600
     long prompts, `ccr train` on fewer with several requests per turn, before they read the text last; the same
     commands on the stopped router's file failed the same way."""
-    import threading
-
     from router.cli.log_cmd import from_file
     from router.decisions import training
     from router.decisions.store import DecisionLog
@@ -355,26 +363,19 @@ def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path, monkeypa
                 store.record(decision, outcome, (f"p_r{i}", now + datetime.timedelta(seconds=i), "s",
                                                  ("same" if i < 2 else f"{i} ") + "x" * 16_000, i, 10) if j == 0 else None)
         assert store.query("SELECT count(*) FROM decisions") == [(3200,)]
-        errors: list[BaseException] = []
 
         def read() -> None:
             for _ in range(3):
-                try:
-                    newest = training.to_label(store.query, 20, True)
-                    assert [n["prompt_id"] for n in newest] == [f"p_r{i}" for i in range(799, 779, -1)]
-                    assert newest[0]["prompt"] == ("799 " + "x" * 16_000)[:1200] and newest[0]["chars"] == 16_004
-                    assert len(training.to_label(store.query, 1000, True)) == 800
-                    # the first turn chose its model (every model strong here): an override, with its whole text;
-                    # the second repeats it word for word, after a strong model: no retry
-                    derived = training.derive(store.query, lambda target: 3)
-                    assert [(d["id"], d["source"], d["prompt"]) for d in derived] == [
-                        ("log-p_r0", "override", "same" + "x" * 16_000)]
-                except BaseException as exc:
-                    errors.append(exc)
-                    return
-        readers = [threading.Thread(target=read) for _ in range(3)]
-        for t in readers:
-            t.start()
+                newest = training.to_label(store.query, 20, True)
+                assert [n["prompt_id"] for n in newest] == [f"p_r{i}" for i in range(799, 779, -1)]
+                assert newest[0]["prompt"] == ("799 " + "x" * 16_000)[:1200] and newest[0]["chars"] == 16_004
+                assert len(training.to_label(store.query, 1000, True)) == 800
+                # the first turn chose its model (every model strong here): an override, with its whole text;
+                # the second repeats it word for word, after a strong model: no retry
+                derived = training.derive(store.query, lambda target: 3)
+                assert [(d["id"], d["source"], d["prompt"]) for d in derived] == [
+                    ("log-p_r0", "override", "same" + "x" * 16_000)]
+        readers, errors = _start_readers(read)
         for t in readers:
             t.join(120)
         assert errors == []
