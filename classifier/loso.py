@@ -7,7 +7,7 @@ training in turn" figures come from here.
 It needs the prompts' text (the n-gram map reads it; the repository holds only numbers): give the JSONL files
 the data/real/extract_*.py scripts write, as for `python -m classifier.public`. The agent sessions come from 37
 owners, too many to leave out one by one: they are left out in five groups of owners (by a hash of the owner).
-Takes 10-25 minutes (each of 16 folds fits five perceptrons and the map).
+Takes 20-30 minutes (each of 18 folds fits five perceptrons and the map).
 
     python -m classifier.loso a.jsonl b.jsonl c.jsonl d.jsonl e.jsonl [--only so aider] [--json out.json]
 """

@@ -66,8 +66,15 @@ def bucket(key: str, share: int) -> bool:
     return int(hashlib.blake2b(key.encode(), digest_size=4).hexdigest(), 16) % share == 0
 
 
+def split_key(example_id: str) -> str:
+    """What the splits hash: the id, or for a prompt of a conversation (`<source>-<conversation>~<turn>`) its
+    conversation, so that its siblings, in whichever source, never sit on the other side of a split."""
+    head, turn, _ = example_id.partition("~")
+    return head.partition("-")[2] if turn else example_id
+
+
 def is_real_eval(example_id: str) -> bool:
-    return bucket("real:" + example_id, REAL_EVAL_SHARE)
+    return bucket("real:" + split_key(example_id), REAL_EVAL_SHARE)
 
 
 def is_outcome_eval(example_id: str) -> bool:
@@ -387,7 +394,7 @@ def build_ngrams(sets: list[list[Path]]) -> None:
                          "give every set's extracted JSONL")
     seed = [ex for ex in split(load_seed())[0] if ex.task_type]
     train = sorted(labels)
-    fold = {i: int(hashlib.sha1(f"ngram:{i}".encode()).hexdigest()[:8], 16) % NGRAM_FOLDS for i in train}
+    fold = {i: int(hashlib.sha1(f"ngram:{split_key(i)}".encode()).hexdigest()[:8], 16) % NGRAM_FOLDS for i in train}
 
     def fit(ids: list[str]) -> ngrams.NgramHead:
         return ngrams.fit([ex.prompt for ex in seed] + [texts[i] for i in ids],

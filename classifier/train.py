@@ -36,7 +36,7 @@ from classifier.model import (
     save,
     with_ngrams,
 )
-from classifier.public import REAL_SOURCES, bucket
+from classifier.public import REAL_SOURCES, bucket, split_key
 from classifier.taxonomy import TASK_NAMES
 
 Say = Callable[[str], None]
@@ -183,9 +183,12 @@ def _calibrate(X: np.ndarray, examples: list[Example], prior: dict[str, float] |
     real_ids = sorted({examples[i].id for i in rows if examples[i].source in (*REAL_SOURCES, MANUAL)})
     if len(real_ids) < 50:
         return 1.0, ngram_weight
+    # a conversation's prompts are held out together (a sibling in training would make the fold look surer)
+    groups = sorted({split_key(i) for i in real_ids})
     logits, grams, truth, mine = [], [], [], []
     for fold in range(5):
-        held_ids = set(real_ids[fold::5])
+        held_groups = set(groups[fold::5])
+        held_ids = {i for i in real_ids if split_key(i) in held_groups}
         train = [i for i in rows if examples[i].id not in held_ids]
         held = sorted({examples[i].id: i for i in rows if examples[i].id in held_ids}.values())  # one copy each
         head = Heads.task_head().fit(base(X[train]), [examples[i].task_type for i in train])

@@ -232,7 +232,7 @@ def run(description, sources, extractors, default_out, argv=None):
         items = sorted(extractors[name](src, mirror_path(args.mirrors, src["repo"])), key=lambda kv: h(kv[0]))
         chosen = items if src["take"] is None else items[:src["take"]]
         for key, prompt in chosen:
-            rows.append({"id": stable_id(name, key), "source": name, "prompt": cap(prompt)})
+            rows.append({"id": src.get("make_id", stable_id)(name, key), "source": name, "prompt": cap(prompt)})
         print(f"{name:<8} {len(items):4d} candidates, {len(chosen):4d} taken  ({src['repo']} @ {src['commit'][:12]})",
               file=sys.stderr)
     ids = [r["id"] for r in rows]

@@ -381,9 +381,10 @@ TRAFFIC_FLOORS = {"accuracy": 0.72, "macro_f1": 0.58, "calibration_error_max": 0
 # and on developers' instructions to coding agents (data/real/extract_sessions.py): follow-ups without their
 # session, the hardest set (the model before them scored 0.44 / 0.32 here)
 SESSIONS_FLOORS = {"accuracy": 0.64, "macro_f1": 0.50, "calibration_error_max": 0.06}
-# and on what developers typed to ChatGPT (data/real/extract_wildchat.py; 0.66 / 0.33 before any of them trained
-# the model): macro-F1 is low and unsteady there, with test, document and plan at one to three prompts each
-WILDCHAT_FLOORS = {"accuracy": 0.69, "macro_f1": 0.40, "calibration_error_max": 0.06}
+# and on what developers typed to ChatGPT (data/real/extract_wildchat.py; its first 364 scored 0.66 / 0.33 before
+# any of them trained the model; 0.71 / 0.50 now on the 1,020 of its three parts, split by conversation):
+# macro-F1 is low there, with test, document, review and refactor at a few prompts each
+WILDCHAT_FLOORS = {"accuracy": 0.69, "macro_f1": 0.47, "calibration_error_max": 0.05}
 
 
 def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
@@ -399,7 +400,7 @@ def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
     # the flag means something: the prompts it leaves alone are labelled better than the rest
     assert report["accuracy_when_certain"] > report["accuracy"] + 0.03 and 0.05 < report["uncertain_share"] < 0.5
     for sources, count, floors in ((("real",), 737, TRAFFIC_FLOORS), ((SESSIONS,), 853, SESSIONS_FLOORS),
-                                   ((WILDCHAT,), 364, WILDCHAT_FLOORS)):
+                                   ((WILDCHAT,), 1020, WILDCHAT_FLOORS)):
         part = load_real(evaluation=True, sources=sources)
         assert len(part.examples) == count
         report = score(part.examples, heads.predict(part.X))["task_type"]
