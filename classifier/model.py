@@ -49,9 +49,10 @@ class Predictor(Protocol):
 def _classifier(c: float) -> Any:
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    return make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000, class_weight="balanced",
+    from classifier.scaling import FlooredScaler
+
+    return make_pipeline(FlooredScaler(), LogisticRegression(C=c, max_iter=3000, class_weight="balanced",
                                                               random_state=SEED))
 
 
@@ -201,11 +202,12 @@ class Heads:
     def task_head() -> Any:
         """The task head's estimator, unfitted (also what calibration fits on folds)."""
         from sklearn.pipeline import make_pipeline
-        from sklearn.preprocessing import StandardScaler
+
+        from classifier.scaling import FlooredScaler
 
         mlp = _balanced_mlp()(hidden_layer_sizes=(TASK_HIDDEN,), alpha=TASK_L2, max_iter=300, early_stopping=True,
                               random_state=SEED)
-        return make_pipeline(StandardScaler(), mlp)
+        return make_pipeline(FlooredScaler(), mlp)
 
     def fit(self, X: np.ndarray, examples: list[Example], prior: dict[str, float] | None = None) -> Heads:
         maths = np.asarray([ex.source == REASONING for ex in examples], dtype=bool)
@@ -306,11 +308,11 @@ def _expert(X: np.ndarray, y: list[bool]) -> Any:
     balanced logistic regression; one pipeline, so the router folds it into an affine map like the others."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from classifier.features import STRUCTURAL_NAMES
+    from classifier.scaling import FlooredScaler
 
-    scaler = StandardScaler().fit(X)
+    scaler = FlooredScaler().fit(X)
     scaler.scale_ = scaler.scale_.copy()
     scaler.scale_[-len(STRUCTURAL_NAMES):] /= STRUCTURAL_WEIGHT
     logistic = LogisticRegression(C=REASONING_C, max_iter=3000, class_weight="balanced", random_state=SEED)
@@ -356,9 +358,9 @@ class Personal:
         from sklearn.linear_model import LogisticRegression
 
         from classifier.features import STRUCTURAL_NAMES
+        from classifier.scaling import SCALE_FLOOR
 
-        mean, scale = X.mean(axis=0), X.std(axis=0)
-        scale = np.where(scale == 0, 1.0, scale)
+        mean, scale = X.mean(axis=0), np.maximum(X.std(axis=0), SCALE_FLOOR)
         scale[-len(STRUCTURAL_NAMES):] /= STRUCTURAL_WEIGHT
         z_scale = 10.0 / (float(z.std()) + 1e-9)  # the public logit, scaled up: its weight is barely penalised
         logistic = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", random_state=SEED)
