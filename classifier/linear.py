@@ -16,20 +16,24 @@ from classifier.taxonomy import TASK_NAMES
 ARRAYS_FILE = "heads.npz"
 
 
+def _standardizing(scaler: Any) -> tuple[Any, Any]:
+    """A fitted scaler's scale and mean (1 and 0 where it was built without them). A zero spread never reaches here:
+    scikit-learn makes it 1, and the heads' FlooredScaler keeps every scale at SCALE_FLOOR or more."""
+    return (scaler.scale_ if scaler.scale_ is not None else 1.0), (scaler.mean_ if scaler.mean_ is not None else 0.0)
+
+
 def _affine(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
     """StandardScaler then LogisticRegression folded into one affine map: X @ W.T + b."""
-    scaler, logistic = pipeline[0], pipeline[-1]
-    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
-    mean = scaler.mean_ if scaler.mean_ is not None else 0.0
+    scale, mean = _standardizing(pipeline[0])
+    logistic = pipeline[-1]
     weights = logistic.coef_ / scale
     return weights, logistic.intercept_ - weights @ np.broadcast_to(mean, weights.shape[1:])
 
 
 def _hidden(pipeline: Any) -> tuple[np.ndarray, np.ndarray]:
     """StandardScaler then a perceptron's first layer folded into one affine map (before its ReLU): X @ W + b."""
-    scaler, mlp = pipeline[0], pipeline[-1]
-    scale = np.where(scaler.scale_ == 0, 1.0, scaler.scale_) if scaler.scale_ is not None else 1.0
-    mean = scaler.mean_ if scaler.mean_ is not None else 0.0
+    scale, mean = _standardizing(pipeline[0])
+    mlp = pipeline[-1]
     weights = np.asarray(mlp.coefs_[0]) / np.reshape(scale, (-1, 1))
     return weights, np.asarray(mlp.intercepts_[0]) - np.broadcast_to(mean, weights.shape[:1]) @ weights
 

@@ -68,7 +68,8 @@ def bucket(key: str, share: int) -> bool:
 
 def split_key(example_id: str) -> str:
     """What the splits hash: the id, or for a prompt of a conversation (`<source>-<conversation>~<turn>`) its
-    conversation, so that its siblings, in whichever source, never sit on the other side of a split."""
+    conversation, so that its siblings, in whichever source, never sit on the other side of a split. An agent
+    session's prompt carries its developer there (`sess-<owner>~<prompt>`): their style and project stay on one side."""
     head, turn, _ = example_id.partition("~")
     return head.partition("-")[2] if turn else example_id
 

@@ -13,7 +13,9 @@ COMMIT:path``), never a work tree, never runs anything from the snapshots. Two l
 Per repository: prompts are whitespace-normalised and deduplicated (sessions are often saved twice), those under
 MIN_CHARS dropped, and the first TAKE in the order of sha256(repo + prompt) kept; then per owner the first
 OWNER_TAKE of those in the same order, and a prompt already taken from another repository is not taken again, so
-that no one repository or author dominates. Ids are ``sess-<first 10 hex of that sha256>``; prompts are capped at 4,000 characters.
+that no one repository or author dominates. Ids are ``sess-<10 hex of sha256(owner)>~<first 10 hex of that
+sha256>``: the owner stands where a chat set has its conversation, so that the evaluation split keeps one developer's
+prompts (their style, their project, the follow-ups of one session) on one side. Prompts are capped at 4,000 characters.
 Every repository below has a permissive licence file (checked by reading it); ``licence_at`` says whether
 it was read at the commit used or at the snapshot's head.
 
@@ -107,6 +109,10 @@ def digest(repo, key):
     return hashlib.sha256((repo + "\n" + key).encode()).hexdigest()
 
 
+def owner_key(repo):
+    return hashlib.sha256(repo.split("/")[0].encode()).hexdigest()[:10]
+
+
 def git(gitdir, *args):
     return subprocess.run(["git", "--git-dir", gitdir, *args], capture_output=True, check=True).stdout.decode(
         "utf-8", "replace")
@@ -172,7 +178,7 @@ def main():
                 seen[key] = prompt[:MAX_CHARS]
         for key, prompt in sorted(seen.items(), key=lambda kv: digest(repo, kv[0]))[:TAKE]:
             by_owner.setdefault(repo.split("/")[0], []).append(
-                {"id": f"sess-{digest(repo, key)[:10]}", "prompt": prompt, "source": repo, "commit": commit,
+                {"id": f"sess-{owner_key(repo)}~{digest(repo, key)[:10]}", "prompt": prompt, "source": repo, "commit": commit,
                  "format": kind, "licence": licence, "key": key})
     rows, taken = [], set()
     for owner_rows in by_owner.values():

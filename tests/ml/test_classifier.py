@@ -28,9 +28,10 @@ from router.paths import repo_data_dir
 # held-out complexity was held to 0.70 (measured 0.72): with real prompts counted four times and the targeted set's
 # complexity labels (agent commands, mostly medium or high) it measures 0.68 on this project's style, while
 # complexity on real prompts stays 0.55 (first set) and rose to 0.61 (both sets): the floor follows, 0.66; the
-# agent sessions' complexity labels moved the seed split's complexity to 0.63 (from 0.67): its floor is 0.62
-VALIDATION_FLOORS = {"task_type": 0.84, "complexity": 0.62}
-HELDOUT_FLOORS = {"task_type": 0.87, "complexity": 0.66}
+# agent sessions' complexity labels moved the seed split's complexity to 0.63 (from 0.67); split by developer
+# rather than by prompt (other owners' labels in training), 0.61 and held-out 0.66: floors 0.60 and 0.64
+VALIDATION_FLOORS = {"task_type": 0.84, "complexity": 0.60}
+HELDOUT_FLOORS = {"task_type": 0.87, "complexity": 0.64}
 
 
 def test_the_seed_set_covers_every_label_with_real_variety() -> None:
@@ -404,16 +405,18 @@ def test_the_shipped_model_matches_a_fresh_training_run(default_model: Any, tmp_
 
 # what the shipped model scores on the evaluation halves of the public data (README, "The classifier"): floors a
 # little under the figures, so that a change that makes them worse fails here
-REAL_FLOORS = {"accuracy": 0.68, "macro_f1": 0.60, "calibration_error_max": 0.04}
+REAL_FLOORS = {"accuracy": 0.67, "macro_f1": 0.56, "calibration_error_max": 0.04}
 # the same on the prompts taken as their sources had them (the evaluation half before the targeted set existed)
-TRAFFIC_FLOORS = {"accuracy": 0.72, "macro_f1": 0.58, "calibration_error_max": 0.06}
+TRAFFIC_FLOORS = {"accuracy": 0.72, "macro_f1": 0.56, "calibration_error_max": 0.06}
 # and on developers' instructions to coding agents (data/real/extract_sessions.py): follow-ups without their
-# session, the hardest set (the model before them scored 0.44 / 0.32 here)
-SESSIONS_FLOORS = {"accuracy": 0.64, "macro_f1": 0.50, "calibration_error_max": 0.06}
+# session, the hardest set (the model before them scored 0.44 / 0.32 here; 0.59 / 0.44 now that its halves are
+# split by developer: 0.66 / 0.52 split by prompt flattered it with each developer's style on both sides)
+SESSIONS_FLOORS = {"accuracy": 0.57, "macro_f1": 0.42, "calibration_error_max": 0.07}
 # and on what developers typed to ChatGPT (data/real/extract_wildchat.py; its first 364 scored 0.66 / 0.33 before
-# any of them trained the model; 0.71 / 0.49 now on the 1,020 of its three parts, split by conversation):
-# macro-F1 is low there, with test, document, review and refactor at a few prompts each
-WILDCHAT_FLOORS = {"accuracy": 0.69, "macro_f1": 0.47, "calibration_error_max": 0.05}
+# any of them trained the model; 0.72 / 0.55 now on the 1,020 of its three parts, split by conversation):
+# macro-F1 is low and unsteady there (0.49 to 0.55 between trainings), with test, document, review and refactor at
+# a few prompts each
+WILDCHAT_FLOORS = {"accuracy": 0.70, "macro_f1": 0.49, "calibration_error_max": 0.05}
 
 
 def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
@@ -428,7 +431,7 @@ def test_real_prompts_nobody_here_wrote(default_model: Any) -> None:
     assert report["calibration_error"] <= REAL_FLOORS["calibration_error_max"]
     # the flag means something: the prompts it leaves alone are labelled better than the rest
     assert report["accuracy_when_certain"] > report["accuracy"] + 0.03 and 0.05 < report["uncertain_share"] < 0.5
-    for sources, count, floors in ((("real",), 737, TRAFFIC_FLOORS), ((SESSIONS,), 853, SESSIONS_FLOORS),
+    for sources, count, floors in ((("real",), 737, TRAFFIC_FLOORS), ((SESSIONS,), 908, SESSIONS_FLOORS),
                                    ((WILDCHAT,), 1020, WILDCHAT_FLOORS)):
         part = load_real(evaluation=True, sources=sources)
         assert len(part.examples) == count

@@ -39,6 +39,23 @@ def test_a_conversations_prompts_sit_on_one_side_of_the_split() -> None:
     assert is_real_eval("so-12345") == bucket("real:so-12345", REAL_EVAL_SHARE)
 
 
+def test_an_agent_developers_prompts_sit_on_one_side_of_the_split() -> None:
+    """The agent sessions' ids carry their owner where a chat has its conversation (`sess-<owner>~<prompt>`): one
+    developer's style, project and follow-ups never sit on both sides of the evaluation split."""
+    import json
+    import re
+
+    from classifier.public import is_real_eval, real_dir
+
+    ids = [json.loads(line)["id"] for line in (real_dir() / "labels_sessions.jsonl").read_text().splitlines()]
+    assert ids and all(re.fullmatch(r"sess-[0-9a-f]{10}~[0-9a-f]{10}", i) for i in ids)
+    sides: dict[str, set[bool]] = {}
+    for i in ids:
+        sides.setdefault(i.partition("~")[0], set()).add(is_real_eval(i))
+    assert all(len(side) == 1 for side in sides.values())
+    assert len(sides) >= 30 and {True, False} == set().union(*sides.values())
+
+
 def test_without_the_prompts_text_it_says_which_files_to_give() -> None:
     with pytest.raises(SystemExit, match="give every set's extracted JSONL"):
         run({}, {})
