@@ -19,7 +19,11 @@ DECISION_COLUMNS = (
     "routing_ms", "dispatcher", "prompt_id",
 )
 PROMPT_COLUMNS = ("prompt_id", "ts", "session", "prompt", "depth", "context_tokens")
-PROMPT_CHARS = 16_000  # a pasted log is kept in part: enough to classify, not a copy of the conversation
+# a pasted log is kept in part: enough to classify, not a copy of the conversation. Counted in UTF-8 bytes: DuckDB
+# 2.0 (at the writer's MEMORY_LIMIT) could not checkpoint a table of longer strings (measured: ~4,000 turns of 14,000
+# bytes or more and the checkpoint ran out of memory, which invalidates the database and loses every later row
+# until a restart; 40,000 turns of 12,000 bytes were written whole)
+PROMPT_BYTES = 12_000
 OUTCOME_COLUMNS = (
     "request_id", "ts", "status", "error_type", "error", "deployment", "provider", "model", "streamed", "hops",
     "fallback_hops", "input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens", "cost_usd",
@@ -66,7 +70,14 @@ def decision_row(d: RoutingDecision, requested_model: str, key: str | None) -> t
 
 
 def prompt_row(d: RoutingDecision, prompt: str, depth: int, context_tokens: int) -> tuple[Any, ...]:
-    return (d.prompt_id, _utc(d.time), d.session, prompt[:PROMPT_CHARS], depth, context_tokens)
+    return (d.prompt_id, _utc(d.time), d.session, clip_utf8(prompt, PROMPT_BYTES), depth, context_tokens)
+
+
+def clip_utf8(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` UTF-8 bytes, never inside a character."""
+    if len(text) * 4 <= limit:  # no character is longer than four bytes: nothing to cut
+        return text
+    return text.encode()[:limit].decode(errors="ignore")
 
 
 def outcome_row(d: RoutingDecision, *, status: int, streamed: bool, latency_ms: float, usage: dict[str, int],

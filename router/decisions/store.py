@@ -26,6 +26,10 @@ from router.decisions.records import DECISION_COLUMNS, OUTCOME_COLUMNS, PROMPT_C
 log = logging.getLogger("ccr.decisions")
 
 BATCH_ROWS = 1024
+# a batch is written once its prompts hold this many bytes, whatever its rows: a burst of long prompts in one
+# transaction ran out of MEMORY_LIMIT (666 turns of 12,000 bytes), the batch fell back to one transaction a row
+# (8 ms each), and a writer that far behind lost what a stop could not wait for
+BATCH_PROMPT_BYTES = 2_000_000
 MEMORY_LIMIT = "32MB"
 READ_MEMORY_LIMIT = "512MB"  # while one of ccr's own reads runs (DecisionLog.query)
 FLUSH_INTERVAL_S = 1.0
@@ -59,6 +63,11 @@ class _Task:
 
 Row = tuple[Any, ...]
 Pair = tuple[Row, Row, Row | None]  # decision, outcome, and the turn's prompt on its first request
+_TEXT = PROMPT_COLUMNS.index("prompt")
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode())
 
 
 def log_path() -> Path:
@@ -238,7 +247,7 @@ class DecisionLog:
 
     def _run(self) -> None:
         pending: list[Pair] = []
-        deadline = None
+        deadline, size = None, 0
         while True:
             timeout = None if deadline is None else max(0.0, deadline - time.monotonic())
             try:
@@ -248,10 +257,11 @@ class DecisionLog:
             if isinstance(item, tuple):
                 pending.append(item)
                 deadline = deadline or time.monotonic() + FLUSH_INTERVAL_S
-                if len(pending) < BATCH_ROWS:
+                size += _utf8_size(item[2][_TEXT]) if item[2] is not None else 0
+                if len(pending) < BATCH_ROWS and size < BATCH_PROMPT_BYTES:
                     continue
             self._write(pending)
-            pending, deadline = [], None
+            pending, deadline, size = [], None, 0
             if isinstance(item, threading.Event):
                 item.set()
             elif isinstance(item, _Task):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import logging
 import subprocess
 import sys
 from collections.abc import Callable
@@ -384,3 +385,47 @@ def test_reads_of_a_real_sized_log_fit_its_memory_limit(tmp_path: Path, monkeypa
     assert len(from_file(lambda run: training.to_label(run, 1000, True), write=True)) == 800  # `ccr label`, stopped
     derived = from_file(lambda run: training.derive(run, lambda target: 3), write=True)  # `ccr train`, stopped
     assert [d["id"] for d in derived] == ["log-p_r0"]
+
+
+@pytest.mark.parametrize(("text", "limit", "expected"), [
+    ("short", 12, "short"),
+    ("x" * 20, 12, "x" * 12),
+    ("字" * 5, 12, "字" * 4),  # three bytes each: a fifth would need 15
+    ("ab" + "字" * 4, 12, "ab" + "字" * 3),  # 11 bytes: the cut never splits a character
+    ("😀" * 4, 12, "😀" * 3),
+    ("😀" * 3, 12, "😀" * 3),
+])
+def test_a_logged_prompt_is_cut_to_its_bytes_never_inside_a_character(text: str, limit: int, expected: str) -> None:
+    from router.decisions.records import clip_utf8
+
+    assert clip_utf8(text, limit) == expected
+
+
+def test_a_burst_of_the_longest_prompts_is_written_whole(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """The longest prompts the log keeps, thousands at once: 5,000 turns of 16,000 characters ran DuckDB's
+    checkpoint out of the writer's memory limit (which invalidates the database: every later row was lost), and
+    666 of 12,000 bytes in one transaction ran the insert out of it (the batch then crawled row by row)."""
+    import random
+
+    from router.decisions.records import PROMPT_BYTES, decision_row, outcome_row, prompt_row
+    from router.decisions.store import DecisionLog
+    from router.routing.decision import RoutingDecision
+
+    letters = random.Random(7)
+    store = DecisionLog(tmp_path / "log.duckdb")
+    store.start()
+    try:
+        for i in range(4500):
+            d = RoutingDecision("p,m", "default", ["p,m"], {}, 0.1, session="s", prompt_id=f"p{i}")
+            # text that compresses as little as pasted logs do, in one, three and four bytes a character
+            alphabet = ("0123456789abcdef", "字汉語", "😀🚀")[i % 3]
+            text = "".join(letters.choices(alphabet, k=16_000))
+            store.record(decision_row(d, "m", None),
+                         outcome_row(d, status=200, streamed=False, latency_ms=1.0, usage={}, cost=None),
+                         prompt_row(d, text, 1, 10))
+        assert store.flush(120)
+        assert store.query("SELECT count(*), max(strlen(prompt)) FROM prompts") == [(4500, PROMPT_BYTES)]
+        assert store.query("SELECT count(*) FROM decisions") == [(4500,)]
+    finally:
+        store.stop()
+    assert not [r for r in caplog.records if r.name == "ccr.decisions" and r.levelno >= logging.WARNING]
