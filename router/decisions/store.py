@@ -270,17 +270,34 @@ class DecisionLog:
                 return
 
     def _write(self, rows: list[Pair]) -> None:
-        if not rows:
+        if not rows or self.problem is not None:
             return
         try:
             self._insert(rows)
-        except Exception:
+        except Exception as exc:
+            if self._invalidated(exc):
+                return
             log.exception("writing %d decisions failed; writing them one by one", len(rows))
             for row in rows:  # one bad row must not take its batch with it
                 try:
                     self._insert([row])
-                except Exception:
+                except Exception as exc:
+                    if self._invalidated(exc):
+                        return
                     log.exception("decision %s could not be written", row[0][0])
+
+    def _invalidated(self, exc: Exception) -> bool:
+        """DuckDB's fatal errors (a failed checkpoint, for one) leave the database unusable in this process, and
+        no retry can write: say so once, where `/health` and the router's log show it, and stop trying."""
+        import duckdb
+
+        if not isinstance(exc, duckdb.FatalException):
+            return False
+        reason = str(exc).split("\n")[0]
+        self.problem = f"the log's database failed and is written no more until the router restarts: {reason}"
+        log.error("decision log %s: %s; `ccr restart` to write it again (rows are lost until then)", self.path,
+                  self.problem)
+        return True
 
     def _insert(self, rows: list[Pair]) -> None:
         with self._lock:

@@ -429,3 +429,39 @@ def test_a_burst_of_the_longest_prompts_is_written_whole(tmp_path: Path, caplog:
     finally:
         store.stop()
     assert not [r for r in caplog.records if r.name == "ccr.decisions" and r.levelno >= logging.WARNING]
+
+
+def test_a_database_duckdb_gave_up_on_is_reported_once_and_not_retried(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DuckDB's fatal errors (an automatic checkpoint out of memory, for one) invalidate the database for the rest
+    of the process: every retry fails too. The writer says so once, with what to do, where `/health` shows it
+    (`problem`), instead of one error per row for the rest of the run. (The failure itself is DuckDB's: here the
+    exception it raises, after a first batch written for real.)"""
+    from router.decisions.store import DecisionLog
+
+    store = DecisionLog(tmp_path / "log.duckdb")
+    store.start()
+    real, calls = store._insert, []
+
+    def insert(rows: list[Any]) -> None:
+        calls.append(len(rows))
+        if len(calls) > 1:
+            raise duckdb.FatalException("FATAL Error: Failed to create checkpoint because of error: failed to pin block")
+        real(rows)
+
+    monkeypatch.setattr(store, "_insert", insert)
+    now = datetime.datetime(2026, 12, 7, 12, 0)
+    try:
+        store.record(*_pair("r0", now))
+        assert store.flush() and store.problem is None
+        for i in range(1, 6):
+            store.record(*_pair(f"r{i}", now))
+        assert store.flush()
+        assert store.problem is not None and "until the router restarts" in store.problem
+        store.record(*_pair("r9", now))  # no longer queued, so never retried
+        assert store.flush() and calls == [1, 5]
+        assert store.query("SELECT request_id FROM decisions") == [("r0",)]  # reads still answer
+    finally:
+        store.stop()
+    errors = [r.getMessage() for r in caplog.records if r.name == "ccr.decisions" and r.levelno >= logging.ERROR]
+    assert len(errors) == 1 and "ccr restart" in errors[0]
