@@ -135,8 +135,8 @@ class DecisionLog:
         self._idle = threading.Condition(self._lock)  # no reader's cursor open: the connection may be replaced
         self._readers = 0
         # one reader at a time, each with READ_MEMORY_LIMIT while it runs: the prompts' text alone can fill the
-        # writer's MEMORY_LIMIT (800 prompts of 16,000 characters), and `ccr label` / `ccr train` then failed with
-        # DuckDB's out-of-memory error (a 500); reads are `ccr` commands, so they can queue
+        # writer's MEMORY_LIMIT (800 prompts of 16,000 characters, as long as it kept them then), and `ccr label` /
+        # `ccr train` then failed with DuckDB's out-of-memory error (a 500); reads are `ccr` commands, so they can queue
         self._reading = threading.Lock()
         # prompts of turns decided before the last purge: a turn's row is recorded when its labels are ready,
         # which can be after a purge that began when its answer was already sent; such prompts are not written
