@@ -9,7 +9,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-CLAUDE_CODE_VERSION = "2.1.332"
+CLAUDE_CODE_VERSION = "2.1.337"
 CACHE = Path(os.environ.get("CCR_TEST_CACHE", Path.home() / ".cache" / "ccr-tests"))
 
 
