@@ -23,7 +23,7 @@ run: install
 	$(BIN)/ccr start --foreground
 
 lint: install
-	$(BIN)/ruff check router classifier tests notebooks
+	$(BIN)/ruff check router classifier tests notebooks data
 	$(BIN)/mypy
 
 e2e-deps: install

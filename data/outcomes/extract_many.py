@@ -29,7 +29,7 @@ import sys
 from collections import defaultdict
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from extract import AE_COMMIT, AE_GIT, AH_COMMIT, AH_GIT, ae_pref_to_win, ah_scores, git_show, pid  # noqa: E402
+from extract import AE_COMMIT, AE_GIT, AH_COMMIT, AH_GIT, ae_pref_to_win, ah_scores, git_show, pid
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SKIP = {"NullModel", "gpt4_gamed"}

@@ -253,7 +253,7 @@ EXTRACTORS = {
 
 
 def stable_id(source, key):
-    return "%s-%s" % (source, h(key)[:10])
+    return f"{source}-{h(key)[:10]}"
 
 
 def main(argv=None):
@@ -274,15 +274,15 @@ def main(argv=None):
         chosen = sample(items, src["take"])
         for key, prompt in chosen:
             rows.append({"id": stable_id(name, key), "source": name, "prompt": cap(prompt)})
-        print("%-11s %4d candidates, %4d taken  (%s @ %s)"
-              % (name, len(items), len(chosen), src["repo"], src["commit"][:12]), file=sys.stderr)
+        print(f"{name:<11} {len(items):4d} candidates, {len(chosen):4d} taken  ({src['repo']} @ {src['commit'][:12]})",
+              file=sys.stderr)
 
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)), "id collision"
     with open(args.out, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print("wrote %d prompts to %s" % (len(rows), args.out), file=sys.stderr)
+    print(f"wrote {len(rows)} prompts to {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":

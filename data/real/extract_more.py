@@ -18,13 +18,8 @@ Usage:
 """
 
 import argparse
-import csv
-import hashlib
-import io
 import json
 import os
-import re
-import subprocess
 import sys
 
 MAX_CHARS = 4000
@@ -121,7 +116,7 @@ def main(argv=None):
     prev = set()
     if os.path.exists(args.previous):
         with open(args.previous, encoding="utf-8") as f:
-            prev = {json.loads(l)["id"] for l in f if l.strip()}
+            prev = {json.loads(line)["id"] for line in f if line.strip()}
 
     rows = []
     for name, src in SOURCES.items():
@@ -134,9 +129,8 @@ def main(argv=None):
         chosen = rest if src["take"] is None else rest[:src["take"]]
         for key, prompt in chosen:
             rows.append({"id": stable_id(name, key), "source": name, "prompt": cap(prompt)})
-        print("%-11s %4d candidates, %4d skipped (batch 1), %4d taken  (%s @ %s)"
-              % (name, len(items), len(skipped), len(chosen), src["repo"], src["commit"][:12]),
-              file=sys.stderr)
+        print(f"{name:<11} {len(items):4d} candidates, {len(skipped):4d} skipped (batch 1), {len(chosen):4d} taken  "
+              f"({src['repo']} @ {src['commit'][:12]})", file=sys.stderr)
 
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)), "id collision"
@@ -144,7 +138,7 @@ def main(argv=None):
     with open(args.out, "w", encoding="utf-8") as f:
         for r in rows:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
-    print("wrote %d prompts to %s" % (len(rows), args.out), file=sys.stderr)
+    print(f"wrote {len(rows)} prompts to {args.out}", file=sys.stderr)
 
 
 if __name__ == "__main__":
