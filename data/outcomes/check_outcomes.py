@@ -10,16 +10,30 @@ Two steps. Extraction (stdlib only) reads bare git snapshots (fetched with the s
 
 Sources:
   * veronica320/Faithful-COT @ 301784317c99cf348cfad92a1b3e8810900e095b, MIT (LICENSE, (c) 2023 Qing Lyu):
-      SVAMP's 1,000 and MultiArith's 596 maths word problems (data/<set>/test.jsonl, the gold after "####"),
-      and each model's answers (output_dir/<set>/test/<model>_<prompt>/predictions.jsonl): GPT-4 against
-      code-davinci-001, text-davinci-002 and gpt-3.5-turbo, prompted with chain of thought ("COT"), plainly
-      ("standard") and by the paper's method ("NL+SL"). Its GSM8K outputs are GSM8K's test split: never read.
+      maths word problems, SVAMP's 1,000, MultiArith's 596, ASDiv's 2,023 with one answer (data/<set>/test.jsonl,
+      the gold after "####") and AQuA's 254 multiple-choice algebra questions (the question, then its choices;
+      the gold a letter), and each model's answers (output_dir/<set>/test/<model>_<prompt>/predictions.jsonl): GPT-4
+      against code-davinci-001, text-davinci-002 and gpt-3.5-turbo, prompted with chain of thought ("COT"),
+      plainly ("standard") and by the paper's method ("NL+SL"). Its GSM8K outputs are GSM8K's test split: never
+      read.
   * lamalab-org/chembench-paper @ 8fe22914b81978d180e6182ea982eb58e2e0e8dc, MIT (LICENSE): ChemBench's 1,787
       chemistry questions that have a right answer (src/data/chem-bench-main/data/; the 1,001 "preference"
       questions have none and are left out), as a user would ask them (the question, then its choices as A., B.
       ...), and each model's `all_correct` from the benchmark's reports (reports/<model>/<model>.json): GPT-4,
       GPT-4o and Claude 3.5 against Mixtral-8x7B, Llama-3-8B, Gemma-7B and GPT-3.5. The questions carry the
       benchmark's canary: they are used to check the order only, never to train.
+  * wenhuchen/TheoremQA @ ed325df9aa816996b6bc2b60af1701e55c09a372, MIT (LICENSE, (c) 2023 Wenhu Chen; the model
+      outputs were removed from the repository later, so this older commit): 800 university-level maths, physics,
+      electrical engineering, computer science and finance questions, each model's extracted answer and the gold
+      (outputs/<model>_s0_e-1_<date>.jsonl.corrected), scored as the benchmark scores them (a number within 4%, a
+      list item by item, true/false exactly): GPT-4 against ChatGPT, Claude-instant-v1 and GPT-3.5, prompted to
+      answer, and GPT-4 against ChatGPT prompted to write a program ("PoT"). The strong model gets fewer than half
+      right: the regime where "strong needed" is not "hardest".
+  * FloridSleeves/LLMDebugger @ 49ac191f181d47911cf38e5b9944fbbe6d4a6e60, Apache-2.0 (LICENSE): HumanEval's 164
+      and MBPP's 500 function-writing tasks as the models were given them (a signature and a docstring;
+      input_data/<set>/dataset/probs.jsonl) and whether each model's program passed the tests
+      (input_data/<set>/seed/<model>/seed.jsonl, `is_solved`): on HumanEval GPT-4-Turbo against StarCoder,
+      CodeLlama and GPT-3.5-Turbo, on MBPP GPT-3.5-Turbo against StarCoder and CodeLlama.
 """
 import json
 import os
@@ -28,18 +42,32 @@ import sys
 
 MIRRORS = os.environ.get("CCR_MIRRORS", "/work/.mirror")
 FCOT = ("veronica320+Faithful-COT", "301784317c99cf348cfad92a1b3e8810900e095b")
-FCOT_SETS = ("SVAMP", "MultiArith")
+FCOT_SETS = ("SVAMP", "MultiArith", "ASDiv", "AQUA")
 FCOT_RUNS = [f"{model}_{prompt}" for model in ("gpt4", "code001", "text002", "gpt-3.5-turbo")
              for prompt in ("standard", "COT", "NL+SL")]
+TQA = ("wenhuchen+TheoremQA", "ed325df9aa816996b6bc2b60af1701e55c09a372")
+TQA_RUNS = ("GPT4", "ChatGPT", "anthropic_instant-v1", "GPT3.5", "GPT4_PoT", "ChatGPT_PoT")
+DEBUGGER = ("FloridSleeves+LLMDebugger", "49ac191f181d47911cf38e5b9944fbbe6d4a6e60")
+DEBUGGER_RUNS = {"humaneval": ("gpt-4-1106-preview", "gpt-3.5-turbo-0613", "codellama", "starcoder"),
+                 "mbpp": ("gpt-3.5-turbo-0613", "codellama", "starcoder")}
 CHEM = ("lamalab-org+chembench-paper", "8fe22914b81978d180e6182ea982eb58e2e0e8dc")
 CHEM_ROOT = "src/data/chem-bench-main"
 CHEM_MODELS = ("gpt-4", "gpt-4o", "claude3.5", "mixtral-8x7b-instruct", "llama3-8b-instruct", "gemma-1-1-7b-it",
                "gpt-3.5-turbo")
-PAIRS = {"SVAMP": [("gpt4_COT", "code001_COT"), ("gpt4_NL+SL", "code001_NL+SL"), ("gpt4_COT", "text002_COT")],
-         "MultiArith": [("gpt4_COT", "code001_COT"), ("gpt4_NL+SL", "code001_NL+SL")],
+# the same five pairs on each maths set: the strongest model against the oldest one, alike prompted, and against
+# two middling ones prompted alike or plainly
+MATHS_PAIRS = [("gpt4_COT", "code001_COT"), ("gpt4_NL+SL", "code001_NL+SL"), ("gpt4_COT", "text002_COT"),
+               ("gpt4_COT", "gpt-3.5-turbo_standard"), ("gpt4_NL+SL", "text002_standard")]
+# APGR divides by the strong model's lead: below this it swings from 0.2 to 1.0 on a few questions
+MIN_GAP = 0.1
+PAIRS = {**{name: MATHS_PAIRS for name in FCOT_SETS},
          "chem": [("gpt-4", "mixtral-8x7b-instruct"), ("gpt-4", "llama3-8b-instruct"), ("gpt-4", "gemma-1-1-7b-it"),
                   ("gpt-4o", "mixtral-8x7b-instruct"), ("claude3.5", "llama3-8b-instruct"),
-                  ("gpt-4", "gpt-3.5-turbo")]}
+                  ("gpt-4", "gpt-3.5-turbo")],
+         "humaneval": [("gpt-4-1106-preview", "starcoder"), ("gpt-4-1106-preview", "codellama"),
+                       ("gpt-4-1106-preview", "gpt-3.5-turbo-0613")],
+         "mbpp": [("gpt-3.5-turbo-0613", "starcoder"), ("gpt-3.5-turbo-0613", "codellama")],
+         "tqa": [("GPT4", "ChatGPT"), ("GPT4", "anthropic_instant-v1"), ("GPT4", "GPT3.5"), ("GPT4_PoT", "ChatGPT_PoT")]}
 
 
 def git(source, *args):
@@ -59,22 +87,37 @@ def number(text):
         return None
 
 
+def fcot_prompt(row):
+    """The question as a user would ask it: AQuA's with its choices on lines of their own."""
+    if "options" not in row:
+        return row["question"]
+    return row["question"].split("\n# Answer option:")[0] + "\n" + "\n".join(row["options"])
+
+
+def right(gold, answer):
+    if gold.strip().isalpha():  # AQuA: a choice's letter
+        return str(answer).strip().upper()[:1] == gold.strip().upper()
+    want, got = number(gold.split("####")[-1]), number(answer)
+    return want is not None and got is not None and abs(want - got) < 1e-4
+
+
 def fcot_rows():
     for name in FCOT_SETS:
         gold = {}
         for line in show(FCOT, f"data/{name}/test.jsonl").splitlines():
             if line.strip():
                 row = json.loads(line)
-                gold[row["id"]] = row
+                if isinstance(row["answer"], str):  # not ASDiv's 74 asking for several numbers at once
+                    gold[row["id"]] = row
         outcomes = {i: {} for i in gold}
         for run in FCOT_RUNS:
             for line in show(FCOT, f"output_dir/{name}/test/{run}/predictions.jsonl").splitlines():
                 if line.strip():
                     row = json.loads(line)
-                    want, got = number(gold[row["id"]]["answer"].split("####")[-1]), number(row.get("answer"))
-                    outcomes[row["id"]][run] = float(want is not None and got is not None and abs(want - got) < 1e-4)
+                    if row["id"] in gold:
+                        outcomes[row["id"]][run] = float(right(gold[row["id"]]["answer"], row.get("answer")))
         for i, row in gold.items():
-            yield {"id": f"{name}-{i}", "prompt": row["question"], "outcomes": outcomes[i]}
+            yield {"id": f"{name}-{i}", "prompt": fcot_prompt(row), "outcomes": outcomes[i]}
 
 
 def chem_rows():
@@ -98,6 +141,52 @@ def chem_rows():
         yield {"id": f"chem-{k}", "prompt": questions[name], "outcomes": result}
 
 
+def within(got, gold):
+    """TheoremQA's own comparison: true/false exactly, a number within 4% (exactly, for 0), a list item by item."""
+    if isinstance(gold, bool) or isinstance(got, bool):
+        return isinstance(got, bool) and isinstance(gold, bool) and got == gold
+    if isinstance(gold, (int, float)):
+        if not isinstance(got, (int, float)):
+            return False
+        try:
+            return abs(got - gold) <= 0.04 * abs(gold) if gold else abs(got) < 1e-6
+        except OverflowError:  # an integer too large for a float
+            return False
+    if isinstance(gold, list):
+        return isinstance(got, list) and len(got) == len(gold) and all(map(within, got, gold))
+    return got == gold
+
+
+def tqa_rows():
+    files = git(TQA, "ls-tree", "--name-only", TQA[1], "outputs/").split()
+    questions, outcomes = {}, {}
+    for run in TQA_RUNS:
+        (path,) = [f for f in files if f.startswith(f"outputs/{run}_s0_") and f.endswith(".corrected")]
+        for row in json.loads(show(TQA, path)):
+            questions[row["id"]] = row["question"]
+            outcomes.setdefault(row["id"], {})[run] = float(within(row["prediction"], row["answer"]))
+    for k, name in enumerate(sorted(questions)):
+        yield {"id": f"tqa-{k}", "prompt": questions[name], "outcomes": outcomes[name]}
+
+
+def debugger_rows():
+    for name, runs in DEBUGGER_RUNS.items():
+        prompts = {}
+        for line in show(DEBUGGER, f"input_data/{name}/dataset/probs.jsonl").splitlines():
+            if line.strip():
+                row = json.loads(line)
+                prompts[row["task_id"]] = row["prompt"]
+        outcomes = {}
+        for run in runs:
+            for line in show(DEBUGGER, f"input_data/{name}/seed/{run}/seed.jsonl").splitlines():
+                if line.strip():
+                    row = json.loads(line)
+                    outcomes.setdefault(row["task_id"], {})[run] = float(row["is_solved"] is True)
+        for task, prompt in prompts.items():
+            if task in outcomes:
+                yield {"id": f"{name}-{task.split('/')[-1]}", "prompt": prompt, "outcomes": outcomes[task]}
+
+
 def score(checks, scored):
     import numpy as np
 
@@ -110,20 +199,27 @@ def score(checks, scored):
         difficulty = {row["id"]: row["difficulty"] for row in map(json.loads, filter(str.strip, lines))}
     for name, pairs in PAIRS.items():
         part = [r for r in rows if r["id"].split("-")[0] == name]
+        scores = []
         for strong, weak in pairs:
             have = [r for r in part if strong in r["outcomes"] and weak in r["outcomes"]]
             s = np.asarray([r["outcomes"][strong] for r in have])
             w = np.asarray([r["outcomes"][weak] for r in have])
             d = np.asarray([difficulty[r["id"]] for r in have])
             length = np.asarray([len(r["prompt"]) for r in have], dtype=float)
+            if s.mean() - w.mean() < MIN_GAP:
+                print(f"{name:<10} {strong} against {weak}: right {s.mean():.2f} / {w.mean():.2f}, too close to score")
+                continue
+            scores.append((apgr(d, s, w), apgr(length, s, w)))
             print(f"{name:<10} {strong} against {weak}: {len(have)} questions, right {s.mean():.2f} / {w.mean():.2f}; "
-                  f"APGR ccr {apgr(d, s, w):.3f}, length {apgr(length, s, w):.3f}")
+                  f"APGR ccr {scores[-1][0]:.3f}, length {scores[-1][1]:.3f}")
+        ours, length = np.mean(scores, axis=0)
+        print(f"{name:<10} mean of {len(scores)} pairs: APGR ccr {ours:.3f}, length {length:.3f}")
 
 
 def main(argv):
     if len(argv) == 2 and argv[0] == "extract":
         with open(argv[1], "w", encoding="utf-8") as out:
-            for row in (*fcot_rows(), *chem_rows()):
+            for row in (*fcot_rows(), *chem_rows(), *tqa_rows(), *debugger_rows()):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif len(argv) == 3 and argv[0] == "score":
         score(argv[1], argv[2])

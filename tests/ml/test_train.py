@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from classifier import versions
 from classifier.dataset import heldout_file, load_jsonl, load_seed, split
@@ -221,16 +222,19 @@ def test_ccr_label_and_ccr_train_on_a_stopped_routers_log(upstream: ScriptedUpst
     assert versions.listing()[0]["train_sources"]["manual"] == 1
 
 
-def test_the_personal_stage_learns_what_a_users_outcomes_say_and_not_noise(default_model: Any) -> None:
+def test_the_personal_stage_learns_what_a_users_outcomes_say_and_not_noise(default_model: Any,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     """Public heads blind to where a weak model fails within maths (trained without the word problems); a user's
     log of 250 such problems labelled by outcome (the weak side failing the longer half, by steps) refits the
     difficulty for that user, and problems of the same kind it never saw are ordered better; the same labels
-    shuffled are refused, and so are too few of them. The router's arrays give the same probabilities."""
+    shuffled are refused, and so are too few of them. The router's arrays give the same probabilities. Chance is
+    the labels' own statistic on shufflings: every search is scored on the same folds' repeats."""
     import numpy as np
 
+    import classifier.model
     from classifier.evaluate import apgr
     from classifier.linear import LinearHeads
-    from classifier.model import PERSONAL_MIN_EACH, Heads
+    from classifier.model import PERSONAL_MIN_EACH, PERSONAL_SHUFFLES, Heads
     from classifier.public import REASONING_FILE, bucket, load_outcomes, outcome_examples
     from classifier.train import matrix
 
@@ -248,7 +252,14 @@ def test_the_personal_stage_learns_what_a_users_outcomes_say_and_not_noise(defau
     failed = list(weak[log] < np.median(weak[gsm]))
 
     before = apgr(heads.strong_probability(maths.X[unseen]), strong[unseen], weak[unseen])
+    folds, repeats = classifier.model._folds, []
+
+    def recorded(y: Any, **kw: Any) -> Any:
+        repeats.append(kw)
+        return folds(y, **kw)
+    monkeypatch.setattr(classifier.model, "_folds", recorded)
     report = heads.fit_personal(maths.X[log], failed)
+    assert len(repeats) == 1 + PERSONAL_SHUFFLES and all(kw == repeats[0] for kw in repeats), repeats
     assert report["used"] and report["auc_personal"] > max(report["auc_public"], report["auc_chance"]), report
     after = apgr(heads.strong_probability(maths.X[unseen]), strong[unseen], weak[unseen])
     assert after >= before + 0.015, (before, after)
