@@ -383,11 +383,11 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.asarray(np.log(p / (1 - p)))
 
 
-def _folds(y: np.ndarray, repeats: int = 2) -> list[tuple[np.ndarray, np.ndarray]]:
+def _folds(y: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
     """Five stratified folds, twice over (a few hundred labels give a noisy AUC: two repeats steady it)."""
     from sklearn.model_selection import RepeatedStratifiedKFold
 
-    splitter = RepeatedStratifiedKFold(n_splits=5, n_repeats=repeats, random_state=SEED)
+    splitter = RepeatedStratifiedKFold(n_splits=5, n_repeats=2, random_state=SEED)
     return list(splitter.split(np.zeros(len(y)), y))
 
 

@@ -228,7 +228,7 @@ def test_the_personal_stage_learns_what_a_users_outcomes_say_and_not_noise(defau
     log of 250 such problems labelled by outcome (the weak side failing the longer half, by steps) refits the
     difficulty for that user, and problems of the same kind it never saw are ordered better; the same labels
     shuffled are refused, and so are too few of them. The router's arrays give the same probabilities. Chance is
-    the labels' own statistic on shufflings: every search is scored on the same folds' repeats."""
+    the labels' own statistic on shufflings: every search is scored on folds alike."""
     import numpy as np
 
     import classifier.model
@@ -252,14 +252,16 @@ def test_the_personal_stage_learns_what_a_users_outcomes_say_and_not_noise(defau
     failed = list(weak[log] < np.median(weak[gsm]))
 
     before = apgr(heads.strong_probability(maths.X[unseen]), strong[unseen], weak[unseen])
-    folds, repeats = classifier.model._folds, []
+    folds, used = classifier.model._folds, []
 
-    def recorded(y: Any, **kw: Any) -> Any:
-        repeats.append(kw)
-        return folds(y, **kw)
+    def recorded(y: Any) -> Any:
+        used.append(folds(y))
+        return used[-1]
     monkeypatch.setattr(classifier.model, "_folds", recorded)
     report = heads.fit_personal(maths.X[log], failed)
-    assert len(repeats) == 1 + PERSONAL_SHUFFLES and all(kw == repeats[0] for kw in repeats), repeats
+    # the labels' folds, then each shuffling's: as many, of the same sizes
+    assert len(used) == 1 + PERSONAL_SHUFFLES, len(used)
+    assert all([len(h) for _, h in f] == [len(h) for _, h in used[0]] for f in used), [len(f) for f in used]
     assert report["used"] and report["auc_personal"] > max(report["auc_public"], report["auc_chance"]), report
     after = apgr(heads.strong_probability(maths.X[unseen]), strong[unseen], weak[unseen])
     assert after >= before + 0.015, (before, after)
