@@ -212,8 +212,9 @@ def score(checks, scored):
             scores.append((apgr(d, s, w), apgr(length, s, w)))
             print(f"{name:<10} {strong} against {weak}: {len(have)} questions, right {s.mean():.2f} / {w.mean():.2f}; "
                   f"APGR ccr {scores[-1][0]:.3f}, length {scores[-1][1]:.3f}")
-        ours, length = np.mean(scores, axis=0)
-        print(f"{name:<10} mean of {len(scores)} pairs: APGR ccr {ours:.3f}, length {length:.3f}")
+        if scores:
+            ours, length = np.mean(scores, axis=0)
+            print(f"{name:<10} mean of {len(scores)} pairs: APGR ccr {ours:.3f}, length {length:.3f}")
 
 
 def main(argv):
