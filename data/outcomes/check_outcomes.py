@@ -7,6 +7,7 @@ Two steps. Extraction (stdlib only) reads bare git snapshots (fetched with the s
     python data/outcomes/check_outcomes.py extract checks.jsonl
     ccr classify --input checks.jsonl --output scored.jsonl
     python data/outcomes/check_outcomes.py score checks.jsonl scored.jsonl   # APGR of ccr's difficulty and length
+    python data/outcomes/check_outcomes.py loop checks.jsonl   # what 250 outcome labels teach `ccr train` (~10 min)
 
 Sources:
   * veronica320/Faithful-COT @ 301784317c99cf348cfad92a1b3e8810900e095b, MIT (LICENSE, (c) 2023 Qing Lyu):
@@ -187,14 +188,23 @@ def debugger_rows():
                 yield {"id": f"{name}-{task.split('/')[-1]}", "prompt": prompt, "outcomes": outcomes[task]}
 
 
+def read(path):
+    with open(path, encoding="utf-8") as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def repository():
+    """The classifier, from the repository this script sits in."""
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+
+
 def score(checks, scored):
     import numpy as np
 
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    repository()
     from classifier.evaluate import apgr
 
-    with open(checks, encoding="utf-8") as lines:
-        rows = [json.loads(line) for line in lines if line.strip()]
+    rows = read(checks)
     with open(scored, encoding="utf-8") as lines:
         difficulty = {row["id"]: row["difficulty"] for row in map(json.loads, filter(str.strip, lines))}
     for name, pairs in PAIRS.items():
@@ -217,6 +227,61 @@ def score(checks, scored):
             print(f"{name:<10} mean of {len(scores)} pairs: APGR ccr {ours:.3f}, length {length:.3f}")
 
 
+# the loop (`ccr train`'s personal stage) with each set as a user's traffic: one pair a set, its strong model's
+# right answers where the weak one's were wrong labelled "strong needed"
+LOOP_PAIRS = {"SVAMP": ("gpt4_COT", "code001_COT"), "ASDiv": ("gpt4_COT", "code001_COT"),
+              "MultiArith": ("gpt4_COT", "code001_COT"), "chem": ("gpt-4", "llama3-8b-instruct"),
+              "tqa": ("GPT4", "ChatGPT"), "mbpp": ("gpt-3.5-turbo-0613", "starcoder")}
+LOOP_LABELS, LOOP_DRAWS, RANDOM_DRAWS = 250, 5, 20
+
+
+def loop(checks):
+    """The shipped recipe's heads, which never saw these questions; per set, LOOP_DRAWS times: LOOP_LABELS questions
+    from one half labelled as `ccr label --strong` / `--no-strong` would label them, the personal stage fitted on
+    them (kept only when its tests pass), and the pair's APGR on the other half before and after; then random labels.
+    Each stage is thrown away after its draw: nothing here trains anything kept."""
+    import numpy as np
+
+    repository()
+    from classifier.dataset import Example, load_seed, split
+    from classifier.embed import shared
+    from classifier.evaluate import apgr
+    from classifier.train import fit, matrix
+
+    def say(line):
+        print(f"ccr: {line}", file=sys.stderr, flush=True)
+
+    rows = read(checks)
+    heads = fit(split(load_seed())[0], shared(), say)
+    X = matrix([Example(r["id"], r["prompt"], None, None, None) for r in rows], shared(), say)
+    for name, (strong, weak) in LOOP_PAIRS.items():
+        at = np.asarray([i for i, r in enumerate(rows) if r["id"].split("-")[0] == name
+                         and strong in r["outcomes"] and weak in r["outcomes"]])
+        s = np.asarray([rows[i]["outcomes"][strong] for i in at])
+        w = np.asarray([rows[i]["outcomes"][weak] for i in at])
+        draws = []
+        for draw in range(LOOP_DRAWS):
+            order = np.random.default_rng(draw).permutation(len(at))
+            log, unseen = order[:len(at) // 2][:LOOP_LABELS], order[len(at) // 2:]
+            heads.personal = None
+            before = apgr(heads.strong_probability(X[at[unseen]]), s[unseen], w[unseen])
+            report = heads.fit_personal(X[at[log]], list(s[log] > w[log]))
+            draws.append((before, apgr(heads.strong_probability(X[at[unseen]]), s[unseen], w[unseen]), report["used"]))
+            print(f"{name:<10} draw {draw}: {draws[-1][0]:.3f} -> {draws[-1][1]:.3f}, stage kept: {report['used']}",
+                  flush=True)
+        before, after, kept = np.asarray(draws).T
+        print(f"{name:<10} {strong} against {weak}: {before.mean():.3f} -> {after.mean():.3f} "
+              f"(+{(after - before).mean():.3f} ± {(after - before).std():.3f}), kept {int(kept.sum())} of {LOOP_DRAWS}",
+              flush=True)
+    kept = 0
+    for draw in range(RANDOM_DRAWS):
+        rng = np.random.default_rng(100 + draw)
+        kept += heads.fit_personal(X[rng.choice(len(rows), LOOP_LABELS, replace=False)],
+                                   list(rng.random(LOOP_LABELS) < 0.4))["used"]
+    heads.personal = None
+    print(f"random labels: the stage kept {kept} times of {RANDOM_DRAWS}")
+
+
 def main(argv):
     if len(argv) == 2 and argv[0] == "extract":
         with open(argv[1], "w", encoding="utf-8") as out:
@@ -224,6 +289,8 @@ def main(argv):
                 out.write(json.dumps(row, ensure_ascii=False) + "\n")
     elif len(argv) == 3 and argv[0] == "score":
         score(argv[1], argv[2])
+    elif len(argv) == 2 and argv[0] == "loop":
+        loop(argv[1])
     else:
         sys.exit(__doc__)
 
