@@ -205,8 +205,7 @@ def score(checks, scored):
     from classifier.evaluate import apgr
 
     rows = read(checks)
-    with open(scored, encoding="utf-8") as lines:
-        difficulty = {row["id"]: row["difficulty"] for row in map(json.loads, filter(str.strip, lines))}
+    difficulty = {row["id"]: row["difficulty"] for row in read(scored)}
     for name, pairs in PAIRS.items():
         part = [r for r in rows if r["id"].split("-")[0] == name]
         scores = []
