@@ -7,7 +7,7 @@ Two steps. Extraction (stdlib only) reads bare git snapshots (fetched with the s
     python data/outcomes/check_outcomes.py extract checks.jsonl
     ccr classify --input checks.jsonl --output scored.jsonl
     python data/outcomes/check_outcomes.py score checks.jsonl scored.jsonl   # APGR of ccr's difficulty and length
-    python data/outcomes/check_outcomes.py loop checks.jsonl   # what 250 outcome labels teach `ccr train` (~10 min)
+    python data/outcomes/check_outcomes.py loop checks.jsonl   # what 250 outcome labels teach `ccr train` (~15 min)
 
 Sources:
   * veronica320/Faithful-COT @ 301784317c99cf348cfad92a1b3e8810900e095b, MIT (LICENSE, (c) 2023 Qing Lyu):
@@ -81,6 +81,11 @@ def show(source, path):
     return git(source, "show", f"{source[1]}:{path}")
 
 
+def show_jsonl(source, path):
+    """A JSONL file of a snapshot, one object per non-blank line."""
+    return [json.loads(line) for line in show(source, path).splitlines() if line.strip()]
+
+
 def number(text):
     try:
         return float(str(text).replace(",", "").replace("$", "").strip())
@@ -104,19 +109,13 @@ def right(gold, answer):
 
 def fcot_rows():
     for name in FCOT_SETS:
-        gold = {}
-        for line in show(FCOT, f"data/{name}/test.jsonl").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                if isinstance(row["answer"], str):  # not ASDiv's 74 asking for several numbers at once
-                    gold[row["id"]] = row
+        # not ASDiv's 74 asking for several numbers at once
+        gold = {row["id"]: row for row in show_jsonl(FCOT, f"data/{name}/test.jsonl") if isinstance(row["answer"], str)}
         outcomes = {i: {} for i in gold}
         for run in FCOT_RUNS:
-            for line in show(FCOT, f"output_dir/{name}/test/{run}/predictions.jsonl").splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    if row["id"] in gold:
-                        outcomes[row["id"]][run] = float(right(gold[row["id"]]["answer"], row.get("answer")))
+            for row in show_jsonl(FCOT, f"output_dir/{name}/test/{run}/predictions.jsonl"):
+                if row["id"] in gold:
+                    outcomes[row["id"]][run] = float(right(gold[row["id"]]["answer"], row.get("answer")))
         for i, row in gold.items():
             yield {"id": f"{name}-{i}", "prompt": fcot_prompt(row), "outcomes": outcomes[i]}
 
@@ -172,17 +171,11 @@ def tqa_rows():
 
 def debugger_rows():
     for name, runs in DEBUGGER_RUNS.items():
-        prompts = {}
-        for line in show(DEBUGGER, f"input_data/{name}/dataset/probs.jsonl").splitlines():
-            if line.strip():
-                row = json.loads(line)
-                prompts[row["task_id"]] = row["prompt"]
+        prompts = {row["task_id"]: row["prompt"] for row in show_jsonl(DEBUGGER, f"input_data/{name}/dataset/probs.jsonl")}
         outcomes = {}
         for run in runs:
-            for line in show(DEBUGGER, f"input_data/{name}/seed/{run}/seed.jsonl").splitlines():
-                if line.strip():
-                    row = json.loads(line)
-                    outcomes.setdefault(row["task_id"], {})[run] = float(row["is_solved"] is True)
+            for row in show_jsonl(DEBUGGER, f"input_data/{name}/seed/{run}/seed.jsonl"):
+                outcomes.setdefault(row["task_id"], {})[run] = float(row["is_solved"] is True)
         for task, prompt in prompts.items():
             if task in outcomes:
                 yield {"id": f"{name}-{task.split('/')[-1]}", "prompt": prompt, "outcomes": outcomes[task]}
